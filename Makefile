@@ -1,0 +1,27 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   create .venv, install the pinned dependencies, train an MLP on digits
+#   make test   create .venv if needed, run the whole test suite
+# Every install goes through constraints.txt, which pins torch==2.13.0 (the local CPU build).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/neuralab train examples/digits.yaml --out runs
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,190 @@
+"""The Python API: train a spec, re-score a saved run, predict with it.
+
+Example:
+    >>> import neuralab, tempfile
+    >>> spec = neuralab.load_spec({"data": {"dataset": "circle", "n_samples": 200}},
+    ...                           overrides={"train.epochs": 3, "model.hidden": [8]})
+    >>> run = neuralab.train(spec, out_dir=None)
+    >>> sorted(k for k in run.summary if k.endswith("_error"))
+    ['dev_error', 'test_error', 'train_error']
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from neuralab.data import DataBundle, load_data, read_inputs
+from neuralab.errors import RunError
+from neuralab.models import build_model, layer_summary
+from neuralab.run import Run, load_run, to_tensor, write_run
+from neuralab.spec import ExperimentSpec, load_spec
+from neuralab.training import Callback, fit, make_head
+from neuralab.training.evaluate import evaluate_split, scores_of
+
+log = logging.getLogger(__name__)
+
+# Below this many parameters a second CPU thread costs more in synchronisation than it gains.
+MULTITHREAD_MIN_PARAMETERS = 200_000
+
+
+def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | Path | None = "runs", *,
+          overrides: Mapping[str, Any] | Sequence[str] | None = None,
+          callbacks: Iterable[Callback] = ()) -> Run:
+    """Train the network a spec describes, score it on dev and test, and write the run.
+
+    Args:
+        spec: an ExperimentSpec, a spec file path, or a mapping.
+        out_dir: parent folder of the run directory (default ``runs``); None writes nothing.
+        overrides: dotted overrides applied to ``spec`` first (see :func:`neuralab.load_spec`).
+        callbacks: extra training callbacks (progress, recording...).
+
+    Returns:
+        A :class:`~neuralab.run.Run` with ``.summary``, ``.history``, ``.model`` and ``.dir``.
+
+    Raises:
+        SpecError, DataError: before any training, one line per problem.
+    """
+    spec = spec if isinstance(spec, ExperimentSpec) and not overrides else load_spec(spec, overrides=overrides)
+    started = time.perf_counter()
+    bundle = load_data(spec.data, seed=spec.seed)
+    head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
+                     output_activation=spec.model.output_activation, loss=spec.train.loss)
+    device = choose_device(spec.train.device)
+    torch.manual_seed(spec.seed)
+    model = build_model(spec.model, n_inputs=bundle.n_features, n_outputs=head.n_outputs).to(device)
+    n_parameters = sum(p.numel() for p in model.parameters())
+    threads = spec.train.threads or (torch.get_num_threads() if n_parameters >= MULTITHREAD_MIN_PARAMETERS else 1)
+    splits = {name: (to_tensor(getattr(bundle, f"x_{name}"), device=device),
+                     to_tensor(getattr(bundle, f"y_{name}"), device=device)) for name in ("train", "dev", "test")}
+    scale = target_scale(bundle)
+    with torch_threads(threads):
+        state = fit(model, head, spec, train=splits["train"], dev=splits["dev"],
+                    callbacks=callbacks, target_scale=scale)
+        final = {name: evaluate_split(model, head, *splits[name], target_scale=scale) for name in splits}
+    summary = {
+        "name": spec.name, "task": head.task, "dataset": spec.data.dataset,
+        "output_activation": head.output_activation, "loss": head.loss, "classes": list(bundle.classes),
+        "n_parameters": n_parameters, "n_train": bundle.n_train, "n_dev": bundle.n_dev, "n_test": bundle.n_test,
+        "n_features": bundle.n_features, "split": bundle.split_fractions,
+        "epochs_run": len(state.history), "best_epoch": state.best_epoch or len(state.history),
+        "stop_reason": state.stop_reason or "completed all epochs", "diverged": state.diverged,
+        **{f"{split}_{key}": value for split, scores in final.items() for key, value in scores.items()},
+        "seconds": time.perf_counter() - started, "device": str(device), "threads": threads,
+        "seed": spec.seed, "data_fingerprint": data_fingerprint(bundle), "layers": layer_summary(model),
+    }
+    run = Run(spec=spec, summary=summary, history=state.history, model=model.cpu().eval(), head=head,
+              preprocessor=bundle.preprocessor)
+    if out_dir is not None:
+        write_run(run, out_dir)
+        log.info("run written to %s", run.dir)
+    return run
+
+
+def evaluate(run: Run | str | Path) -> dict[str, float]:
+    """Re-score a saved run on its test split, regenerating the data from its spec.
+
+    Returns:
+        ``test_loss``, ``test_error`` (+ ``test_rmse``, ``test_r2`` for regression), and the
+        values recorded at training time as ``recorded_test_error`` / ``recorded_test_loss``.
+
+    Raises:
+        RunError: the data the spec now yields differ from those the run was trained on.
+    """
+    run = run if isinstance(run, Run) else load_run(run)
+    bundle = load_data(run.spec.data, seed=run.spec.seed)
+    recorded = run.summary.get("data_fingerprint")
+    if recorded and recorded != data_fingerprint(bundle):
+        raise RunError(f"evaluate: the data of {run.spec.data.dataset!r} changed since the run was trained "
+                       "(test split fingerprint differs); retrain on the new data")
+    scores = evaluate_split(run.model, run.head, to_tensor(bundle.x_test), to_tensor(bundle.y_test),
+                            target_scale=target_scale(bundle))
+    result = {f"test_{key}": value for key, value in scores.items()}
+    for key in ("test_error", "test_loss"):
+        if key in run.summary:
+            result[f"recorded_{key}"] = run.summary[key]
+    return result
+
+
+def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
+            output: str | Path | None = None) -> dict[str, list]:
+    """Predict for new raw inputs (a CSV/Parquet path or an array of the run's input columns).
+
+    Args:
+        run: a Run or a run directory.
+        inputs: file with the run's input columns (see ``preprocessor.input_columns``) or an
+            array (n, n_columns) in that order.
+        output: CSV path to write (inputs, ``prediction`` and one ``probability_<class>`` per class).
+
+    Returns:
+        ``{"prediction": [...], "probability_<class>": [...], ...}`` column lists.
+    """
+    run = run if isinstance(run, Run) else load_run(run)
+    columns = run.preprocessor.input_columns
+    raw = read_inputs(inputs, columns) if isinstance(inputs, (str, Path)) else np.asarray(inputs, dtype=np.float32)
+    scores = scores_of(run.model, to_tensor(run.preprocessor.transform_inputs(raw)))
+    table: dict[str, list] = {name: raw[:, i].tolist() for i, name in enumerate(columns)}
+    if run.head.is_classifier:
+        classes = run.summary.get("classes") or list(range(run.head.n_outputs))
+        table["prediction"] = [classes[i] for i in run.head.predict(scores).tolist()]
+        probabilities = run.head.probabilities(scores)
+        for index, label in enumerate(classes):
+            table[f"probability_{label}"] = probabilities[:, index].tolist()
+    else:
+        values = run.head.predict(scores).numpy()
+        table["prediction"] = run.preprocessor.inverse_target(values).tolist()
+    if output is not None:
+        _write_table(table, Path(output))
+    return table
+
+
+def _write_table(table: dict[str, list], path: Path) -> None:
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(table)
+        writer.writerows(zip(*table.values()))
+
+
+def choose_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU falls back with a warning."""
+    if name == "cuda" and not torch.cuda.is_available():
+        log.warning("train.device is cuda but no GPU is available; using the CPU")
+        return torch.device("cpu")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@contextmanager
+def torch_threads(count: int):
+    """Run a block with ``count`` torch CPU threads, then restore the previous count."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def target_scale(bundle: DataBundle) -> float:
+    """Std of the regression target (1 when targets are not standardised or for classification)."""
+    return float(bundle.preprocessor.inverse_target(np.array([1.0], dtype=np.float32))[0]
+                 - bundle.preprocessor.inverse_target(np.array([0.0], dtype=np.float32))[0]) \
+        if bundle.task == "regression" else 1.0
+
+
+def data_fingerprint(bundle: DataBundle) -> str:
+    """SHA-256 (first 16 hex digits) of the test split, to detect changed data at re-scoring."""
+    digest = hashlib.sha256(np.ascontiguousarray(bundle.x_test).tobytes())
+    digest.update(np.ascontiguousarray(bundle.y_test).tobytes())
+    return digest.hexdigest()[:16]

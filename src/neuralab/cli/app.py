@@ -1,0 +1,50 @@
+"""The ``neuralab`` command: the typer app, its sub-commands and the error policy.
+
+A user's mistake (spec, data, run directory, arguments) prints one line per problem on
+stderr and exits with code 2 — never a traceback. Commands import the engine lazily so
+``neuralab info`` and spec errors answer at once.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from neuralab.errors import NeuralabError
+
+app = typer.Typer(
+    name="neuralab", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="neuralab — learn, see, diagnose and tune neural networks on PyTorch.",
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _register() -> None:
+    from neuralab.cli import info, runs  # noqa: F401  (each module adds its commands to `app`)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``neuralab`` script; returns (and exits with) the exit code."""
+    _register()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        result = app(args=argv, prog_name="neuralab", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except NeuralabError as error:
+        for line in error.problems:
+            errors.print(f"[bold red]error[/]: {line}", highlight=False, markup=True, soft_wrap=True)
+        code = 2
+    except typer.TyperException as error:  # usage errors: unknown option, missing argument...
+        error.show() if hasattr(error, "show") else errors.print(f"error: {error.format_message()}")
+        code = 2
+    except typer.Exit as error:
+        code = error.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        errors.print("interrupted")
+        code = 130
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,81 @@
+"""``neuralab train | evaluate | predict``: the commands that make and use run directories."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from neuralab.cli.app import app, console
+from neuralab.spec import load_spec
+
+SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repeatable"
+
+
+@app.command()
+def train(
+    spec_file: Path = typer.Argument(..., help="spec file (.yaml, .json or .toml)"),
+    set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the run directory is created in"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or tables"),
+) -> None:
+    """Train the network a spec describes; print progress, test scores and the run directory."""
+    spec = load_spec(spec_file, overrides=set_)
+    import neuralab.api as api  # the engine (torch) loads only once the spec is valid
+    from neuralab.cli.progress import ProgressBar
+
+    callbacks = [] if quiet else [ProgressBar(console, total_epochs=spec.train.epochs, label=spec.name)]
+    run = api.train(spec, out_dir=out, callbacks=callbacks)
+    if not quiet:
+        console.print(layer_table(run.summary["layers"], run.summary["n_parameters"]))
+    console.print(result_line(run.summary))
+    if run.summary["diverged"] or not quiet:
+        console.print(f"stopped: {run.summary['stop_reason']}")
+    console.print(f"run written to [bold]{run.dir}[/]")
+
+
+@app.command()
+def evaluate(run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`")) -> None:
+    """Re-score a saved run on its test split (the data are regenerated from its spec)."""
+    import neuralab.api as api
+
+    scores = api.evaluate(run_dir)
+    table = Table(title=f"test split of {run_dir}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in scores.items():
+        table.add_row(key, f"{value:.6g}")
+    console.print(table)
+
+
+@app.command()
+def predict(
+    run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`"),
+    input_file: Path = typer.Option(..., "--input", "-i", help="CSV/Parquet with the run's input columns"),
+    output: Path = typer.Option(Path("predictions.csv"), "--output", "-o", help="CSV to write"),
+) -> None:
+    """Predict for new inputs with a saved run; writes inputs, prediction and class probabilities."""
+    import neuralab.api as api
+
+    table = api.predict(run_dir, input_file, output=output)
+    console.print(f"{len(table['prediction'])} predictions written to [bold]{output}[/]")
+
+
+def layer_table(layers: list[dict], n_parameters: int) -> Table:
+    """Parameters per layer and in total (what training learns; the spec holds the hyperparameters)."""
+    table = Table(title=f"model: {n_parameters:,} parameters")
+    for column in ("layer", "inputs", "outputs", "activation", "parameters"):
+        table.add_column(column, justify="right" if column in ("inputs", "outputs", "parameters") else "left")
+    for row in layers:
+        table.add_row(row["layer"], str(row["inputs"]), str(row["outputs"]), row["activation"], f"{row['parameters']:,}")
+    return table
+
+
+def result_line(summary: dict) -> str:
+    """One line with the test score: accuracy for classifiers, RMSE and R² for regression."""
+    if summary["task"] == "regression":
+        return (f"test RMSE [bold]{summary.get('test_rmse', float('nan')):.4g}[/]  "
+                f"R² {summary.get('test_r2', float('nan')):.3f}  (dev RMSE {summary.get('dev_rmse', float('nan')):.4g})")
+    return (f"test accuracy [bold]{1 - summary['test_error']:.2%}[/]  "
+            f"(train {1 - summary['train_error']:.2%}, dev {1 - summary['dev_error']:.2%}, "
+            f"{summary['epochs_run']} epochs, {summary['seconds']:.1f} s)")

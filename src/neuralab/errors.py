@@ -1,0 +1,47 @@
+"""Errors a user can fix: each carries one line per problem.
+
+The CLI prints ``problems`` one per line and exits with code 2, without a traceback.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+
+class NeuralabError(Exception):
+    """Base class for every error caused by the user's input (spec, data, run directory).
+
+    Args:
+        problems: one human-readable line per problem; each names the field, the value
+            and what is allowed.
+    """
+
+    def __init__(self, problems: str | Sequence[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class SpecError(NeuralabError):
+    """The experiment spec (or an override, or a spec file) is invalid."""
+
+
+class DataError(NeuralabError):
+    """The data cannot be trained on: NaN/inf, wrong shapes, one class, empty split..."""
+
+
+class RunError(NeuralabError):
+    """A run directory is missing, incomplete or tampered with."""
+
+
+def did_you_mean(value: object, allowed: Iterable[str]) -> str:
+    """Return ``" — did you mean 'x'?"`` for the closest allowed name, or ``""``."""
+    close = difflib.get_close_matches(str(value), list(allowed), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def not_one_of(field: str, value: object, allowed: Sequence[str]) -> str:
+    """Format the standard "value is not one of ..." problem line for ``field``."""
+    return (
+        f"{field}: {value!r} is not one of {', '.join(allowed)}"
+        f"{did_you_mean(value, allowed)}"
+    )

@@ -1,0 +1,232 @@
+"""A finished experiment (:class:`Run`) and its directory on disk.
+
+A run directory holds ``spec.yaml`` (fully resolved), ``metrics.csv`` (one row per
+epoch), ``summary.json``, ``model.safetensors`` + ``model.json`` (weights and what is
+needed to rebuild and feed the model — never a pickle) and PNG plots. It is written into
+a hidden temporary folder and renamed into place at the end, so a crash never leaves a
+half-written run. Loading validates ``model.json`` and ``spec.yaml`` like user input.
+
+Example:
+    >>> import neuralab, tempfile
+    >>> spec = neuralab.load_spec({"data": {"dataset": "xor", "n_samples": 100}, "train": {"epochs": 2}})
+    >>> run = neuralab.train(spec, out_dir=tempfile.mkdtemp())
+    >>> neuralab.load_run(run.dir).summary["epochs_run"]
+    2
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, ValidationError
+from safetensors.torch import load_file, save_file
+
+from neuralab.data import Preprocessor
+from neuralab.errors import RunError, SpecError
+from neuralab.models import MLP, build_model
+from neuralab.spec import ExperimentSpec, dump_spec, load_spec
+from neuralab.training.losses import Head
+
+FORMAT = "neuralab.run/1"
+FILES = ("spec.yaml", "metrics.csv", "summary.json", "model.safetensors", "model.json")
+
+
+@dataclass
+class Run:
+    """A trained experiment: spec, summary, per-epoch history, model, and where it lives.
+
+    Attributes:
+        spec: the fully resolved ExperimentSpec.
+        summary: task, sizes, epochs, errors and losses per split, seconds, ...
+        history: one metrics dict per epoch (the rows of metrics.csv).
+        model: the trained ``torch.nn.Module`` (the best epoch's weights when restored).
+        head: task, output activation, loss and number of outputs.
+        preprocessor: turns raw input columns into model inputs.
+        dir: the run directory, or None when the run was not written.
+    """
+
+    spec: ExperimentSpec
+    summary: dict[str, Any]
+    history: list[dict[str, float]]
+    model: MLP
+    head: Head
+    preprocessor: Preprocessor
+    dir: Path | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class _HeadMeta(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task: Literal["regression", "binary", "multiclass"]
+    output_activation: Literal["linear", "sigmoid", "softmax"]
+    loss: Literal["mse", "mae", "huber", "bce", "cross_entropy", "hinge"]
+    n_outputs: int
+
+
+class _ModelMeta(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    format: Literal["neuralab.run/1"]
+    n_inputs: int
+    head: _HeadMeta
+    preprocessor: dict[str, Any]
+    tensors: dict[str, list[int]]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_run(run: Run, out_dir: str | Path) -> Path:
+    """Write ``run`` into a new directory under ``out_dir`` and return its path.
+
+    The files are written to a hidden temporary folder first and renamed into place.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = _fresh_name(out_dir, run.spec.name)
+    partial = out_dir / f".{final.name}.partial-{os.getpid()}"
+    partial.mkdir()
+    try:
+        _write_files(run, partial)
+        os.rename(partial, final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    run.dir = final
+    return final
+
+
+def _fresh_name(out_dir: Path, name: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate, counter = out_dir / f"{name}-{stamp}", 2
+    while candidate.exists():
+        candidate, counter = out_dir / f"{name}-{stamp}-{counter}", counter + 1
+    return candidate
+
+
+def _write_files(run: Run, folder: Path) -> None:
+    from neuralab.viz.plots import plot_curves, plot_learning_rate
+
+    (folder / "spec.yaml").write_text(dump_spec(run.spec), encoding="utf-8")
+    write_metrics_csv(run.history, folder / "metrics.csv")
+    (folder / "summary.json").write_text(json.dumps(run.summary, indent=2, default=_json_value), encoding="utf-8")
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": FORMAT})
+    meta = {
+        "format": FORMAT,
+        "n_inputs": run.model.linear_layers()[0].in_features,
+        "head": vars(run.head),
+        "preprocessor": run.preprocessor.to_dict(),
+        "tensors": {name: list(tensor.shape) for name, tensor in state.items()},
+        "layers": run.summary.get("layers", []),
+    }
+    (folder / "model.json").write_text(json.dumps(meta, indent=2, default=_json_value), encoding="utf-8")
+    if run.history:
+        best = run.summary.get("best_epoch")
+        error_label = "loss (regression error)" if run.head.task == "regression" else "error (misclassification rate)"
+        plot_curves(run.history, title=run.spec.name, best_epoch=best, error_label=error_label).savefig(
+            folder / "curves.png", dpi=100)
+        plot_learning_rate(run.history).savefig(folder / "learning_rate.png", dpi=100)
+
+
+def write_metrics_csv(history: list[dict[str, float]], path: Path) -> None:
+    """Write one row per epoch; columns are the union of the rows' keys, in first-seen order."""
+    columns = list(dict.fromkeys(key for row in history for key in row)) or ["epoch"]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Load a run directory written by :func:`write_run`, validating every file.
+
+    Raises:
+        RunError: a file is missing, unreadable, tampered with or does not fit the spec.
+    """
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise RunError(f"run: {str(folder)!r} is not a directory")
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing:
+        raise RunError(f"run: {str(folder)!r} lacks {', '.join(missing)} — is it a neuralab run directory?")
+    try:
+        spec = load_spec(folder / "spec.yaml")
+    except SpecError as error:
+        raise RunError([f"run spec.yaml: {line}" for line in error.problems]) from None
+    meta = _read_meta(folder / "model.json")
+    head = Head(**meta.head.model_dump())
+    preprocessor = Preprocessor.from_dict(meta.preprocessor)
+    model = _rebuild_model(folder / "model.safetensors", spec, meta, head)
+    summary = _read_json(folder / "summary.json")
+    history = read_metrics_csv(folder / "metrics.csv")
+    return Run(spec=spec, summary=summary, history=history, model=model, head=head,
+               preprocessor=preprocessor, dir=folder)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RunError(f"run {path.name}: cannot be read as JSON ({error})") from None
+
+
+def _read_meta(path: Path) -> _ModelMeta:
+    raw = _read_json(path)
+    try:
+        return _ModelMeta.model_validate(raw)
+    except ValidationError as error:
+        raise RunError([f"run model.json: {'.'.join(map(str, e['loc']))}: {e['msg']}"
+                        for e in error.errors()]) from None
+
+
+def _rebuild_model(path: Path, spec: ExperimentSpec, meta: _ModelMeta, head: Head) -> MLP:
+    model = build_model(spec.model, n_inputs=meta.n_inputs, n_outputs=head.n_outputs)
+    try:
+        state = load_file(str(path))
+    except Exception as error:  # safetensors raises its own error types for corrupt files
+        raise RunError(f"run model.safetensors: cannot be read ({error})") from None
+    expected = {name: list(tensor.shape) for name, tensor in model.state_dict().items()}
+    found = {name: list(tensor.shape) for name, tensor in state.items()}
+    if expected != found:
+        raise RunError("run model.safetensors: tensors do not match the spec's network "
+                       f"(expected {len(expected)} tensors {_shapes(expected)}, found {_shapes(found)})")
+    model.load_state_dict(state)
+    model.eval()
+    return model
+
+
+def _shapes(shapes: dict[str, list[int]]) -> str:
+    return ", ".join(f"{name}{tuple(shape)}" for name, shape in list(shapes.items())[:6])
+
+
+def read_metrics_csv(path: Path) -> list[dict[str, float]]:
+    """Read metrics.csv back into one dict of floats per epoch."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return [{key: float(value) for key, value in row.items() if value not in ("", None)}
+                    for row in csv.DictReader(handle)]
+    except (OSError, ValueError) as error:
+        raise RunError(f"run metrics.csv: cannot be read ({error})") from None
+
+
+def to_tensor(array, *, device: torch.device | str = "cpu") -> torch.Tensor:
+    """A numpy array as a torch tensor on ``device`` (no copy on CPU when possible)."""
+    return torch.from_numpy(array).to(device)

@@ -1,0 +1,422 @@
+"""ExperimentSpec: the one source of truth for an experiment, and how it is loaded.
+
+A spec is a pydantic model with a default, a range and a description for every field.
+It loads from YAML, JSON or TOML, takes ``dotted.key=value`` overrides (values parsed as
+YAML) and fails with one line per problem naming the field, the value and what is allowed.
+
+Example:
+    >>> from neuralab.spec import load_spec
+    >>> spec = load_spec({"data": {"dataset": "spiral"}}, overrides={"train.epochs": 5})
+    >>> spec.train.epochs, spec.model.activation
+    (5, 'relu')
+"""
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from neuralab.catalog import FEATURES, FILE_DATASETS, names
+from neuralab.errors import SpecError, did_you_mean, not_one_of
+
+MAX_SEED = 2**32 - 1
+
+
+def _choice(value: Any, table: str) -> Any:
+    """Validate that ``value`` names an entry of the catalog ``table``."""
+    allowed = names(table)
+    if value not in allowed:
+        raise ValueError(f"__choice__{table}")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataSpec(_Strict):
+    """Where the data come from, how they are featurised, split and scaled."""
+
+    dataset: str = Field("digits", description="data set name: synthetic 2-D, bundled, or csv/parquet (see `neuralab info datasets`)")
+    path: str | None = Field(None, description="file to read when dataset is csv or parquet")
+    target: str | None = Field(None, description="target column of a csv/parquet file (default: the last column)")
+    task: Literal["auto", "classification", "regression"] = Field("auto", description="auto: from the data set or the target column's values")
+    n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic only)")
+    noise: float = Field(0.0, ge=0.0, le=0.5, description="noise level, TF Playground's meaning (synthetic only)")
+    n_classes: int = Field(2, ge=2, le=10, description="classes (spiral arms, gauss blobs) for synthetic classification")
+    features: list[str] = Field(["x1", "x2"], min_length=1, max_length=7, description="inputs made from x1, x2 (synthetic only)")
+    split: Literal["auto"] | list[float] = Field("auto", description="auto by size (60/20/20 small … 98/1/1 above 1,000,000) or [train, dev, test] fractions")
+    standardize: bool = Field(True, description="scale inputs (and regression targets) with train-split statistics")
+    augment_noise: float = Field(0.0, ge=0.0, le=1.0, description="std of Gaussian noise added to training inputs each batch (augmentation)")
+
+    _dataset = field_validator("dataset")(lambda cls, v: _choice(v, "datasets"))
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: list[str]) -> list[str]:
+        for feature in value:
+            if feature not in FEATURES:
+                raise ValueError(f"__choice__features")
+        if len(set(value)) != len(value):
+            raise ValueError("has a feature twice")
+        return value
+
+    @field_validator("split")
+    @classmethod
+    def _fractions(cls, value: Any) -> Any:
+        if value == "auto":
+            return value
+        if len(value) != 3 or any(not 0 < f < 1 for f in value):
+            raise ValueError("must be 'auto' or three fractions [train, dev, test], each between 0 and 1")
+        if not math.isclose(sum(value), 1.0, abs_tol=1e-6):
+            raise ValueError(f"must sum to 1 (sums to {sum(value):g})")
+        return value
+
+    @model_validator(mode="after")
+    def _file_needs_path(self) -> "DataSpec":
+        if self.dataset in FILE_DATASETS and not self.path:
+            raise ValueError(f"__field__path: dataset {self.dataset!r} needs data.path (the file to read)")
+        return self
+
+
+class ModelSpec(_Strict):
+    """The network: layers, neurons, activations, initialisation and normalisation."""
+
+    hidden: list[int] = Field([128, 128], max_length=64, description="neurons per hidden layer; [] is a linear/logistic model")
+    activation: str | list[str] = Field("relu", description="hidden activation, or one per hidden layer (see `neuralab info activations`)")
+    output_activation: str = Field("auto", description="auto, linear, sigmoid or softmax")
+    init: str = Field("he_normal", description="weight initialisation (see `neuralab info inits`)")
+    init_std: float = Field(0.05, gt=0.0, le=10.0, description="standard deviation for the normal and uniform inits")
+    dropout: float = Field(0.0, ge=0.0, le=0.95, description="probability of dropping a hidden unit while training")
+    batch_norm: bool = Field(False, description="batch normalisation after each hidden linear layer")
+
+    _output = field_validator("output_activation")(lambda cls, v: _choice(v, "output_activations"))
+    _init = field_validator("init")(lambda cls, v: _choice(v, "inits"))
+
+    @field_validator("hidden")
+    @classmethod
+    def _widths(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= width <= 4096 for width in value):
+            raise ValueError("every layer needs between 1 and 4096 neurons")
+        return value
+
+    @field_validator("activation")
+    @classmethod
+    def _activations(cls, value: str | list[str]) -> str | list[str]:
+        for name in [value] if isinstance(value, str) else value:
+            _choice(name, "activations")
+        return value
+
+    @model_validator(mode="after")
+    def _one_activation_per_layer(self) -> "ModelSpec":
+        if isinstance(self.activation, list) and len(self.activation) != len(self.hidden):
+            raise ValueError(f"__field__activation: has {len(self.activation)} entries but model.hidden has "
+                             f"{len(self.hidden)} layers; give one name or one per layer")
+        return self
+
+    def layer_activations(self) -> list[str]:
+        """Return the activation name of each hidden layer."""
+        if isinstance(self.activation, str):
+            return [self.activation] * len(self.hidden)
+        return list(self.activation)
+
+
+class ScheduleSpec(_Strict):
+    """Learning-rate schedule; time ``t`` counts epochs."""
+
+    name: str = Field("constant", description="schedule name (see `neuralab info schedules`)")
+    steps: int | None = Field(None, ge=1, le=1_000_000, description="epochs of decay (linear, cosine) or warm-up (warmup); cosine default: train.epochs")
+    end_factor: float = Field(0.01, ge=0.0, le=1.0, description="linear: final lr = end_factor · learning_rate")
+    start_factor: float = Field(0.1, gt=0.0, le=1.0, description="warmup: first lr = start_factor · learning_rate")
+    step_size: int = Field(10, ge=1, le=1_000_000, description="step: epochs between drops")
+    gamma: float | None = Field(None, gt=0.0, le=1.0, description="step/exponential: factor per drop (default 0.5 for step, 0.95 for exponential)")
+    decay: float = Field(0.1, ge=0.0, le=1000.0, description="time_based: k in lr0 / (1 + k·t)")
+    patience: int = Field(5, ge=1, le=10_000, description="plateau: epochs without dev improvement before a cut")
+    factor: float = Field(0.5, gt=0.0, lt=1.0, description="plateau: lr multiplier at a cut")
+    min_lr: float = Field(0.0, ge=0.0, description="lower bound of the learning rate (cosine, plateau, bold_driver)")
+    increase: float = Field(1.05, ge=1.0, le=10.0, description="bold_driver: lr multiplier while the train loss falls")
+    decrease: float = Field(0.5, gt=0.0, le=1.0, description="bold_driver: lr multiplier when the train loss rises")
+
+    _name = field_validator("name")(lambda cls, v: _choice(v, "schedules"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+
+class EarlyStoppingSpec(_Strict):
+    """Stop when the monitored dev metric stops improving."""
+
+    patience: int | None = Field(None, ge=1, le=100_000, description="epochs without improvement before stopping; null turns it off")
+    min_delta: float = Field(0.0, ge=0.0, description="smallest change that counts as an improvement")
+    restore_best: bool = Field(True, description="put back the weights of the best epoch at the end")
+    monitor: Literal["dev_loss", "dev_error"] = Field("dev_loss", description="metric watched")
+
+
+class TrainSpec(_Strict):
+    """How the network is fitted: loss, optimiser, schedule, batches, regularisation."""
+
+    loss: str = Field("auto", description="loss function (see `neuralab info losses`)")
+    optimizer: str = Field("adam", description="optimiser from torch.optim (see `neuralab info optimizers`)")
+    learning_rate: float = Field(0.001, gt=0.0, le=10.0, description="initial learning rate α")
+    momentum: float = Field(0.9, ge=0.0, lt=1.0, description="momentum (momentum, nesterov, rmsprop) or β1 (adam family)")
+    batch_size: int | Literal["full"] = Field(64, description='"full" = batch GD, 1 = stochastic GD, N = mini-batch')
+    epochs: int = Field(50, ge=1, le=100_000, description="passes over the training split")
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="learning-rate schedule")
+    l1: float = Field(0.0, ge=0.0, le=10.0, description="L1 penalty: l1 · Σ|w| added to the loss (weights, not biases)")
+    l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2 · Σw² added to the loss (weights, not biases)")
+    early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec, description="early stopping")
+    grad_clip: float | None = Field(None, gt=0.0, description="clip the global gradient norm to this value; null: off")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present")
+    threads: int | None = Field(None, ge=1, le=256, description="CPU threads; null: chosen by model size")
+
+    _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
+    _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))
+
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _batch(cls, value: Any) -> Any:
+        if value == "full":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000_000:
+            raise ValueError('must be "full" (batch GD) or a whole number from 1 (SGD) to 10000000')
+        return value
+
+
+class DiagnoseSpec(_Strict):
+    """Settings of the diagnosis (bias/variance against an optimal error)."""
+
+    optimal_error: float = Field(0.0, ge=0.0, le=1.0, description="optimal (human/Bayes) error rate")
+
+
+class ExperimentSpec(_Strict):
+    """A whole experiment: data, model, training and diagnosis settings, plus a seed."""
+
+    name: str = Field("experiment", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$",
+                      description="experiment name (letters, digits, . _ -); names the run directory")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="seed for data, split, initial weights and batches")
+    data: DataSpec = Field(default_factory=DataSpec, description="data set")
+    model: ModelSpec = Field(default_factory=ModelSpec, description="network")
+    train: TrainSpec = Field(default_factory=TrainSpec, description="training")
+    diagnose: DiagnoseSpec = Field(default_factory=DiagnoseSpec, description="diagnosis")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = None, *,
+              overrides: Mapping[str, Any] | Sequence[str] | None = None) -> ExperimentSpec:
+    """Load and validate a spec from a file, a mapping or a spec, then apply overrides.
+
+    Args:
+        source: a ``.yaml``/``.yml``/``.json``/``.toml`` path, a mapping, a spec, or None
+            for all defaults.
+        overrides: ``{"train.epochs": 20}`` (values used as given) or
+            ``["train.epochs=20"]`` (values parsed as YAML), applied in order.
+
+    Raises:
+        SpecError: one line per problem, naming the dotted field, the value and what is allowed.
+
+    Example:
+        >>> load_spec(None, overrides=["model.hidden=[8, 8]"]).model.hidden
+        [8, 8]
+    """
+    base_dir: Path | None = None
+    if source is None:
+        raw: dict[str, Any] = {}
+    elif isinstance(source, ExperimentSpec):
+        raw = source.model_dump(mode="json")
+    elif isinstance(source, Mapping):
+        raw = json.loads(json.dumps(dict(source), default=str))  # deep copy, plain types
+    else:
+        raw = read_spec_file(source)
+        base_dir = Path(source).resolve().parent
+    for key, value in _override_pairs(overrides):
+        set_dotted(raw, key, value)
+    spec = validate_spec(raw)
+    return _resolve_data_path(spec, base_dir)
+
+
+def read_spec_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML/JSON/TOML spec file into a mapping (safe loaders only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"spec file: {str(path)!r} does not exist")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            raw = json.loads(text)
+        elif suffix == ".toml":
+            raw = tomllib.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            raw = yaml.safe_load(text)
+        else:
+            raise SpecError(f"spec file: {str(path)!r} has suffix {suffix!r}; use .yaml, .yml, .json or .toml")
+    except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        first = str(exc).strip().splitlines()
+        raise SpecError(f"spec file: {str(path)!r} cannot be parsed: {' '.join(first)[:300]}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SpecError(f"spec file: {str(path)!r} must hold a mapping of fields, not {type(raw).__name__}")
+    return raw
+
+
+def _override_pairs(overrides: Mapping[str, Any] | Sequence[str] | None) -> list[tuple[str, Any]]:
+    if not overrides:
+        return []
+    if isinstance(overrides, Mapping):
+        return list(overrides.items())
+    pairs = []
+    for item in overrides:
+        key, sep, text = str(item).partition("=")
+        if not sep or not key.strip():
+            raise SpecError(f"--set {item!r}: expected dotted.key=value, e.g. train.learning_rate=0.01")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text
+        pairs.append((key.strip(), value))
+    return pairs
+
+
+def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``raw[a][b][c] = value`` for ``key = "a.b.c"``, checking each part is a spec field."""
+    parts = key.split(".")
+    model: type[BaseModel] | None = ExperimentSpec
+    node = raw
+    for depth, part in enumerate(parts):
+        if model is None:
+            raise SpecError(f"{key}: {'.'.join(parts[:depth])} has no sub-fields")
+        if part not in model.model_fields:
+            prefix = ".".join(parts[:depth])
+            where = f"{prefix}." if prefix else ""
+            allowed = list(model.model_fields)
+            raise SpecError(f"{key}: unknown field {where}{part}; allowed: {', '.join(allowed)}"
+                            f"{did_you_mean(part, allowed)}")
+        if depth == len(parts) - 1:
+            node[part] = value
+            return
+        model = _sub_model(model, part)
+        child = node.get(part)
+        if isinstance(child, str) and model is ScheduleSpec:
+            child = {"name": child}
+        if not isinstance(child, dict):
+            child = {}
+        node[part] = child
+        node = child
+
+
+def _sub_model(model: type[BaseModel], field: str) -> type[BaseModel] | None:
+    annotation = model.model_fields[field].annotation
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def validate_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
+    """Validate a mapping into an ExperimentSpec, turning pydantic errors into SpecError."""
+    try:
+        return ExperimentSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(_problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "literal[", "int", "list["))]
+        field, value, message = ".".join(loc), error.get("input"), error["msg"]
+        message = message.removeprefix("Value error, ")
+        if message.startswith("__field__"):
+            sub, _, message = message.removeprefix("__field__").partition(": ")
+            lines.append(f"{field + '.' if field else ''}{sub}: {message}")
+        elif message.startswith("__choice__"):
+            table = message.removeprefix("__choice__")
+            bad = next((v for v in (value if isinstance(value, list) else [value]) if v not in names(table)), value)
+            lines.append(not_one_of(field, bad, names(table)))
+        elif error["type"] == "extra_forbidden":
+            lines.append(_unknown_field(field))
+        else:
+            lines.append(f"{field}: {_short(value)} — {message[0].lower() + message[1:]}")
+    return list(dict.fromkeys(lines))  # unions can report the same problem twice
+
+
+def _unknown_field(field: str) -> str:
+    parts = field.split(".")
+    model: type[BaseModel] | None = ExperimentSpec
+    for part in parts[:-1]:
+        model = _sub_model(model, part) if model and part in model.model_fields else None
+    allowed = list(model.model_fields) if model else []
+    return (f"{field}: unknown field; allowed: {', '.join(allowed)}{did_you_mean(parts[-1], allowed)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _resolve_data_path(spec: ExperimentSpec, base_dir: Path | None) -> ExperimentSpec:
+    """Make a relative data path found beside the spec file absolute, so runs can re-read it."""
+    path = spec.data.path
+    if path and base_dir is not None and not Path(path).is_absolute() and not Path(path).exists():
+        candidate = base_dir / path
+        if candidate.exists():
+            spec.data.path = str(candidate)
+    return spec
+
+
+def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:
+    """Return the fully resolved spec as plain data (every field, defaults included)."""
+    return spec.model_dump(mode="json")
+
+
+def dump_spec(spec: ExperimentSpec) -> str:
+    """Return the spec as YAML text, field order kept."""
+    return yaml.safe_dump(spec_to_dict(spec), sort_keys=False)
+
+
+def spec_reference() -> list[dict[str, str]]:
+    """Return one row per spec field: dotted name, type, default, allowed range, description."""
+    rows: list[dict[str, str]] = []
+    _reference_rows(ExperimentSpec, "", ExperimentSpec(), rows)
+    return rows
+
+
+def _reference_rows(model: type[BaseModel], prefix: str, instance: BaseModel, rows: list) -> None:
+    for name, info in model.model_fields.items():
+        sub = _sub_model(model, name)
+        value = getattr(instance, name)
+        if sub is not None:
+            _reference_rows(sub, f"{prefix}{name}.", value, rows)
+            continue
+        bounds = [f"{label} {getattr(m, attr)}" for m in info.metadata
+                  for attr, label in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<"))
+                  if getattr(m, attr, None) is not None]
+        rows.append({
+            "field": prefix + name,
+            "type": _type_name(info.annotation),
+            "default": json.dumps(value.model_dump() if isinstance(value, BaseModel) else value),
+            "allowed": ", ".join(bounds) or _choices_for(prefix + name),
+            "description": info.description or "",
+        })
+
+
+_CHOICE_FIELDS = {"data.dataset": "datasets", "data.features": "features", "model.activation": "activations",
+                  "model.output_activation": "output_activations", "model.init": "inits",
+                  "train.loss": "losses", "train.optimizer": "optimizers", "train.schedule.name": "schedules"}
+
+
+def _choices_for(field: str) -> str:
+    table = _CHOICE_FIELDS.get(field)
+    return ", ".join(names(table)) if table else ""
+
+
+def _type_name(annotation: Any) -> str:
+    return str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")

@@ -1,0 +1,49 @@
+"""Stop when the dev metric has not improved for ``patience`` epochs; restore the best weights.
+
+Example:
+    >>> from neuralab.spec import EarlyStoppingSpec
+    >>> from neuralab.training.callbacks import EarlyStopping
+    >>> EarlyStopping(EarlyStoppingSpec(patience=3)).patience
+    3
+"""
+from __future__ import annotations
+
+import torch
+
+from neuralab.spec import EarlyStoppingSpec
+from neuralab.training.callbacks.divergence import snapshot
+from neuralab.training.events import Callback, TrainingState
+
+
+class EarlyStopping(Callback):
+    """Watches ``monitor`` (dev_loss or dev_error); a drop of more than ``min_delta`` is progress.
+
+    Args:
+        settings: patience (epochs), min_delta, restore_best, monitor.
+    """
+
+    def __init__(self, settings: EarlyStoppingSpec):
+        self.patience = settings.patience
+        self.min_delta = settings.min_delta
+        self.restore_best = settings.restore_best
+        self.monitor = settings.monitor
+        self.best_value = float("inf")
+        self.best_epoch = 0
+        self.best_weights: dict[str, torch.Tensor] | None = None
+
+    def on_epoch_end(self, state: TrainingState) -> None:
+        value = state.metrics[self.monitor]
+        if value < self.best_value - self.min_delta:
+            self.best_value, self.best_epoch = value, len(state.history)
+            if self.restore_best:
+                self.best_weights = snapshot(state.model)
+        elif len(state.history) - self.best_epoch >= self.patience:
+            state.stop(f"early stopping: {self.monitor} has not improved for {self.patience} epochs "
+                       f"(best {self.best_value:.4g} at epoch {self.best_epoch})")
+
+    def on_fit_end(self, state: TrainingState) -> None:
+        if state.diverged or not self.best_epoch:
+            return
+        if self.restore_best and self.best_weights is not None:
+            state.model.load_state_dict(self.best_weights)
+            state.best_epoch = self.best_epoch

@@ -1,0 +1,80 @@
+"""The training loop's events, the callback base class and the state callbacks see.
+
+Events, in order: ``fit_start → epoch_start → batch_start → after_forward →
+after_backward → after_step → batch_end → epoch_end (metrics ready) → fit_end``, plus
+``diverged``. A callback overrides ``on_<event>(state)`` for the events it needs; the
+loop fires only events some callback listens to, so unused batch events cost nothing.
+
+Example:
+    >>> from neuralab.training.events import Callback, CallbackList
+    >>> class Count(Callback):
+    ...     def __init__(self): self.epochs = 0
+    ...     def on_epoch_end(self, state): self.epochs += 1
+    >>> CallbackList([Count()]).listens("batch_end")
+    False
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+EVENTS = ("fit_start", "epoch_start", "batch_start", "after_forward", "after_backward",
+          "after_step", "batch_end", "epoch_end", "fit_end", "diverged")
+
+
+@dataclass
+class TrainingState:
+    """What the loop shares with callbacks. Callbacks may set ``stop_training``."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: Any
+    spec: Any  # ExperimentSpec
+    epoch: int = 0  # 0-based index of the current epoch
+    step: int = 0  # optimiser steps taken so far
+    inputs: Tensor | None = None  # current batch (batch, n_inputs)
+    targets: Tensor | None = None  # current batch (batch,)
+    loss: Tensor | None = None  # current batch loss (scalar)
+    metrics: dict[str, float] = field(default_factory=dict)  # last finished epoch
+    history: list[dict[str, float]] = field(default_factory=list)
+    stop_training: bool = False
+    stop_reason: str = ""
+    diverged: bool = False
+    best_epoch: int | None = None  # 1-based epoch whose weights the model holds at the end
+    extras: dict[str, Any] = field(default_factory=dict)  # per-callback scratch space
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def stop(self, reason: str) -> None:
+        """Ask the loop to stop after the current event, recording why."""
+        self.stop_training = True
+        self.stop_reason = self.stop_reason or reason
+
+
+class Callback:
+    """Base class: override ``on_<event>(state)`` for any of :data:`EVENTS`."""
+
+
+class CallbackList:
+    """Dispatches events to the callbacks that override them, in the order given."""
+
+    def __init__(self, callbacks: Iterable[Callback]):
+        self.callbacks = list(callbacks)
+        self._handlers = {
+            event: [getattr(cb, f"on_{event}") for cb in self.callbacks if hasattr(cb, f"on_{event}")]
+            for event in EVENTS
+        }
+
+    def listens(self, event: str) -> bool:
+        """True when some callback handles ``event``."""
+        return bool(self._handlers[event])
+
+    def fire(self, event: str, state: TrainingState) -> None:
+        for handler in self._handlers[event]:
+            handler(state)

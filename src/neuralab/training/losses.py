@@ -1,0 +1,129 @@
+"""Loss functions by name, and the output head that ties task, activation and loss.
+
+The network always returns raw scores (logits). The head decides how the output
+activation and the loss read them: ``softmax`` heads compare class scores, ``sigmoid``
+heads one score per sample, ``linear`` heads a regression value. Cross-entropy losses use
+torch's fused log-softmax/log-sigmoid forms, which stay finite where a separate
+activation followed by a log would not.
+
+Example:
+    >>> import torch
+    >>> from neuralab.training.losses import Head
+    >>> head = Head(task="binary", output_activation="sigmoid", loss="bce", n_outputs=1)
+    >>> round(float(head.compute_loss(torch.zeros(4, 1), torch.tensor([0, 1, 0, 1]))), 4)
+    0.6931
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from neuralab.errors import SpecError
+
+
+def _as_probabilities(scores: Tensor, mode: str) -> Tensor:
+    if mode == "softmax":
+        return torch.softmax(scores, dim=1)
+    if mode == "sigmoid":
+        return torch.sigmoid(scores[:, 0])
+    return scores[:, 0]
+
+
+def _targets_like(prediction: Tensor, targets: Tensor, mode: str) -> Tensor:
+    if mode == "softmax":
+        return F.one_hot(targets, prediction.shape[1]).to(prediction.dtype)
+    return targets.to(prediction.dtype)
+
+
+def _distance(fn: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Tensor, str], Tensor]:
+    def loss(scores: Tensor, targets: Tensor, mode: str) -> Tensor:
+        prediction = _as_probabilities(scores, mode)
+        return fn(prediction, _targets_like(prediction, targets, mode))
+    return loss
+
+
+def _cross_entropy(scores: Tensor, targets: Tensor, mode: str) -> Tensor:
+    if mode == "sigmoid":
+        return F.binary_cross_entropy_with_logits(scores[:, 0], targets.to(scores.dtype))
+    return F.cross_entropy(scores, targets)
+
+
+def _hinge(scores: Tensor, targets: Tensor, mode: str) -> Tensor:
+    if mode == "sigmoid":
+        signs = targets.to(scores.dtype) * 2 - 1  # classes 0/1 → −1/+1
+        return torch.clamp(1 - signs * scores[:, 0], min=0).mean()
+    return F.multi_margin_loss(scores, targets)
+
+
+LOSSES: dict[str, Callable[[Tensor, Tensor, str], Tensor]] = {
+    "mse": _distance(F.mse_loss),
+    "mae": _distance(F.l1_loss),
+    "huber": _distance(F.huber_loss),
+    "bce": _cross_entropy,
+    "cross_entropy": _cross_entropy,
+    "hinge": _hinge,
+}
+
+_AUTO_OUTPUT = {"regression": "linear", "binary": "sigmoid", "multiclass": "softmax"}
+_AUTO_LOSS = {"regression": "mse", "binary": "bce", "multiclass": "cross_entropy"}
+_ALLOWED_OUTPUT = {"regression": ("linear",), "binary": ("sigmoid", "softmax"), "multiclass": ("softmax",)}
+
+
+@dataclass(frozen=True)
+class Head:
+    """What the last layer means: task, output activation, loss and number of outputs."""
+
+    task: str
+    output_activation: str
+    loss: str
+    n_outputs: int
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.task != "regression"
+
+    def compute_loss(self, scores: Tensor, targets: Tensor) -> Tensor:
+        """Mean loss of raw scores (n, n_outputs) against targets (n,)."""
+        return LOSSES[self.loss](scores, targets, self.output_activation)
+
+    def predict(self, scores: Tensor) -> Tensor:
+        """Class indices (n,) for classifiers, values (n,) for regression."""
+        if self.output_activation == "softmax":
+            return scores.argmax(dim=1)
+        if self.output_activation == "sigmoid":
+            return (scores[:, 0] > 0).long()
+        return scores[:, 0]
+
+    def probabilities(self, scores: Tensor) -> Tensor:
+        """Output activation applied: class probabilities (n, K), or values (n,) for regression."""
+        if self.output_activation == "sigmoid":
+            positive = torch.sigmoid(scores[:, 0])
+            return torch.stack([1 - positive, positive], dim=1)
+        return _as_probabilities(scores, self.output_activation)
+
+
+def make_head(*, task: str, n_classes: int, output_activation: str = "auto", loss: str = "auto") -> Head:
+    """Resolve ``auto`` output activation and loss for ``task`` and check they fit together.
+
+    Raises:
+        SpecError: naming ``model.output_activation`` or ``train.loss`` when they do not suit the task.
+    """
+    output = _AUTO_OUTPUT[task] if output_activation == "auto" else output_activation
+    if output not in _ALLOWED_OUTPUT[task]:
+        raise SpecError(f"model.output_activation: {output!r} does not suit a {task} task; "
+                        f"use auto or {' or '.join(_ALLOWED_OUTPUT[task])}")
+    chosen = _AUTO_LOSS[task] if loss == "auto" else loss
+    if chosen == "cross_entropy" and output == "sigmoid":
+        chosen = "bce"  # the two-class case of cross-entropy
+    if task == "regression" and chosen in ("bce", "cross_entropy", "hinge"):
+        raise SpecError(f"train.loss: {chosen!r} needs classes; this is a regression task — use mse, mae or huber")
+    if chosen == "bce" and task == "multiclass":
+        raise SpecError(f"train.loss: 'bce' is for two classes; this data set has {n_classes} — use cross_entropy")
+    if chosen == "bce" and output == "softmax":
+        chosen = "cross_entropy"  # two softmax outputs: the same loss in its categorical form
+    n_outputs = n_classes if output == "softmax" else 1
+    return Head(task=task, output_activation=output, loss=chosen, n_outputs=n_outputs)

@@ -1,0 +1,1 @@
+"""Pictures: static matplotlib figures (functions return figures; callers save them)."""

@@ -1,0 +1,29 @@
+"""The declared table: every implementation registry covers exactly the catalog's names."""
+from __future__ import annotations
+
+from neuralab import catalog
+from neuralab.models.activations import ACTIVATIONS
+from neuralab.models.init import INITS
+from neuralab.training.losses import LOSSES
+from neuralab.training.optim import OPTIMIZERS
+from neuralab.training.schedules import SCHEDULES
+
+
+def test_registries_match_the_catalog():
+    assert set(ACTIVATIONS) == set(catalog.ACTIVATIONS)
+    assert set(INITS) == set(catalog.INITS)
+    assert set(OPTIMIZERS) == set(catalog.OPTIMIZERS)
+    assert set(SCHEDULES) == set(catalog.SCHEDULES)
+    assert set(LOSSES) | {"auto"} == set(catalog.LOSSES)
+
+
+def test_lecture_minimums():
+    assert len(catalog.ACTIVATIONS) >= 10
+    assert {"sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam"} <= set(catalog.OPTIMIZERS)
+    assert {"zeros", "xavier_uniform", "he_normal"} <= set(catalog.INITS)
+
+
+def test_every_entry_explains_itself():
+    for table in catalog.TABLES.values():
+        for name, entry in table.items():
+            assert entry.name == name and entry.summary

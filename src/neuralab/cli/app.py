@@ -18,8 +18,8 @@ app = typer.Typer(
     name="neuralab", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     help="neuralab — learn, see, diagnose and tune neural networks on PyTorch.",
 )
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)  # long paths stay on one line (copy-paste)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def _register() -> None:

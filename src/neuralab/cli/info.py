@@ -38,8 +38,10 @@ def spec_table() -> Table:
     from neuralab.spec import spec_reference
 
     table = Table(title="spec fields — set with --set field=value", show_lines=False)
-    for column in ("field", "type", "default", "allowed", "description"):
-        table.add_column(column, style="bold cyan" if column == "field" else None, overflow="fold")
+    table.add_column("field", style="bold cyan", no_wrap=True)
+    table.add_column("default", no_wrap=True)
+    table.add_column("allowed — what it means", overflow="fold")
     for row in spec_reference():
-        table.add_row(*(row[c] for c in ("field", "type", "default", "allowed", "description")))
+        allowed = f"[dim]{row['allowed']}[/] — " if row["allowed"] else ""
+        table.add_row(row["field"], row["default"], allowed + row["description"])
     return table

@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/neuralab train examples/digits.yaml --out runs
 
 test: $(STAMP)
+	bash scripts/system-deps.sh
 	$(BIN)/python -m pytest
 
 clean:

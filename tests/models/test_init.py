@@ -23,7 +23,7 @@ def test_variance_matches_the_scheme(name):
     weight = layer.weight.detach()
     variance = float(weight.var(unbiased=False) + weight.mean() ** 2)
     assert variance == pytest.approx(EXPECTED_VARIANCE[name], rel=0.1, abs=1e-12)
-    assert float(layer.bias.abs().sum()) == 0.0
+    assert float(layer.bias.detach().abs().sum()) == 0.0
 
 
 def test_orthogonal_rows_are_orthonormal():

@@ -13,18 +13,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.errors import DataError, NeuralabError, RunError, SpecError
+from neuralab.errors import DataError, NeuralabError, RunError, SpecError, TrainingInterrupted
 from neuralab.spec import ExperimentSpec, load_spec
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "train": "neuralab.api", "evaluate": "neuralab.api", "predict": "neuralab.api",
+    "train": "neuralab.api", "evaluate": "neuralab.api", "predict": "neuralab.api", "resume": "neuralab.api",
     "Run": "neuralab.run", "load_run": "neuralab.run",
+    "train_many": "neuralab.many",
+    "diagnose": "neuralab.doctor.diagnosis", "bias_variance": "neuralab.doctor.bias_and_variance",
+    "improve": "neuralab.doctor.rounds",
+    "tune_study": "neuralab.tune.search", "sweep": "neuralab.tune.sweep",
+    "find_learning_rate": "neuralab.tune.lr_find", "param_importances": "neuralab.tune.importance",
 }
 
-__all__ = ["DataError", "ExperimentSpec", "NeuralabError", "Run", "RunError", "SpecError",
-           "evaluate", "load_run", "load_spec", "predict", "train"]
+__all__ = ["DataError", "ExperimentSpec", "NeuralabError", "Run", "RunError", "SpecError", "TrainingInterrupted",
+           "bias_variance", "diagnose", "improve",
+           "evaluate", "find_learning_rate", "load_run", "load_spec", "param_importances",
+           "predict", "resume", "sweep", "train", "train_many", "tune_study"]
 
 
 def __getattr__(name: str) -> Any:

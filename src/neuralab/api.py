@@ -22,11 +22,16 @@ import numpy as np
 import torch
 
 from neuralab.data import DataBundle, load_data, read_inputs
-from neuralab.errors import RunError
+from neuralab.errors import RunError, SpecError, TrainingInterrupted
 from neuralab.models import build_model, layer_summary
-from neuralab.run import Run, load_run, to_tensor, write_run
-from neuralab.spec import ExperimentSpec, load_spec
-from neuralab.training import Callback, fit, make_head
+from neuralab.run import Run, finish_run, load_run, start_run, to_tensor
+from neuralab.spec import ExperimentSpec, dump_spec, load_spec
+from neuralab.training import Callback, TrainingState, fit, make_head
+from neuralab.training.callbacks.checkpoint import CHECKPOINT_FOLDER, Checkpointing
+from neuralab.training.interrupt import exit_code, stop_on_signals
+from neuralab.training.loop import new_state
+from neuralab.training.state_io import Checkpoint, read_checkpoint, restore
+from neuralab.training.callbacks.health import HealthRecorder
 from neuralab.training.evaluate import evaluate_split, scores_of
 
 log = logging.getLogger(__name__)
@@ -51,8 +56,53 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
 
     Raises:
         SpecError, DataError: before any training, one line per problem.
+        TrainingInterrupted: Ctrl-C or SIGTERM stopped training; the checkpoint is saved and
+            :func:`resume` continues the run.
     """
     spec = spec if isinstance(spec, ExperimentSpec) and not overrides else load_spec(spec, overrides=overrides)
+    return _train(spec, out_dir=out_dir, callbacks=callbacks)
+
+
+def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
+    """Continue an interrupted or killed run from its last checkpoint, in the same directory.
+
+    The resumed run ends with the same weights and metrics (all but seconds) as one that
+    was never stopped: weights, optimiser, schedule, early-stopping state, RNG states and
+    the position inside the epoch all come back from the checkpoint.
+
+    Args:
+        run_dir: a run directory written by :func:`train` that has no ``summary.json`` yet.
+        callbacks: extra training callbacks (progress, recording...).
+
+    Raises:
+        RunError: the run is complete, has no checkpoint, or its spec, data or checkpoint
+            changed or do not fit.
+
+    Example:
+        >>> import neuralab, tempfile
+        >>> run = neuralab.train({"data": {"dataset": "xor", "n_samples": 60}, "train": {"epochs": 2}},
+        ...                      out_dir=tempfile.mkdtemp())
+        >>> try:
+        ...     neuralab.resume(run.dir)  # a complete run: nothing to resume
+        ... except neuralab.RunError as error:
+        ...     print("is complete" in str(error))
+        True
+    """
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise RunError(f"resume: {str(folder)!r} is not a directory")
+    if (folder / "summary.json").is_file():
+        raise RunError(f"resume: {str(folder)!r} is complete (it has summary.json); nothing to resume")
+    try:
+        spec = load_spec(folder / "spec.yaml")
+    except SpecError as error:
+        raise RunError([f"resume spec.yaml: {line}" for line in error.problems]) from None
+    checkpoint = read_checkpoint(folder / CHECKPOINT_FOLDER)
+    return _train(spec, run_dir=folder, checkpoint=checkpoint, callbacks=callbacks)
+
+
+def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: Path | None = None,
+           checkpoint: Checkpoint | None = None, callbacks: Iterable[Callback] = ()) -> Run:
     started = time.perf_counter()
     bundle = load_data(spec.data, seed=spec.seed)
     head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
@@ -65,9 +115,25 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
     splits = {name: (to_tensor(getattr(bundle, f"x_{name}"), device=device),
                      to_tensor(getattr(bundle, f"y_{name}"), device=device)) for name in ("train", "dev", "test")}
     scale = target_scale(bundle)
+    state = new_state(model, spec)
+    fingerprint = {"spec": hashlib.sha256(dump_spec(spec).encode()).hexdigest()[:16],
+                   "data": data_fingerprint(bundle)}
+    if checkpoint is not None:
+        _check_fingerprint(checkpoint, fingerprint, run_dir)
+        restore(state, checkpoint)
+    elif out_dir is not None:
+        run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
+    keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, fingerprint=fingerprint,
+                            resume_from=checkpoint)] if run_dir is not None else []
+    # Gradient/activation health for `neuralab diagnose`, on by default (diagnose.health_every).
+    recorder = HealthRecorder(every=spec.diagnose.health_every) if spec.diagnose.health_every else None
     with torch_threads(threads):
-        state = fit(model, head, spec, train=splits["train"], dev=splits["dev"],
-                    callbacks=callbacks, target_scale=scale)
+        with stop_on_signals(state):  # Ctrl-C / SIGTERM: finish the batch, checkpoint, stop
+            state = fit(model, head, spec, train=splits["train"], dev=splits["dev"],
+                        callbacks=[*callbacks, *([recorder] if recorder else []), *keeper],  # checkpoint last
+                        target_scale=scale, state=state)
+        if state.interrupted:
+            raise _interrupted(state, run_dir)
         final = {name: evaluate_split(model, head, *splits[name], target_scale=scale) for name in splits}
     summary = {
         "name": spec.name, "task": head.task, "dataset": spec.data.dataset,
@@ -76,16 +142,43 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
         "n_features": bundle.n_features, "split": bundle.split_fractions,
         "epochs_run": len(state.history), "best_epoch": state.best_epoch or len(state.history),
         "stop_reason": state.stop_reason or "completed all epochs", "diverged": state.diverged,
+        "rollbacks": state.extras.get("rollbacks", 0),
         **{f"{split}_{key}": value for split, scores in final.items() for key, value in scores.items()},
         "seconds": time.perf_counter() - started, "device": str(device), "threads": threads,
         "seed": spec.seed, "data_fingerprint": data_fingerprint(bundle), "layers": layer_summary(model),
     }
     run = Run(spec=spec, summary=summary, history=state.history, model=model.cpu().eval(), head=head,
               preprocessor=bundle.preprocessor)
-    if out_dir is not None:
-        write_run(run, out_dir)
+    if recorder is not None:
+        run.extras["health"] = recorder.records()
+    if run_dir is not None:
+        finish_run(run, run_dir)
         log.info("run written to %s", run.dir)
     return run
+
+
+def _check_fingerprint(checkpoint: Checkpoint, fingerprint: dict[str, str], run_dir: Path | None) -> None:
+    problems = []
+    if checkpoint.fingerprint.get("spec") != fingerprint["spec"]:
+        problems.append(f"resume: {run_dir}/spec.yaml changed since the checkpoint was written; "
+                        "put it back, or train the changed spec as a new run")
+    if checkpoint.fingerprint.get("data") != fingerprint["data"]:
+        problems.append(f"resume: the data of {run_dir} changed since the checkpoint was written "
+                        "(test split fingerprint differs); train anew on the new data")
+    if problems:
+        raise RunError(problems)
+
+
+def _interrupted(state: TrainingState, run_dir: Path | None) -> TrainingInterrupted:
+    position = (f"in epoch {state.epoch + 1} after {state.batch_index} batches" if state.batch_index
+                else f"after epoch {len(state.history)}")
+    where = f"training interrupted by {state.interrupted} {position} ({state.step} steps)"
+    if run_dir is None:
+        return TrainingInterrupted([f"{where}; nothing was saved (out_dir=None)"],
+                                   exit_code=exit_code(state.interrupted))
+    return TrainingInterrupted([f"{where}; checkpoint saved in {run_dir / CHECKPOINT_FOLDER}",
+                                f"resume with: neuralab train --resume {run_dir}"],
+                               exit_code=exit_code(state.interrupted), run_dir=run_dir)
 
 
 def evaluate(run: Run | str | Path) -> dict[str, float]:

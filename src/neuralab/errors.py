@@ -17,8 +17,19 @@ class NeuralabError(Exception):
     """
 
     def __init__(self, problems: str | Sequence[str]):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.problems = [one_line(p) for p in ([problems] if isinstance(problems, str) else problems)]
         super().__init__("\n".join(self.problems))
+
+
+def one_line(text: object) -> str:
+    """Escape control characters (a newline in a user's key or column name...) so a problem stays one line.
+
+    Example:
+        >>> one_line("a\\tb")
+        'a\\\\tb'
+    """
+    text = str(text)
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class SpecError(NeuralabError):
@@ -31,6 +42,21 @@ class DataError(NeuralabError):
 
 class RunError(NeuralabError):
     """A run directory is missing, incomplete or tampered with."""
+
+
+class TrainingInterrupted(NeuralabError):
+    """Training was stopped by a signal (Ctrl-C, SIGTERM) after saving a checkpoint.
+
+    Args:
+        problems: what stopped, where the checkpoint is, how to resume.
+        exit_code: the shell's code for the signal (130 for SIGINT, 143 for SIGTERM).
+        run_dir: the run directory to resume, or None when nothing was written.
+    """
+
+    def __init__(self, problems: str | Sequence[str], *, exit_code: int = 130, run_dir: object = None):
+        super().__init__(problems)
+        self.exit_code = exit_code
+        self.run_dir = run_dir
 
 
 def did_you_mean(value: object, allowed: Iterable[str]) -> str:

@@ -2,9 +2,11 @@
 
 A run directory holds ``spec.yaml`` (fully resolved), ``metrics.csv`` (one row per
 epoch), ``summary.json``, ``model.safetensors`` + ``model.json`` (weights and what is
-needed to rebuild and feed the model — never a pickle) and PNG plots. It is written into
-a hidden temporary folder and renamed into place at the end, so a crash never leaves a
-half-written run. Loading validates ``model.json`` and ``spec.yaml`` like user input.
+needed to rebuild and feed the model — never a pickle), PNG plots and ``checkpoint/``.
+Training creates it at the start (:func:`start_run`) and keeps ``metrics.csv`` and the
+checkpoint current; every file is replaced atomically, and ``summary.json`` is written
+last, so a run without it is incomplete — resumable, and refused by :func:`load_run`.
+Loading validates ``model.json`` and ``spec.yaml`` like user input.
 
 Example:
     >>> import neuralab, tempfile
@@ -16,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -25,13 +28,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError
-from safetensors.torch import load_file, save_file
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from safetensors.torch import load_file, save
 
+from neuralab.atomic import write_bytes_atomic, write_text_atomic
 from neuralab.data import Preprocessor
 from neuralab.errors import RunError, SpecError
 from neuralab.models import MLP, build_model
 from neuralab.spec import ExperimentSpec, dump_spec, load_spec
+from neuralab.training.callbacks.health import write_health
 from neuralab.training.losses import Head
 
 FORMAT = "neuralab.run/1"
@@ -67,13 +72,13 @@ class _HeadMeta(BaseModel):
     task: Literal["regression", "binary", "multiclass"]
     output_activation: Literal["linear", "sigmoid", "softmax"]
     loss: Literal["mse", "mae", "huber", "bce", "cross_entropy", "hinge"]
-    n_outputs: int
+    n_outputs: int = Field(ge=1, le=100_000)
 
 
 class _ModelMeta(BaseModel):
     model_config = ConfigDict(extra="allow")
     format: Literal["neuralab.run/1"]
-    n_inputs: int
+    n_inputs: int = Field(ge=1)
     head: _HeadMeta
     preprocessor: dict[str, Any]
     tensors: dict[str, list[int]]
@@ -102,6 +107,34 @@ def write_run(run: Run, out_dir: str | Path) -> Path:
     return final
 
 
+def start_run(spec: ExperimentSpec, out_dir: str | Path) -> Path:
+    """Create a new run directory under ``out_dir`` holding ``spec.yaml``, before training starts.
+
+    Training then keeps ``metrics.csv`` and ``checkpoint/`` current in it, and
+    :func:`finish_run` adds the model, plots and — last, as the mark of a complete run —
+    ``summary.json``. A run killed before that can be resumed from its checkpoint.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    while True:  # mkdir is the claim: two runs started in the same second get different names
+        folder = _fresh_name(out_dir, spec.name)
+        try:
+            folder.mkdir()
+            break
+        except FileExistsError:
+            continue
+    write_text_atomic(folder / "spec.yaml", dump_spec(spec))
+    return folder
+
+
+def finish_run(run: Run, folder: str | Path) -> Path:
+    """Write the finished run's files into its directory (made by :func:`start_run`), summary.json last."""
+    folder = Path(folder)
+    _write_files(run, folder)
+    run.dir = folder
+    return folder
+
+
 def _fresh_name(out_dir: Path, name: str) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     candidate, counter = out_dir / f"{name}-{stamp}", 2
@@ -113,11 +146,11 @@ def _fresh_name(out_dir: Path, name: str) -> Path:
 def _write_files(run: Run, folder: Path) -> None:
     from neuralab.viz.plots import plot_curves, plot_learning_rate
 
-    (folder / "spec.yaml").write_text(dump_spec(run.spec), encoding="utf-8")
+    # Every file is replaced atomically, and summary.json comes last: it marks a complete run.
+    write_text_atomic(folder / "spec.yaml", dump_spec(run.spec))
     write_metrics_csv(run.history, folder / "metrics.csv")
-    (folder / "summary.json").write_text(json.dumps(run.summary, indent=2, default=_json_value), encoding="utf-8")
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
-    save_file(state, str(folder / "model.safetensors"), metadata={"format": FORMAT})
+    write_bytes_atomic(folder / "model.safetensors", save(state, metadata={"format": FORMAT}))
     meta = {
         "format": FORMAT,
         "n_inputs": run.model.linear_layers()[0].in_features,
@@ -126,22 +159,32 @@ def _write_files(run: Run, folder: Path) -> None:
         "tensors": {name: list(tensor.shape) for name, tensor in state.items()},
         "layers": run.summary.get("layers", []),
     }
-    (folder / "model.json").write_text(json.dumps(meta, indent=2, default=_json_value), encoding="utf-8")
+    write_text_atomic(folder / "model.json", json.dumps(meta, indent=2, default=_json_value))
     if run.history:
         best = run.summary.get("best_epoch")
         error_label = "loss (regression error)" if run.head.task == "regression" else "error (misclassification rate)"
-        plot_curves(run.history, title=run.spec.name, best_epoch=best, error_label=error_label).savefig(
-            folder / "curves.png", dpi=100)
-        plot_learning_rate(run.history).savefig(folder / "learning_rate.png", dpi=100)
+        _save_figure(plot_curves(run.history, title=run.spec.name, best_epoch=best, error_label=error_label),
+                     folder / "curves.png")
+        _save_figure(plot_learning_rate(run.history), folder / "learning_rate.png")
+    if run.extras.get("health"):
+        write_health(run.extras["health"], folder)  # health.json + health.csv, read by `neuralab diagnose`
+    write_text_atomic(folder / "summary.json", json.dumps(run.summary, indent=2, default=_json_value))
+
+
+def _save_figure(figure: Any, path: Path) -> None:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, dpi=100, format="png")
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def write_metrics_csv(history: list[dict[str, float]], path: Path) -> None:
     """Write one row per epoch; columns are the union of the rows' keys, in first-seen order."""
     columns = list(dict.fromkeys(key for row in history for key in row)) or ["epoch"]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(history)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(history)
+    write_text_atomic(path, buffer.getvalue())
 
 
 def _json_value(value: Any) -> Any:
@@ -164,6 +207,8 @@ def load_run(run_dir: str | Path) -> Run:
     folder = Path(run_dir)
     if not folder.is_dir():
         raise RunError(f"run: {str(folder)!r} is not a directory")
+    if not (folder / "summary.json").is_file() and (folder / "checkpoint" / "checkpoint.json").is_file():
+        raise RunError(incomplete_message(folder))
     missing = [name for name in FILES if not (folder / name).is_file()]
     if missing:
         raise RunError(f"run: {str(folder)!r} lacks {', '.join(missing)} — is it a neuralab run directory?")
@@ -179,6 +224,16 @@ def load_run(run_dir: str | Path) -> Run:
     history = read_metrics_csv(folder / "metrics.csv")
     return Run(spec=spec, summary=summary, history=history, model=model, head=head,
                preprocessor=preprocessor, dir=folder)
+
+
+def incomplete_message(folder: Path) -> str:
+    """The line that says a run did not finish, how far its checkpoint got, and how to resume it."""
+    try:
+        epochs = f"after epoch {int(json.loads((folder / 'checkpoint' / 'checkpoint.json').read_text())['epochs_done'])}"
+    except (OSError, ValueError, KeyError, TypeError):
+        epochs = "at its last checkpoint"
+    return (f"run: {str(folder)!r} is incomplete — training stopped {epochs} before the run was finished; "
+            f"resume it with `neuralab train --resume {folder}` (Python: neuralab.resume(run_dir))")
 
 
 def _read_json(path: Path) -> Any:
@@ -198,7 +253,10 @@ def _read_meta(path: Path) -> _ModelMeta:
 
 
 def _rebuild_model(path: Path, spec: ExperimentSpec, meta: _ModelMeta, head: Head) -> MLP:
-    model = build_model(spec.model, n_inputs=meta.n_inputs, n_outputs=head.n_outputs)
+    try:
+        model = build_model(spec.model, n_inputs=meta.n_inputs, n_outputs=head.n_outputs)
+    except SpecError as error:  # model.json asks for a network too large to build
+        raise RunError([f"run model.json: {line}" for line in error.problems]) from None
     try:
         state = load_file(str(path))
     except Exception as error:  # safetensors raises its own error types for corrupt files

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +27,10 @@ from neuralab.catalog import FEATURES, FILE_DATASETS, names
 from neuralab.errors import SpecError, did_you_mean, not_one_of
 
 MAX_SEED = 2**32 - 1
+# A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about
+# 800 MB with gradients and Adam's moments. Larger requests are refused before any allocation.
+MAX_PARAMETERS = 50_000_000
+MAX_SPEC_BYTES = 1_000_000  # a spec is a page of settings; a bigger file is a mistake
 
 
 def _choice(value: Any, table: str) -> Any:
@@ -104,6 +109,10 @@ class ModelSpec(_Strict):
     def _widths(cls, value: list[int]) -> list[int]:
         if any(not 1 <= width <= 4096 for width in value):
             raise ValueError("every layer needs between 1 and 4096 neurons")
+        between = sum(a * b + b for a, b in zip(value, value[1:]))  # weights and biases between hidden layers
+        if between > MAX_PARAMETERS:
+            raise ValueError(f"gives {between:,} parameters between the hidden layers alone; the limit is "
+                             f"{MAX_PARAMETERS:,} — use fewer or narrower layers")
         return value
 
     @field_validator("activation")
@@ -176,6 +185,11 @@ class TrainSpec(_Strict):
     grad_clip: float | None = Field(None, gt=0.0, description="clip the global gradient norm to this value; null: off")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present")
     threads: int | None = Field(None, ge=1, le=256, description="CPU threads; null: chosen by model size")
+    checkpoint_every: int = Field(1, ge=1, le=100_000, description="write a resumable checkpoint into the run directory every N epochs (and at the last, and on Ctrl-C/SIGTERM)")
+    on_divergence: Literal["stop", "rollback"] = Field("stop", description="on a NaN/inf loss: stop with the last finite weights, or roll back to them and halve the learning rate")
+    max_rollbacks: int = Field(3, ge=0, le=100, description="rollback: how many times one run may roll back before it stops")
+    train_metrics: Literal["running", "full"] = Field("running", description="per-epoch train loss/error: running (averaged over the epoch's batches, free) or full (re-scored in eval mode after the epoch, ~⅓ more compute)")
+    eval_every: int = Field(1, ge=1, le=100_000, description="score the dev split every N epochs (and at the last); between scorings the last dev scores carry forward")
 
     _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
     _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))
@@ -191,9 +205,20 @@ class TrainSpec(_Strict):
 
 
 class DiagnoseSpec(_Strict):
-    """Settings of the diagnosis (bias/variance against an optimal error)."""
+    """Settings of the diagnosis: bias/variance against an optimal error, health recording, learning curves."""
 
     optimal_error: float = Field(0.0, ge=0.0, le=1.0, description="optimal (human/Bayes) error rate")
+    bias_tolerance: float = Field(0.05, ge=0.0, le=1.0, description="largest avoidable bias (train − optimal error) still called low")
+    variance_tolerance: float = Field(0.05, ge=0.0, le=1.0, description="largest variance (dev − train error) still called low; also bounds data mismatch")
+    health_every: int = Field(100, ge=0, le=1_000_000, description="optimiser steps between gradient/activation health samples while training; 0 turns recording off")
+    learning_curve_fractions: list[float] = Field([0.1, 0.25, 0.5, 1.0], min_length=2, max_length=20, description="fractions of the training split a learning curve trains on (same seed, same dev split)")
+
+    @field_validator("learning_curve_fractions")
+    @classmethod
+    def _curve_fractions(cls, value: list[float]) -> list[float]:
+        if any(not 0 < f <= 1 for f in value) or sorted(set(value)) != list(value):
+            raise ValueError("must be increasing fractions, each above 0 and at most 1")
+        return value
 
 
 class ExperimentSpec(_Strict):
@@ -235,9 +260,11 @@ def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = N
         raw = source.model_dump(mode="json")
     elif isinstance(source, Mapping):
         raw = json.loads(json.dumps(dict(source), default=str))  # deep copy, plain types
-    else:
+    elif isinstance(source, (str, Path)):
         raw = read_spec_file(source)
         base_dir = Path(source).resolve().parent
+    else:
+        raise SpecError(f"spec: expected a spec file path, a mapping or an ExperimentSpec, not {type(source).__name__}")
     for key, value in _override_pairs(overrides):
         set_dotted(raw, key, value)
     spec = validate_spec(raw)
@@ -248,7 +275,10 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML/JSON/TOML spec file into a mapping (safe loaders only)."""
     path = Path(path)
     if not path.is_file():
-        raise SpecError(f"spec file: {str(path)!r} does not exist")
+        raise SpecError(f"spec file: {str(path)!r} {'is not a file' if path.exists() else 'does not exist'}")
+    size = path.stat().st_size
+    if size > MAX_SPEC_BYTES:
+        raise SpecError(f"spec file: {str(path)!r} is {size:,} bytes; a spec file is at most {MAX_SPEC_BYTES:,}")
     text = path.read_text(encoding="utf-8", errors="replace")
     suffix = path.suffix.lower()
     try:
@@ -263,6 +293,8 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
     except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         first = str(exc).strip().splitlines()
         raise SpecError(f"spec file: {str(path)!r} cannot be parsed: {' '.join(first)[:300]}") from None
+    except RecursionError:  # the parsers recurse per nesting level
+        raise SpecError(f"spec file: {str(path)!r} cannot be parsed: nested too deeply") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -284,6 +316,8 @@ def _override_pairs(overrides: Mapping[str, Any] | Sequence[str] | None) -> list
             value = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
             value = text
+        except RecursionError:
+            raise SpecError(f"--set {key.strip()}: the value is nested too deeply") from None
         pairs.append((key.strip(), value))
     return pairs
 
@@ -357,8 +391,13 @@ def _unknown_field(field: str) -> str:
     return (f"{field}: unknown field; allowed: {', '.join(allowed)}{did_you_mean(parts[-1], allowed)}")
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 8, 8, 60, 60
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    # reprlib: bounded work even for a huge or deeply nested value (a YAML alias bomb)
+    text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -41,3 +41,16 @@ def test_same_seed_same_initial_weights():
     torch.manual_seed(3)
     b = build_model(ModelSpec(hidden=[6]), n_inputs=2, n_outputs=1)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_a_network_beyond_the_parameter_limit_is_refused_before_allocation():
+    import pytest
+
+    from neuralab.errors import SpecError
+    from neuralab.models.mlp import count_parameters
+    from neuralab.spec import MAX_PARAMETERS
+
+    spec = ModelSpec(hidden=[1000])  # fine between hidden layers, too big with 100,000 input columns
+    assert count_parameters(spec, n_inputs=100_000, n_outputs=2) > MAX_PARAMETERS
+    with pytest.raises(SpecError, match=r"model\.hidden: \[1000\] with 100,000 inputs"):
+        build_model(spec, n_inputs=100_000, n_outputs=2)

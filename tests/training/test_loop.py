@@ -87,7 +87,7 @@ def test_gradient_clipping_bounds_the_update():
     run_fit({"train.optimizer": "sgd", "train.learning_rate": 1.0, "train.grad_clip": 0.01,
              "train.epochs": 1, "train.batch_size": "full"}, model=clipped)
     step = torch.sqrt(sum(((p - b) ** 2).sum() for p, b in zip(clipped.parameters(), before)))
-    assert float(step) <= 0.01 + 1e-6
+    assert float(step.detach()) <= 0.01 + 1e-6
 
 
 def test_l1_drives_weights_towards_zero():
@@ -103,3 +103,22 @@ def test_augmentation_noise_changes_training_but_stays_reproducible():
     c = run_fit({}).history
     assert [r["train_loss"] for r in a] == [r["train_loss"] for r in b]
     assert [r["train_loss"] for r in a] != [r["train_loss"] for r in c]
+
+
+def test_running_train_metrics_average_the_epoch_batches_and_full_rescores():
+    running = run_fit({"train.batch_size": "full", "train.epochs": 1}).history[0]
+    full = run_fit({"train.batch_size": "full", "train.epochs": 1, "train.train_metrics": "full"}).history[0]
+    x, y = problem()
+    head = make_head(task="binary", n_classes=2)
+    initial = float(head.compute_loss(net()(x), y))  # one full batch: the running loss is the loss before the step
+    assert abs(running["train_loss"] - initial) < 1e-6
+    assert full["train_loss"] < running["train_loss"]  # re-scored after the step
+    assert running["dev_loss"] == full["dev_loss"]
+
+
+def test_dev_is_scored_every_n_epochs_and_carried_forward_between():
+    history = run_fit({"train.epochs": 7, "train.eval_every": 3}).history
+    dev = [row["dev_loss"] for row in history]
+    assert dev[0] == dev[1] and dev[2] != dev[1]  # scored at epochs 1, 3, 6 and the last (7)
+    assert dev[3] == dev[4] == dev[2] and dev[5] != dev[4] and dev[6] != dev[5]
+    assert len({row["train_loss"] for row in history}) == 7  # train metrics every epoch

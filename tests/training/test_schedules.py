@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from neuralab.catalog import names
 from neuralab.spec import TrainSpec
 from neuralab.training.schedules import build_schedule
 
@@ -101,3 +102,21 @@ def test_state_round_trips_for_resume(name):
             opt.step()
             sched.step({"train_loss": loss, "dev_loss": loss})
     assert close(optimizer.param_groups[0]["lr"], fresh_optimizer.param_groups[0]["lr"])
+
+
+@pytest.mark.parametrize("name", names("schedules"))
+def test_scaling_the_rate_carries_through_every_later_step(name):
+    # A divergence rollback halves the rate: the schedule must keep the cut, not undo it.
+    def scaled_rates(scale: bool) -> list[float]:
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        schedule = build_schedule(optimizer, TrainSpec(learning_rate=0.1, epochs=10, schedule={"name": name}))
+        out = []
+        for epoch in range(6):
+            if scale and epoch == 2:
+                schedule.scale_learning_rate(0.5)
+            optimizer.step()  # (no gradients: a no-op that keeps torch's order check quiet)
+            schedule.step({"train_loss": 1.0 / (epoch + 1), "dev_loss": 1.0})
+            out.append(optimizer.param_groups[0]["lr"] * (2 if scale and epoch >= 2 else 1))
+        return out
+
+    assert scaled_rates(True) == pytest.approx(scaled_rates(False))

@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from neuralab.errors import NeuralabError
 
@@ -23,7 +24,7 @@ errors = Console(stderr=True, soft_wrap=True)
 
 
 def _register() -> None:
-    from neuralab.cli import info, runs  # noqa: F401  (each module adds its commands to `app`)
+    from neuralab.cli import doctor, info, playground, runs, tune  # noqa: F401  (each module adds its commands to `app`)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,9 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         result = app(args=argv, prog_name="neuralab", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except NeuralabError as error:
-        for line in error.problems:
-            errors.print(f"[bold red]error[/]: {line}", highlight=False, markup=True, soft_wrap=True)
-        code = 2
+        code = getattr(error, "exit_code", 2)  # 2: bad input; 128 + signal number: interrupted training
+        label = "error" if code == 2 else "interrupted"
+        for line in error.problems:  # escaped: a user's value like "[/x]" is text, not rich markup
+            errors.print(f"[bold red]{label}[/]: {escape(line)}", highlight=False, markup=True, emoji=False, soft_wrap=True)
     except typer.TyperException as error:  # usage errors: unknown option, missing argument...
         error.show() if hasattr(error, "show") else errors.print(f"error: {error.format_message()}")
         code = 2

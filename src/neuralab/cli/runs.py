@@ -7,31 +7,55 @@ import typer
 from rich.table import Table
 
 from neuralab.cli.app import app, console
-from neuralab.spec import load_spec
+from neuralab.errors import RunError, SpecError
+from neuralab.spec import ExperimentSpec, load_spec
 
 SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repeatable"
 
 
 @app.command()
 def train(
-    spec_file: Path = typer.Argument(..., help="spec file (.yaml, .json or .toml)"),
+    spec_file: Path | None = typer.Argument(None, help="spec file (.yaml, .json or .toml)"),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the run directory is created in"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or tables"),
+    resume: Path | None = typer.Option(None, "--resume", help="continue an interrupted run directory from its last checkpoint"),
 ) -> None:
-    """Train the network a spec describes; print progress, test scores and the run directory."""
-    spec = load_spec(spec_file, overrides=set_)
+    """Train the network a spec describes; print progress, test scores and the run directory.
+
+    Ctrl-C (or SIGTERM) stops after the current batch, saves a checkpoint and exits with
+    130 (143); `neuralab train --resume RUN_DIR` continues that run exactly where it stopped.
+    """
+    if (spec_file is None) == (resume is None):
+        raise SpecError("train: give a spec file to train, or --resume RUN_DIR to continue a run (not both)")
+    if resume is not None and set_:
+        raise SpecError("--set: a resumed run keeps the spec it started with; to change it, train a new run")
+    spec = load_spec(spec_file, overrides=set_) if resume is None else _resumed_spec(resume)
     import neuralab.api as api  # the engine (torch) loads only once the spec is valid
     from neuralab.cli.progress import ProgressBar
 
     callbacks = [] if quiet else [ProgressBar(console, total_epochs=spec.train.epochs, label=spec.name)]
-    run = api.train(spec, out_dir=out, callbacks=callbacks)
+    run = api.train(spec, out_dir=out, callbacks=callbacks) if resume is None else api.resume(resume, callbacks=callbacks)
     if not quiet:
         console.print(layer_table(run.summary["layers"], run.summary["n_parameters"]))
     console.print(result_line(run.summary))
     if run.summary["diverged"] or not quiet:
         console.print(f"stopped: {run.summary['stop_reason']}")
+    if run.summary["diverged"]:
+        from neuralab.doctor.verdicts import divergence_cause
+
+        console.print(f"likely cause: {divergence_cause(run.spec, run.extras.get('health'))} "
+                      f"(`neuralab diagnose {run.dir}` for the whole diagnosis)", highlight=False)
     console.print(f"run written to [bold]{run.dir}[/]")
+
+
+def _resumed_spec(run_dir: Path) -> ExperimentSpec:
+    if not run_dir.is_dir():
+        raise RunError(f"resume: {str(run_dir)!r} is not a directory")
+    try:
+        return load_spec(run_dir / "spec.yaml")
+    except SpecError as error:
+        raise RunError([f"resume {run_dir}/spec.yaml: {line}" for line in error.problems]) from None
 
 
 @app.command()

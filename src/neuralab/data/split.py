@@ -96,8 +96,8 @@ def split_indices(targets: np.ndarray, sizes: Sequence[int], *, seed: int = 0,
     """Return seeded train, dev and test index arrays of the given sizes.
 
     Dev and test are drawn from the same shuffled held-out pool. With ``stratify`` the
-    class ratios of ``targets`` are kept in each split (scikit-learn's
-    ``train_test_split``); when a class is too small for that, it falls back to a plain
+    class ratios of ``targets`` are kept in each split (±1 sample);
+    when a class has a single member, it falls back to a plain
     seeded shuffle and logs it.
 
     Example:
@@ -119,11 +119,18 @@ def split_indices(targets: np.ndarray, sizes: Sequence[int], *, seed: int = 0,
 
 
 def _stratified(targets: np.ndarray, n_dev: int, n_test: int, *, seed: int) -> tuple[np.ndarray, ...]:
-    from sklearn.model_selection import train_test_split
-
-    indices = np.arange(len(targets))
-    train, held_out = train_test_split(indices, test_size=n_dev + n_test, stratify=targets,
-                                       random_state=seed % 2**32, shuffle=True)
-    dev, test = train_test_split(held_out, test_size=n_test, stratify=targets[held_out],
-                                 random_state=seed % 2**32, shuffle=True)
-    return train, dev, test
+    # Spread every class evenly along one seeded ordering, then cut it into train | dev | test:
+    # each split then holds each class in proportion (±1 sample). Plain numpy, so a cold
+    # start does not pay scikit-learn's import (~0.6 s).
+    rng = np.random.default_rng(seed)
+    keys = np.empty(len(targets))
+    for label in np.unique(targets):
+        members = np.flatnonzero(targets == label)
+        if len(members) < 2:
+            raise ValueError(f"class {label!r} has {len(members)} member")
+        ranks = rng.permutation(len(members))
+        keys[members] = (ranks + rng.random(len(members))) / len(members)
+    order = np.argsort(keys, kind="stable")
+    n_train = len(targets) - n_dev - n_test
+    parts = order[:n_train], order[n_train:n_train + n_dev], order[n_train + n_dev:]
+    return tuple(rng.permutation(part) for part in parts)

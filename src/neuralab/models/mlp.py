@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from neuralab.errors import SpecError
 from neuralab.models.activations import make_activation
 from neuralab.models.init import initialize
-from neuralab.spec import ModelSpec
+from neuralab.spec import MAX_PARAMETERS, ModelSpec
 
 
 class MLP(nn.Module):
@@ -70,8 +71,33 @@ def _block(n_in: int, n_out: int, activation: str, spec: ModelSpec) -> nn.Sequen
 
 
 def build_model(spec: ModelSpec, *, n_inputs: int, n_outputs: int) -> MLP:
-    """Build an :class:`MLP` (weights drawn from torch's global RNG: seed it first)."""
+    """Build an :class:`MLP` (weights drawn from torch's global RNG: seed it first).
+
+    Raises:
+        SpecError: the network would have more than ``MAX_PARAMETERS`` parameters
+            (checked before anything is allocated).
+    """
+    total = count_parameters(spec, n_inputs=n_inputs, n_outputs=n_outputs)
+    if total > MAX_PARAMETERS:
+        raise SpecError(f"model.hidden: {_short_list(spec.hidden)} with {n_inputs:,} inputs and {n_outputs:,} outputs "
+                        f"gives {total:,} parameters; the limit is {MAX_PARAMETERS:,} — use fewer or narrower layers")
     return MLP(spec, n_inputs=n_inputs, n_outputs=n_outputs)
+
+
+def count_parameters(spec: ModelSpec, *, n_inputs: int, n_outputs: int) -> int:
+    """Parameters the network of ``spec`` would have, computed without building it.
+
+    Example:
+        >>> count_parameters(ModelSpec(hidden=[4, 3]), n_inputs=2, n_outputs=1)
+        31
+    """
+    widths = [n_inputs, *spec.hidden, n_outputs]
+    total = sum(a * b + b for a, b in zip(widths, widths[1:]))
+    return total + (2 * sum(spec.hidden) if spec.batch_norm else 0)
+
+
+def _short_list(values: list[int]) -> str:
+    return str(values) if len(values) <= 6 else f"[{', '.join(map(str, values[:5]))}, ... ({len(values)} layers)]"
 
 
 def layer_summary(model: MLP) -> list[dict[str, object]]:

@@ -46,6 +46,11 @@ class TrainingState:
     diverged: bool = False
     best_epoch: int | None = None  # 1-based epoch whose weights the model holds at the end
     extras: dict[str, Any] = field(default_factory=dict)  # per-callback scratch space
+    interrupted: str = ""  # name of the signal (SIGINT, SIGTERM) that stopped training, if any
+    batch_index: int = 0  # batches of the current epoch done (where a resumed epoch continues)
+    epoch_order: Tensor | None = None  # the current epoch's row order (batch_index > 0 resumes it)
+    epoch_totals: tuple[Tensor, Tensor] | None = None  # the current epoch's running (loss sum, errors)
+    callbacks: list[Any] = field(default_factory=list)  # the callbacks of this fit, in firing order
 
     @property
     def learning_rate(self) -> float:

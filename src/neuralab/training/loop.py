@@ -3,8 +3,8 @@
 Reads top to bottom: for each epoch, shuffle the training rows, then for each batch run
 forward → loss → backward → (clip) → step; at the end of the epoch score train and dev
 in eval mode and hand the metrics to the callbacks (schedules, early stopping, progress).
-The loss is checked every step (every ``cuda_check_every`` steps on a GPU, where a check
-costs a host round-trip): a NaN/inf loss stops the run at once.
+The running loss is checked every few steps (more rarely on a GPU, where a check costs a
+host round-trip): a NaN/inf loss stops the run within those steps.
 
 Example:
     >>> import torch
@@ -34,7 +34,8 @@ from neuralab.training.losses import Head
 from neuralab.training.optim import build_optimizer, parameter_groups
 from neuralab.training.schedules import build_schedule
 
-CUDA_CHECK_EVERY = 50
+CPU_CHECK_EVERY = 4  # steps between divergence checks: each costs a host read of the running loss
+CUDA_CHECK_EVERY = 50  # on a GPU a read is a device sync
 
 
 def fit(model: nn.Module, head: Head, spec, *, train: tuple[Tensor, Tensor], dev: tuple[Tensor, Tensor],
@@ -58,49 +59,85 @@ def fit(model: nn.Module, head: Head, spec, *, train: tuple[Tensor, Tensor], dev
     """
     device = train[0].device
     if state is None:
-        optimizer = build_optimizer(model, spec.train, device=device.type)
-        state = TrainingState(model=model, optimizer=optimizer,
-                              schedule=build_schedule(optimizer, spec.train), spec=spec)
+        state = new_state(model, spec)
     events = CallbackList([*default_callbacks(spec), *callbacks])
+    state.callbacks = events.callbacks
     generator = torch.Generator(device=device).manual_seed(spec.seed + 1)
     state.extras.setdefault("generator", generator)
     events.fire("fit_start", state)
-    for epoch in range(len(state.history), spec.train.epochs):
-        state.epoch = epoch
-        started = time.perf_counter()
-        events.fire("epoch_start", state)
-        _train_one_epoch(state, head, train, events, state.extras["generator"])
-        if state.diverged:
-            events.fire("diverged", state)
-            break
-        metrics = _epoch_metrics(state, head, train, dev, target_scale, started)
-        if not math.isfinite(metrics["train_loss"]):
-            _mark_diverged(state, metrics["train_loss"])
-            events.fire("diverged", state)
-            break
-        state.metrics = metrics
-        state.history.append(metrics)
-        events.fire("epoch_end", state)
-        if state.stop_training:
+    # A while loop: a resumed state starts at its own epoch, and a rolled-back epoch is retried.
+    while len(state.history) < spec.train.epochs and not (state.stop_training or state.interrupted):
+        state.epoch = len(state.history)
+        if not run_epoch(state, head, train=train, dev=dev, events=events, target_scale=target_scale):
             break
     events.fire("fit_end", state)
     return state
 
 
+def new_state(model: nn.Module, spec, *, device: str | None = None) -> TrainingState:
+    """A fresh :class:`TrainingState`: the spec's optimiser and schedule over ``model``'s parameters.
+
+    Args:
+        model: the network, already on its device.
+        spec: the ExperimentSpec.
+        device: device type for fused optimiser kernels (default: where the model lives).
+    """
+    device = device or next(model.parameters()).device.type
+    optimizer = build_optimizer(model, spec.train, device=device)
+    return TrainingState(model=model, optimizer=optimizer, schedule=build_schedule(optimizer, spec.train), spec=spec)
+
+
+def run_epoch(state: TrainingState, head: Head, *, train: tuple[Tensor, Tensor], dev: tuple[Tensor, Tensor],
+              events: CallbackList, target_scale: float = 1.0) -> bool:
+    """Run epoch ``state.epoch`` exactly as :func:`fit` does: train, score, fire the epoch events.
+
+    The playground drives training one epoch at a time through this function, so its
+    numbers are the CLI's. ``state.extras["generator"]`` must hold the shuffling generator.
+
+    Returns:
+        False when training must stop (divergence, or a callback asked to stop).
+    """
+    started = time.perf_counter()
+    events.fire("epoch_start", state)
+    running = _train_one_epoch(state, head, train, events, state.extras["generator"])
+    if state.diverged:
+        events.fire("diverged", state)
+        return not state.stop_training  # a rollback clears the stop: the epoch is retried
+    if state.interrupted:
+        return False
+    metrics = _epoch_metrics(state, head, train, dev, target_scale, started, running)
+    if not math.isfinite(metrics["train_loss"]):
+        _mark_diverged(state, metrics["train_loss"])
+        events.fire("diverged", state)
+        return not state.stop_training
+    state.metrics = metrics
+    state.history.append(metrics)
+    events.fire("epoch_end", state)
+    return not state.stop_training
+
+
 def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tensor],
-                     events: CallbackList, generator: torch.Generator) -> None:
+                     events: CallbackList, generator: torch.Generator) -> tuple[Tensor, Tensor] | None:
+    """One pass over the shuffled training rows; returns (summed batch loss, misclassified count)."""
     model, optimizer, settings = state.model, state.optimizer, state.spec.train
     inputs, targets = train
     n_rows = len(inputs)
     batch_size = n_rows if settings.batch_size == "full" else min(settings.batch_size, n_rows)
     noise = state.spec.data.augment_noise
     weights = parameter_groups(model)[0] if settings.l1 > 0 else []
-    check_every = 1 if inputs.device.type == "cpu" else CUDA_CHECK_EVERY
+    check_every = CPU_CHECK_EVERY if inputs.device.type == "cpu" else CUDA_CHECK_EVERY
+    count_errors = head.is_classifier and settings.train_metrics == "running"
     batch_events = any(events.listens(e) for e in ("batch_start", "after_forward", "after_backward",
                                                     "after_step", "batch_end"))
     model.train()
-    order = torch.randperm(n_rows, device=inputs.device, generator=generator)
-    for start in range(0, n_rows, batch_size):
+    if state.batch_index == 0 or state.epoch_order is None:  # a fresh epoch, not one resumed mid-way
+        state.batch_index = 0
+        state.epoch_order = torch.randperm(n_rows, device=inputs.device, generator=generator)
+        # Running totals stay on the device (no host sync per step); read once per epoch.
+        state.epoch_totals = (torch.zeros((), device=inputs.device),
+                              torch.zeros((), dtype=torch.long, device=inputs.device))
+    order, (loss_sum, wrong) = state.epoch_order, state.epoch_totals
+    for start in range(state.batch_index * batch_size, n_rows, batch_size):
         rows = order[start:start + batch_size]
         batch = inputs[rows]  # (batch, n_inputs)
         if noise > 0:
@@ -108,7 +145,8 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         state.inputs, state.targets = batch, targets[rows]
         if batch_events:
             events.fire("batch_start", state)
-        loss = head.compute_loss(model(batch), state.targets)
+        scores = model(batch)  # (batch, n_outputs)
+        loss = data_loss = head.compute_loss(scores, state.targets)
         if weights:
             loss = loss + settings.l1 * sum(w.abs().sum() for w in weights)
         state.loss = loss
@@ -125,9 +163,27 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         if batch_events:
             events.fire("after_step", state)
             events.fire("batch_end", state)
-        if state.step % check_every == 0 and not torch.isfinite(loss.detach()):
-            _mark_diverged(state, float(loss.detach()))
-            return
+        loss_sum.add_(data_loss.detach(), alpha=len(rows))
+        if count_errors:
+            wrong.add_((head.predict(scores.detach()) != state.targets).sum())
+        # A NaN/inf batch loss makes the running sum NaN/inf: checking the sum every few
+        # steps catches any bad batch at a fraction of the cost of checking each one.
+        state.batch_index += 1
+        if state.step % check_every == 0 and not torch.isfinite(loss_sum):
+            _mark_diverged(state, float(loss_sum))
+            return None
+        if state.interrupted:  # a signal: stop here; batch_index and epoch_order say where to resume
+            return None
+    state.batch_index, state.epoch_order, state.epoch_totals = 0, None, None
+    if not torch.isfinite(loss_sum):
+        _mark_diverged(state, float(loss_sum))
+        return None
+    return loss_sum, wrong
+
+
+def _dev_scored_this_epoch(state: TrainingState) -> bool:
+    every, number = state.spec.train.eval_every, state.epoch + 1
+    return number % every == 0 or number == state.spec.train.epochs
 
 
 def _mark_diverged(state: TrainingState, loss: float) -> None:
@@ -138,12 +194,20 @@ def _mark_diverged(state: TrainingState, loss: float) -> None:
 
 
 def _epoch_metrics(state: TrainingState, head: Head, train: tuple[Tensor, Tensor], dev: tuple[Tensor, Tensor],
-                   target_scale: float, started: float) -> dict[str, float]:
+                   target_scale: float, started: float, running: tuple[Tensor, Tensor]) -> dict[str, float]:
+    settings = state.spec.train
     metrics: dict[str, float] = {"epoch": state.epoch + 1}
-    for split, (inputs, targets) in (("train", train), ("dev", dev)):
-        scores = evaluate_split(state.model, head, inputs, targets, target_scale=target_scale)
-        for key, value in scores.items():
-            metrics[f"{split}_{key}"] = value
+    if settings.train_metrics == "full":
+        train_scores = evaluate_split(state.model, head, *train, target_scale=target_scale)
+    else:  # averages over the epoch's batches: free, as Keras reports them
+        loss = float(running[0]) / len(train[0])
+        train_scores = {"loss": loss, "error": float(running[1]) / len(train[0]) if head.is_classifier else loss}
+    metrics.update({f"train_{key}": value for key, value in train_scores.items()})
+    if _dev_scored_this_epoch(state) or not state.metrics:
+        dev_scores = evaluate_split(state.model, head, *dev, target_scale=target_scale)
+        metrics.update({f"dev_{key}": value for key, value in dev_scores.items()})
+    else:  # carry the last dev scores forward between evaluations
+        metrics.update({key: value for key, value in state.metrics.items() if key.startswith("dev_")})
     metrics["learning_rate"] = state.learning_rate
     metrics["seconds"] = time.perf_counter() - started
     return metrics

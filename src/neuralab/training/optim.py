@@ -63,7 +63,10 @@ def build_optimizer(model: nn.Module, train: TrainSpec, *, device: str = "cpu") 
     cls, options = OPTIMIZERS[train.optimizer](train)
     decay = train.l2 if train.optimizer == "adamw" else 2.0 * train.l2
     weights, others = parameter_groups(model)
-    groups = [{"params": weights, "weight_decay": decay}, {"params": others, "weight_decay": 0.0}]
+    if decay > 0:
+        groups = [{"params": weights, "weight_decay": decay}, {"params": others, "weight_decay": 0.0}]
+    else:  # one group: each optimiser step is one fused kernel call instead of two
+        groups = [{"params": weights + others, "weight_decay": 0.0}]
     groups = [group for group in groups if group["params"]]
     if train.optimizer in _FUSED and device in ("cpu", "cuda"):
         options["fused"] = True

@@ -45,6 +45,22 @@ class Schedule:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.scheduler.load_state_dict(state)
 
+    def scale_learning_rate(self, factor: float) -> None:
+        """Multiply the current rate and the schedule's base rate by ``factor`` (a divergence rollback).
+
+        Schedules that compute the rate from a base (constant, time-based, cosine) keep the
+        cut, as do those that multiply the current rate (step, exponential, plateau, bold driver).
+        """
+        optimizer = self.scheduler.optimizer
+        for group in optimizer.param_groups:
+            group["lr"] *= factor
+            if "initial_lr" in group:
+                group["initial_lr"] *= factor
+        if hasattr(self.scheduler, "base_lrs"):
+            self.scheduler.base_lrs = [rate * factor for rate in self.scheduler.base_lrs]
+        if hasattr(self.scheduler, "_last_lr"):
+            self.scheduler._last_lr = [group["lr"] for group in optimizer.param_groups]
+
 
 class BoldDriver:
     """Multiply the rate by ``increase`` after an epoch whose loss fell, by ``decrease`` after one whose loss rose.

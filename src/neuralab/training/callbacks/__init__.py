@@ -9,7 +9,10 @@ from neuralab.training.events import Callback
 
 def default_callbacks(spec) -> list[Callback]:
     """The callbacks every run has, in firing order, as the spec configures them."""
-    callbacks: list[Callback] = [DivergenceGuard(), LearningRateSchedule()]
+    callbacks: list[Callback] = [
+        DivergenceGuard(on_divergence=spec.train.on_divergence, max_rollbacks=spec.train.max_rollbacks),
+        LearningRateSchedule(),
+    ]
     if spec.train.early_stopping.patience is not None:
         callbacks.append(EarlyStopping(spec.train.early_stopping))
     return callbacks

@@ -8,6 +8,8 @@ Example:
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from neuralab.spec import EarlyStoppingSpec
@@ -42,8 +44,16 @@ class EarlyStopping(Callback):
                        f"(best {self.best_value:.4g} at epoch {self.best_epoch})")
 
     def on_fit_end(self, state: TrainingState) -> None:
-        if state.diverged or not self.best_epoch:
-            return
+        if state.diverged or state.interrupted or not self.best_epoch:
+            return  # interrupted: the run is not over, a resume continues from the current weights
         if self.restore_best and self.best_weights is not None:
             state.model.load_state_dict(self.best_weights)
             state.best_epoch = self.best_epoch
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """What a checkpoint keeps: the best value and epoch so far, and that epoch's weights."""
+        return {"best_value": self.best_value, "best_epoch": self.best_epoch, "best_weights": self.best_weights}
+
+    def load_checkpoint_state(self, saved: dict[str, Any]) -> None:
+        self.best_value, self.best_epoch = saved["best_value"], saved["best_epoch"]
+        self.best_weights = saved["best_weights"]

@@ -1,0 +1,68 @@
+"""``neuralab playground`` (the browser playground) and ``neuralab optimizers`` (the race)."""
+from __future__ import annotations
+
+import threading
+import webbrowser
+from pathlib import Path
+
+import typer
+
+from neuralab.cli.app import app, console
+
+
+@app.command()
+def playground(
+    port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="port to listen on (0: any free one)"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind; the default is this machine only"),
+    open_: bool = typer.Option(False, "--open", help="open the page in the default browser"),
+) -> None:
+    """Serve the playground: TensorFlow Playground on neuralab's engine, in your browser."""
+    import torch
+
+    from neuralab.playground.server import make_server
+
+    torch.set_num_threads(1)  # the networks are small; one thread trains them fastest and reproducibly
+    server = make_server(host=host, port=port)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]warning[/]: listening on {host}: other machines can reach the playground")
+
+    def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            threading.Event().wait(0.05)
+        bound_port = server.servers[0].sockets[0].getsockname()[1]
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound_port}/"
+        console.print(f"neuralab playground on [bold]{url}[/]  (Ctrl+C stops it)")
+        if open_:
+            webbrowser.open(url)
+
+    threading.Thread(target=announce, daemon=True).start()
+    server.run()
+
+
+@app.command()
+def optimizers(
+    surface: str = typer.Option("rosenbrock", "--surface", help="bowl, rosenbrock, beale, saddle, himmelblau or plateau"),
+    out: Path = typer.Option(Path("race.png"), "--out", "-o", help="picture to write: .png (paths) or .gif (animated)"),
+    steps: int = typer.Option(150, "--steps", min=1, max=5000, help="optimisation steps per optimiser"),
+    lr: list[str] = typer.Option([], "--lr", help="a learning rate for one optimiser, e.g. --lr adam=0.1; repeatable"),
+) -> None:
+    """Race SGD, momentum, Nesterov, Adagrad, RMSProp, AdaDelta and Adam on a 2-D surface."""
+    from neuralab.errors import SpecError
+    from neuralab.viz.optimizers import SURFACES, plot_race, race
+
+    rates = {}
+    for item in lr:
+        name, _, value = item.partition("=")
+        try:
+            rates[name.strip()] = float(value)
+        except ValueError:
+            raise SpecError(f"--lr {item!r}: expected NAME=RATE, e.g. adam=0.1") from None
+    path = plot_race(surface, out, steps=steps, learning_rates=rates)
+    chosen = SURFACES[surface]
+    paths = race(surface, steps=steps, learning_rates=rates)
+    for name, points in paths.items():
+        console.print(f"{name:>9}: f = {chosen.value(points[-1]):.4g} at ({points[-1][0]:.3f}, {points[-1][1]:.3f})")
+    console.print(f"race written to [bold]{path}[/]")

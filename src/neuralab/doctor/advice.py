@@ -1,0 +1,260 @@
+"""Advice as concrete spec changes, following the lecture, and how to apply it mechanically.
+
+Each :class:`Advice` changes one spec field (``field``, ``from``, ``to``) and says why;
+items sharing a ``step`` number are applied together (e.g. ReLU *and* He init). Advice
+that no spec field can carry out (e.g. "collect more data" for a bundled data set) has
+``field`` None and is shown, never applied. Without a spec, the advice names the fields
+to change but not the values (``from``/``to`` are None).
+
+Order of the problems, most urgent first: a diverged run, symmetry, exploding and
+vanishing gradients, dead and saturated units, then avoidable bias before variance
+(the lecture: fix the bias first).
+
+Example:
+    >>> from neuralab.spec import load_spec
+    >>> from neuralab.doctor.advice import advise
+    >>> spec = load_spec(None, overrides={"model.hidden": [4]})
+    >>> first = advise("high_bias", spec)[0]
+    >>> first.field, first.to
+    ('model.hidden', [16, 16])
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from neuralab.catalog import SYNTHETIC_DATASETS
+from neuralab.spec import ExperimentSpec, load_spec
+
+PROBLEMS = ("diverged", "symmetric", "exploding", "vanishing", "dead_units", "saturated",
+            "high_bias", "high_variance")
+MAX_WIDTH, MAX_DEPTH, MIN_WIDTH = 1024, 4, 16
+SQUASHING = ("sigmoid", "tanh")
+ADAPTIVE = ("adam", "adamw", "nadam", "rmsprop")
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One concrete change: set ``field`` from ``from_`` to ``to`` because ``why``.
+
+    Attributes:
+        problem: the verdict it answers (one of :data:`PROBLEMS`).
+        field: dotted spec field, or None for advice no field can carry out.
+        from_: the current value (None without a spec).
+        to: the advised value (None when not applicable mechanically).
+        why: one sentence, in the lecture's words.
+        step: items with the same step number are applied together.
+    """
+
+    problem: str
+    field: str | None
+    from_: Any
+    to: Any
+    why: str
+    step: int = 0
+
+    @property
+    def applicable(self) -> bool:
+        """True when the doctor can apply it: a field and a new value."""
+        return self.field is not None and self.to is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "problem": self.problem, "field": self.field,
+                "from": self.from_, "to": self.to, "why": self.why}
+
+    def describe(self) -> str:
+        """``model.hidden [4] → [16, 16]: why`` (or just the why when not applicable)."""
+        if self.field is None:
+            return self.why
+        if self.to is None:
+            return f"{self.field}: {self.why}"
+        return f"{self.field} {_show(self.from_)} → {_show(self.to)}: {self.why}"
+
+
+Change = tuple[str, Callable[[Any], Any], str]  # field, current value → new value (None: skip), why
+
+
+def advise(problem: str, spec: ExperimentSpec | None = None) -> list[Advice]:
+    """Advice for one problem, as ordered steps of spec changes (numbered from 1)."""
+    return number_steps([(problem, group) for group in RULES[problem](spec)], spec)
+
+
+def number_steps(groups: Iterable[tuple[str, Sequence[Change]]], spec: ExperimentSpec | None) -> list[Advice]:
+    """Turn ``(problem, [changes])`` groups into Advice numbered by step, dropping empty groups."""
+    advice: list[Advice] = []
+    step = 0
+    for problem, group in groups:
+        items = [item for change in group if (item := _make(problem, change, spec)) is not None]
+        if not items:
+            continue
+        step += 1
+        advice.extend(Advice(item.problem, item.field, item.from_, item.to, item.why, step) for item in items)
+    return advice
+
+
+def renumber(advice: Sequence[Advice]) -> list[Advice]:
+    """Number steps 1, 2, … in the order they appear (items of one step stay together)."""
+    mapping: dict[tuple[str, int], int] = {}
+    for item in advice:
+        mapping.setdefault((item.problem, item.step), len(mapping) + 1)
+    return [Advice(a.problem, a.field, a.from_, a.to, a.why, mapping[(a.problem, a.step)]) for a in advice]
+
+
+def apply_advice(spec: ExperimentSpec, advice: Iterable[Advice]) -> ExperimentSpec:
+    """A new spec with every applicable item's ``field`` set to its ``to`` value (validated)."""
+    overrides = {item.field: item.to for item in advice if item.applicable}
+    return load_spec(spec, overrides=overrides)
+
+
+def _make(problem: str, change: Change, spec: ExperimentSpec | None) -> Advice | None:
+    field, rule, why = change
+    if spec is None:
+        return Advice(problem, None if field == "" else field, None, None, why)
+    if field == "":
+        return Advice(problem, None, None, None, why)
+    current = _get(spec, field)
+    new = rule(current)
+    if new is None or new == current:
+        return None
+    return Advice(problem, field, current, new, why)
+
+
+def _get(spec: ExperimentSpec, field: str) -> Any:
+    node: Any = spec
+    for part in field.split("."):
+        node = getattr(node, part)
+    return node.model_dump(mode="json") if hasattr(node, "model_dump") else node
+
+
+def nice(value: float) -> float:
+    """``value`` rounded to 3 significant digits, so advice reads 0.00333, not 0.0033333333."""
+    return float(f"{value:.3g}")
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def bigger_hidden(hidden: list[int]) -> list[int] | None:
+    """Wider (×2, at least 16) and one layer deeper (at most 4): ``[4] → [16, 16]``."""
+    if not hidden:
+        return [MIN_WIDTH]
+    width = min(max(2 * max(hidden), MIN_WIDTH), MAX_WIDTH)
+    bigger = [width] * min(len(hidden) + 1, MAX_DEPTH)
+    return bigger if bigger != hidden else None
+
+
+def smaller_hidden(hidden: list[int]) -> list[int] | None:
+    """Half as wide (at least 2 units), one layer fewer when deeper than one."""
+    if not hidden or (len(hidden) == 1 and hidden[0] <= 2):
+        return None
+    kept = hidden[:-1] if len(hidden) > 1 else hidden
+    return [max(width // 2, 2) for width in kept]
+
+
+def _high_bias(spec: ExperimentSpec | None) -> list[list[Change]]:
+    optimizer = spec.train.optimizer if spec else ""
+    lr = spec.train.learning_rate if spec else 0.0
+    return [
+        [("model.hidden", bigger_hidden, "the model is not complex enough to fit the training data: "
+          "add layers and neurons (it may raise the variance; watch the dev error)")],
+        [("train.epochs", lambda e: min(e * 2, 100_000), "train longer: the training error may still be falling")],
+        [("train.optimizer", lambda o: None if o in ADAPTIVE else "adam",
+          "an adaptive optimiser (Adam) usually fits faster than plain or momentum SGD"),
+         ("train.learning_rate", lambda v: 0.001 if optimizer not in ADAPTIVE else None, "Adam's usual rate")],
+        [("train.learning_rate", lambda v: nice(v * 3) if optimizer in ADAPTIVE and lr < 0.003 else None,
+          "a larger learning rate reaches a lower training error in the same epochs")],
+        [("train.l2", lambda v: 0.0 if v > 0 else None, "less regularisation: L2 keeps weights small and raises bias"),
+         ("train.l1", lambda v: 0.0 if v > 0 else None, "less regularisation: L1 keeps weights small and raises bias"),
+         ("model.dropout", lambda v: 0.0 if v > 0 else None, "less regularisation: dropout raises bias"),
+         ("data.augment_noise", lambda v: 0.0 if v > 0 else None, "noisy inputs make the training set harder to fit")],
+    ]
+
+
+def _high_variance(spec: ExperimentSpec | None) -> list[list[Change]]:
+    synthetic = spec is not None and spec.data.dataset in SYNTHETIC_DATASETS
+    has_hidden = spec is None or bool(spec.model.hidden)
+    more_data: Change = (("data.n_samples", lambda n: min(n * 2, 1_000_000),
+                          "the training data are not enough to generalise: add data (the lecture's simplest fix)")
+                         if synthetic or spec is None else
+                         ("", lambda v: None, "collect more labelled data: the training data are not enough to "
+                                             "generalise (the lecture's simplest fix)"))
+    return [
+        [more_data],
+        [("data.augment_noise", lambda v: 0.1 if v == 0 else (min(round(v * 2, 6), 1.0) if v < 0.5 else None),
+          "data augmentation (noise on the inputs) adds data without raising bias")],
+        [("train.l2", lambda v: 0.001 if v == 0 else min(nice(v * 10), 10.0),
+          "L2 regularisation keeps weights small: less variance")],
+        [("model.dropout", lambda v: (0.2 if v == 0 else min(round(v + 0.2, 4), 0.7)) if has_hidden else None,
+          "dropout stops units from co-adapting: less variance")],
+        [("train.early_stopping.patience", lambda v: 20 if v is None else None,
+          "early stopping keeps the epoch with the best dev error")],
+        [("model.hidden", smaller_hidden, "a smaller model cannot memorise the training set as easily")],
+    ]
+
+
+def _good_init(spec: ExperimentSpec | None) -> str:
+    activations = spec.model.layer_activations() if spec else []
+    return "xavier_normal" if activations and all(a in SQUASHING for a in activations) else "he_normal"
+
+
+def _exploding(spec: ExperimentSpec | None) -> list[list[Change]]:
+    large_init = spec is not None and spec.model.init in ("normal", "uniform") and spec.model.init_std > 0.2
+    return [
+        [("train.learning_rate", lambda v: nice(v / 10), "a smaller step keeps updates from overshooting"),
+         ("train.grad_clip", lambda v: 1.0 if v is None or v > 1.0 else None,
+          "clipping the gradient norm bounds each update")],
+        [("model.init", lambda v: _good_init(spec) if large_init else None,
+          "Xavier/He init keeps the signal's scale constant from layer to layer")],
+    ]
+
+
+def _vanishing(spec: ExperimentSpec | None) -> list[list[Change]]:
+    squashing = spec is not None and any(a in SQUASHING for a in spec.model.layer_activations())
+    return [
+        [("model.activation", lambda v: "relu" if squashing else None,
+          "ReLU's gradient is 1 for active units, where sigmoid's is at most 0.25 per layer"),
+         ("model.init", lambda v: "he_normal" if v != "he_normal" else None,
+          "He init keeps gradient norms constant through ReLU layers")],
+        [("model.batch_norm", lambda v: True if not v else None,
+          "batch normalisation keeps each layer's inputs centred and scaled")],
+    ]
+
+
+def _dead_units(spec: ExperimentSpec | None) -> list[list[Change]]:
+    return [
+        [("model.activation", lambda v: "leaky_relu",
+          "leaky ReLU keeps a small gradient for negative inputs, so units can recover")],
+        [("train.learning_rate", lambda v: nice(v / 3),
+          "large steps push units into the region where ReLU outputs 0 for every sample")],
+    ]
+
+
+def _saturated(spec: ExperimentSpec | None) -> list[list[Change]]:
+    return [
+        [("model.init", lambda v: "xavier_normal" if v != "xavier_normal" else None,
+          "Xavier init keeps sigmoid/tanh inputs near 0, where the gradient is largest")],
+        [("model.batch_norm", lambda v: True if not v else None,
+          "batch normalisation keeps pre-activations centred, away from the flat ends")],
+    ]
+
+
+def _symmetric(spec: ExperimentSpec | None) -> list[list[Change]]:
+    return [[("model.init", lambda v: _good_init(spec),
+              "identical initial weights give every unit of a layer the same gradient, so they never "
+              "differ: start from random weights (symmetry breaking)")]]
+
+
+def _diverged(spec: ExperimentSpec | None) -> list[list[Change]]:
+    return _exploding(spec)
+
+
+RULES: dict[str, Callable[[ExperimentSpec | None], list[list[Change]]]] = {
+    "diverged": _diverged, "symmetric": _symmetric, "exploding": _exploding, "vanishing": _vanishing,
+    "dead_units": _dead_units, "saturated": _saturated, "high_bias": _high_bias, "high_variance": _high_variance,
+}

@@ -1,0 +1,135 @@
+"""Write a diagnosis into the run directory: ``report.json``, ``report.md`` and pictures.
+
+Pictures: ``curves.png`` (loss/error per epoch, written with the run), ``gradient_norms.png``
+(a layer × step heat map of gradient norms), ``activations.png`` (activation histograms at
+the start and end of training) and ``learning_curve.png`` when a learning curve was drawn.
+
+Example:
+    >>> from neuralab.doctor.report import markdown_table
+    >>> print(markdown_table(["a", "b"], [[1, 2]]))
+    | a | b |
+    |---|---|
+    | 1 | 2 |
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from neuralab.atomic import write_bytes_atomic, write_text_atomic
+from neuralab.run import Run
+
+if TYPE_CHECKING:
+    from neuralab.doctor.diagnosis import Diagnosis
+
+DPI = 100
+
+
+def write_report(diagnosis: Diagnosis, run: Run, folder: str | Path) -> Path:
+    """Write report.json, report.md and the PNGs into ``folder``; return ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / "report.json", json.dumps(json_safe(diagnosis.to_dict()), indent=2))
+    pictures = _write_pictures(diagnosis, run, folder)
+    write_text_atomic(folder / "report.md", report_markdown(diagnosis, pictures))
+    return folder
+
+
+def _write_pictures(diagnosis: Diagnosis, run: Run, folder: Path) -> list[tuple[str, str]]:
+    from neuralab.viz.health import plot_activation_histograms, plot_gradient_heatmap, plot_learning_curve
+
+    pictures = [("loss and error per epoch", "curves.png")] if (folder / "curves.png").is_file() else []
+    health = run.extras.get("health")
+    if health is None and run.dir is not None:
+        from neuralab.training.callbacks.health import read_health
+
+        health = read_health(run.dir)
+    if health and health["samples"]:
+        names = [layer["name"] for layer in health["layers"]]
+        save_figure(plot_gradient_heatmap(health["samples"], names), folder / "gradient_norms.png")
+        pictures.append(("gradient norm per layer over training", "gradient_norms.png"))
+        save_figure(plot_activation_histograms(health.get("histograms"), names,
+                                               activations=[layer.get("activation") for layer in health["layers"]]),
+                    folder / "activations.png")
+        pictures.append(("activation histograms, start and end", "activations.png"))
+    curve = diagnosis.learning_curve
+    if curve is not None:
+        save_figure(plot_learning_curve(curve.n_train, curve.train_error, curve.dev_error,
+                                        optimal_error=diagnosis.bias_variance.optimal_error,
+                                        train_dev_error=curve.train_dev_error), folder / "learning_curve.png")
+        pictures.append(("learning curve", "learning_curve.png"))
+    return pictures
+
+
+def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = ()) -> str:
+    """The report as Markdown: verdicts, numbers, per-layer health, advice and pictures."""
+    bv = diagnosis.bias_variance
+    lines = [f"# Diagnosis of {diagnosis.run_name}", "",
+             f"**{bv.verdict}** — {bv.explanation}", ""]
+    lines += [markdown_table(["train error", "dev error", "optimal error", "avoidable bias", "variance"],
+                             [[_pct(bv.train_error), _pct(bv.dev_error), _pct(bv.optimal_error),
+                               _pct(bv.avoidable_bias), _pct(bv.variance)]]), ""]
+    if diagnosis.diverged:
+        lines += ["## Diverged", "", f"The loss became NaN/inf; the last finite weights were kept. "
+                  f"Likely cause: {diagnosis.divergence_cause}.", ""]
+    if diagnosis.layers:
+        lines += ["## Layers", "", markdown_table(
+            ["layer", "activation", "verdicts", "relative gradient", "update/weight", "dead", "saturated", "symmetric"],
+            [[layer.name, layer.activation or "—", ", ".join(layer.verdicts), _sci(layer.stats["relative_gradient"]),
+              _sci(layer.stats["update_ratio"]), _pct(layer.stats["dead_fraction"]),
+              _pct(layer.stats["saturated_fraction"]), _pct(layer.stats["symmetric_fraction"])]
+             for layer in diagnosis.layers]), ""]
+        for verdict, names, cause, cure in diagnosis.grouped_findings():
+            lines.append(f"- **{verdict}** in {', '.join(names)} — {cause}. Cure: {cure}.")
+        lines.append("")
+    else:
+        lines += ["No gradient health was recorded for this run (`diagnose.health_every` was 0).", ""]
+    if diagnosis.learning_curve is not None:
+        curve = diagnosis.learning_curve
+        lines += ["## Learning curve", "", markdown_table(
+            ["training rows", "train error", "dev error"],
+            [[n, _pct(t), _pct(d)] for n, t, d in zip(curve.n_train, curve.train_error, curve.dev_error)]),
+            "", curve.judgement, ""]
+    lines += ["## Advice", ""]
+    lines += [f"{item.step}. {item.describe()}" for item in diagnosis.advice] or ["Nothing to change."]
+    lines.append("")
+    for caption, name in pictures:
+        lines += [f"![{caption}]({name})", ""]
+    return "\n".join(lines)
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """Save a matplotlib figure as PNG, replacing ``path`` in one step."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, dpi=DPI, format="png")
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-style Markdown table."""
+    out = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats by None, recursively, so the JSON is standard."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:.1%}"
+
+
+def _sci(value: float | None) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:.2g}"

@@ -1,0 +1,95 @@
+"""Train many specs at once: same-shape groups as one batched population, the rest one by one.
+
+Example:
+    >>> import neuralab
+    >>> base = {"data": {"dataset": "xor", "n_samples": 100}, "model": {"hidden": [4]}, "train": {"epochs": 2}}
+    >>> runs = neuralab.train_many([neuralab.load_spec(base, overrides={"train.learning_rate": lr})
+    ...                             for lr in (0.01, 0.1)], out_dir=None)
+    >>> [run.summary["epochs_run"] for run in runs]
+    [2, 2]
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from neuralab.api import choose_device, data_fingerprint, target_scale, torch_threads, train
+from neuralab.models import layer_summary
+from neuralab.run import Run, to_tensor, write_run
+from neuralab.spec import ExperimentSpec
+from neuralab.training.evaluate import evaluate_split
+from neuralab.training.population import MemberResult, population_problems, shared_settings, train_population
+
+log = logging.getLogger(__name__)
+
+
+def train_many(specs: Sequence[ExperimentSpec], out_dir: str | Path | None = None, *,
+               batched: bool = True) -> list[Run]:
+    """Train every spec and return one Run per spec, in order.
+
+    Specs that share everything but seed, learning rate, L2, momentum and dropout are
+    trained together as one population (see :mod:`neuralab.training.population`); any
+    spec that cannot join a population trains alone with :func:`neuralab.train`.
+
+    Args:
+        specs: the experiments.
+        out_dir: parent folder of the run directories; None (default) writes nothing.
+        batched: False trains every spec alone (for comparison).
+    """
+    runs: list[Run | None] = [None] * len(specs)
+    for indices in _groups(specs) if batched else [[i] for i in range(len(specs))]:
+        group = [specs[i] for i in indices]
+        if len(group) > 1 and not population_problems(group):
+            for index, run in zip(indices, _train_group(group)):
+                runs[index] = run
+        else:
+            for index, spec in zip(indices, group):
+                runs[index] = train(spec, out_dir=None)
+    for run in runs:
+        if out_dir is not None:
+            write_run(run, out_dir)
+    return runs  # type: ignore[return-value]
+
+
+def _groups(specs: Sequence[ExperimentSpec]) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for index, spec in enumerate(specs):
+        groups.setdefault(shared_settings(spec), []).append(index)
+    return list(groups.values())
+
+
+def _train_group(specs: list[ExperimentSpec]) -> list[Run]:
+    started = time.perf_counter()
+    device = choose_device(specs[0].train.device)
+    threads = specs[0].train.threads or torch.get_num_threads()
+    with torch_threads(threads):
+        members = train_population(specs, device=device)
+    seconds = (time.perf_counter() - started) / len(specs)
+    return [_run_of(member, seconds=seconds, device=device, threads=threads) for member in members]
+
+
+def _run_of(member: MemberResult, *, seconds: float, device: torch.device, threads: int) -> Run:
+    bundle, head, model, spec = member.bundle, member.head, member.model, member.spec
+    scale = target_scale(bundle)
+    final = {split: evaluate_split(model, head, to_tensor(getattr(bundle, f"x_{split}")),
+                                   to_tensor(getattr(bundle, f"y_{split}")), target_scale=scale)
+             for split in ("train", "dev", "test")}
+    summary = {
+        "name": spec.name, "task": head.task, "dataset": spec.data.dataset,
+        "output_activation": head.output_activation, "loss": head.loss, "classes": list(bundle.classes),
+        "n_parameters": sum(p.numel() for p in model.parameters()), "n_train": bundle.n_train,
+        "n_dev": bundle.n_dev, "n_test": bundle.n_test, "n_features": bundle.n_features,
+        "split": bundle.split_fractions, "epochs_run": len(member.history),
+        "best_epoch": member.best_epoch or len(member.history),
+        "stop_reason": member.stop_reason or "completed all epochs", "diverged": member.diverged,
+        **{f"{split}_{key}": value for split, scores in final.items() for key, value in scores.items()},
+        "seconds": seconds, "device": str(device), "threads": threads, "seed": spec.seed,
+        "data_fingerprint": data_fingerprint(bundle), "layers": layer_summary(model),
+        "trained_in_population": True,
+    }
+    return Run(spec=spec, summary=summary, history=member.history, model=model, head=head,
+               preprocessor=bundle.preprocessor)

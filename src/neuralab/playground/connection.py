@@ -1,0 +1,127 @@
+"""One tab's WebSocket conversation: messages in, frames out, training between frames.
+
+Training runs in a worker thread (``asyncio.to_thread``), so the event loop keeps reading
+the tab's messages while the network learns: a learning-rate change made while playing
+applies to the next epoch. While playing, each frame holds about 1/100 s of training (at
+least one epoch); the next one starts as soon as the frame is handed to the socket, never
+waiting for the browser to draw. A refused message answers with an ``error`` message; the session goes on.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from neuralab.playground.messages import MessageError, parse_message
+from neuralab.playground.session import Session
+
+log = logging.getLogger(__name__)
+
+
+class Connection:
+    """A session and the socket of the tab that owns it."""
+
+    def __init__(self, websocket: WebSocket, session: Session):
+        self.websocket = websocket
+        self.session = session
+        self.playing = asyncio.Event()
+        self._send_lock = asyncio.Lock()
+
+    async def run(self) -> None:
+        """Serve the tab until it closes; the play loop and the session end with it."""
+        player = asyncio.create_task(self._play_loop())
+        try:
+            await self.send_all(await asyncio.to_thread(self.session.restart_messages))
+            while True:
+                received = await self.websocket.receive()
+                if received["type"] == "websocket.disconnect":
+                    break
+                text = received.get("text")
+                if text is None:
+                    text = (received.get("bytes") or b"").decode("utf-8", errors="replace")
+                await self.handle(text)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            player.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await player
+            self.session.close()
+
+    async def handle(self, text: str) -> None:
+        """Validate one message and answer it (an ``error`` message when it is refused)."""
+        try:
+            replies = await self._dispatch(parse_message(text))
+        except MessageError as error:
+            replies = [{"type": "error", "message": str(error)}]
+        except Exception as error:  # a bug must not end the tab's session: report it and go on
+            log.exception("message failed")
+            replies = [{"type": "error", "message": f"internal error: {type(error).__name__}: {error}"[:300]}]
+        await self.send_all(replies)
+
+    async def _dispatch(self, message: Any) -> list[dict[str, Any]]:
+        kind, session = message.type, self.session
+        if kind in ("play", "pause"):
+            self.playing.set() if kind == "play" and not session.stopped else self.playing.clear()
+            return [self._playing_message()]
+        if kind == "step":
+            self.playing.clear()
+            return [self._playing_message(), await asyncio.to_thread(session.advance, epochs=1)]
+        if kind == "configure":
+            return await asyncio.to_thread(session.configure, message.changes)
+        if kind in ("reset", "new_seed"):
+            replies = await asyncio.to_thread(getattr(session, kind))
+            return replies + [self._playing_message()]
+        if kind == "regenerate":
+            return await asyncio.to_thread(session.regenerate)
+        if kind == "export":
+            return [await asyncio.to_thread(session.export)]
+        if kind == "import":
+            self.playing.clear()
+            return await asyncio.to_thread(session.import_spec, message.text) + [self._playing_message()]
+        if kind == "set_weight":
+            return await asyncio.to_thread(session.set_weight, layer=message.layer, row=message.row,
+                                           column=message.column, value=message.value)
+        if kind == "add_point":
+            return await asyncio.to_thread(session.add_point, x=message.x, y=message.y, label=message.label)
+        if kind == "upload_csv":
+            self.playing.clear()
+            return await asyncio.to_thread(session.upload_csv, message.text) + [self._playing_message()]
+        if kind == "race":
+            from neuralab.viz.optimizers import race_message
+
+            return [await asyncio.to_thread(race_message, surface=message.surface, start=message.start,
+                                            learning_rates=message.learning_rates, steps=message.steps)]
+        raise MessageError(f"message refused: {kind!r} is not handled")  # pragma: no cover
+
+    def _playing_message(self) -> dict[str, Any]:
+        return {"type": "playing", "playing": self.playing.is_set()}
+
+    async def _play_loop(self) -> None:
+        while True:
+            await self.playing.wait()
+            try:
+                frame = await asyncio.to_thread(self.session.advance)
+            except Exception as error:  # an engine failure must not kill the tab's session
+                log.exception("training step failed")
+                self.playing.clear()
+                await self.send_all([{"type": "error", "message": f"training stopped: {error}"},
+                                     self._playing_message()])
+                continue
+            if frame["stopped"]:
+                self.playing.clear()
+                await self.send_all([frame, self._playing_message()])
+            else:
+                await self.send(frame)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(json.dumps(message))
+
+    async def send_all(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            await self.send(message)

@@ -1,0 +1,130 @@
+"""The playground's ASGI app (FastAPI) and how to run it with uvicorn.
+
+Routes: ``/`` the page, ``/static/*`` its modules (shipped in the package, no CDN),
+``/api/table`` the declared state table and menus, and ``/ws`` the WebSocket, one session
+per tab. The socket is refused (code 1008) unless its ``Origin`` is the page's own origin
+on an allowed host, so a page on another site cannot drive the local server; the
+``Host`` header is checked on every request too (DNS rebinding).
+
+Example:
+    >>> from fastapi.testclient import TestClient
+    >>> client = TestClient(create_app(allowed_hosts=["testserver"]))
+    >>> client.get("/api/table").json()["table"][0]["name"]
+    'problem'
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, WebSocket
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from neuralab.playground.connection import Connection
+from neuralab.playground.messages import MAX_MESSAGE_CHARS
+from neuralab.playground.session import Session
+from neuralab.playground.state import choices, state_table
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_SESSIONS = 32
+
+
+def origin_allowed(origin: str | None, host: str | None) -> bool:
+    """True when ``origin`` is ``http(s)://<host>``: the page this server itself served."""
+    if not origin or not host:
+        return False
+    parsed = urlsplit(origin)
+    return parsed.scheme in ("http", "https") and parsed.netloc.lower() == host.lower()
+
+
+def create_app(*, allowed_hosts: list[str] | None = None) -> FastAPI:
+    """The app; ``allowed_hosts`` are the host names it answers to (default: loopback only)."""
+    app = FastAPI(title="neuralab playground", docs_url=None, redoc_url=None, openapi_url=None)
+    hosts = list(allowed_hosts or LOOPBACK_HOSTS)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    app.state.connections = set()
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/")
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/table")
+    async def table() -> dict:
+        from neuralab.viz.optimizers import RACE_OPTIMIZERS, SURFACES
+
+        return {"table": state_table(), "choices": choices(), "previews": _previews(),
+                "race": {"surfaces": {name: surface.describe() for name, surface in SURFACES.items()},
+                         "optimizers": RACE_OPTIMIZERS}}
+
+    @app.websocket("/ws")
+    async def socket(websocket: WebSocket) -> None:
+        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host")):
+            log.warning("refused a WebSocket from origin %r", websocket.headers.get("origin"))
+            await websocket.close(code=1008)
+            return
+        if len(app.state.connections) >= MAX_SESSIONS:
+            await websocket.close(code=1013)
+            return
+        await websocket.accept()
+        connection = Connection(websocket, await asyncio.to_thread(Session))
+        app.state.connections.add(connection)
+        try:
+            await connection.run()
+        finally:
+            app.state.connections.discard(connection)
+
+    return app
+
+
+@functools.lru_cache(maxsize=1)
+def _previews() -> dict:
+    from neuralab.playground.pictures import dataset_previews
+    from neuralab.playground.state import CLASSIFICATION_DATASETS, REGRESSION_DATASETS
+
+    return dataset_previews(CLASSIFICATION_DATASETS + REGRESSION_DATASETS)
+
+
+def make_server(*, host: str = "127.0.0.1", port: int = 8000):
+    """A uvicorn server for the playground on ``host:port`` (port 0: a free one)."""
+    import uvicorn
+
+    # Bound to every interface, any Host may reach it; the Origin must still be the page's own.
+    allowed = ["*"] if host in ("0.0.0.0", "::") else list(dict.fromkeys([*LOOPBACK_HOSTS, host]))
+    app = create_app(allowed_hosts=allowed)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws_max_size=4 * MAX_MESSAGE_CHARS,
+                            lifespan="off")
+    return uvicorn.Server(config)
+
+
+class BackgroundServer:
+    """Run the playground in a thread (tests, benchmarks): ``with BackgroundServer() as url:``."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0):
+        self.server = make_server(host=host, port=port)
+        self.thread = threading.Thread(target=self.server.run, name="playground-server", daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the playground server did not start")
+            time.sleep(0.02)
+        host, port = self.server.servers[0].sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+

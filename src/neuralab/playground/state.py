@@ -1,0 +1,224 @@
+"""The playground's one declared state table, like TensorFlow Playground's ``State``.
+
+Every control of the page is a field of :class:`PlaygroundState`, with its default, its
+limits (enforced here, on the server) and how a change acts: ``live`` fields apply to the
+running network, the others rebuild it (``data`` fields also regenerate the data). The
+page receives this table (:func:`state_table`) and serialises the state to the URL from
+it, so a link reproduces the experiment, seed included. :func:`to_spec` turns a state into
+the neuralab spec the CLI trains, and :func:`from_spec` goes back.
+
+Example:
+    >>> state = PlaygroundState(dataset="spiral", hidden=[8, 8])
+    >>> spec = to_spec(state, epochs=10)
+    >>> spec.data.dataset, spec.model.hidden, spec.data.split
+    ('spiral', [8, 8], [0.5, 0.25, 0.25])
+    >>> from_spec(spec).hidden
+    [8, 8]
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from neuralab.catalog import FEATURES, names
+from neuralab.spec import MAX_SEED, ExperimentSpec, validate_spec
+
+MAX_LAYERS = 10
+MAX_NEURONS = 64
+MAX_SAMPLES = 5000
+CLASSIFICATION_DATASETS = ("circle", "xor", "gauss", "spiral", "moons")
+REGRESSION_DATASETS = ("plane", "multi_gauss")
+MULTICLASS_DATASETS = ("gauss", "spiral")
+OWN = "own"  # points clicked or uploaded in the page
+LOSSES = ("auto", "mse", "mae", "huber", "cross_entropy", "hinge")
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+
+
+def _field(default: Any, *, label: str, act: str, **limits: Any) -> Any:
+    """A state field: ``act`` is live (applies now), reset (rebuilds the network),
+    data (new data and network) or view (drawing only)."""
+    return Field(default, json_schema_extra={"label": label, "act": act}, **limits)
+
+
+class PlaygroundState(BaseModel):
+    """Everything the page shows and the server trains; limits are the server's."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    problem: Literal["classification", "regression"] = _field("classification", label="Problem type", act="data")
+    dataset: Literal["circle", "xor", "gauss", "spiral", "moons", "plane", "multi_gauss", "own"] = _field(
+        "circle", label="Data", act="data")
+    n_classes: int = _field(2, label="Classes", act="data", ge=2, le=6)
+    noise: float = _field(0.0, label="Noise", act="data", ge=0.0, le=0.5)
+    ratio: int = _field(50, label="Ratio of training to test data (%)", act="data", ge=10, le=90)
+    n_samples: int = _field(500, label="Points", act="data", ge=50, le=MAX_SAMPLES)
+    seed: int = _field(0, label="Seed", act="data", ge=0, le=MAX_SEED)
+    features: list[str] = _field(["x1", "x2"], label="Features", act="reset", min_length=1, max_length=7)
+    hidden: list[int] = _field([4, 2], label="Hidden layers", act="reset", max_length=MAX_LAYERS)
+    activations: list[str] = _field(["tanh", "tanh"], label="Activation per layer", act="reset",
+                                    max_length=MAX_LAYERS)
+    init: str = _field("xavier_uniform", label="Initialisation", act="reset")
+    dropout: float = _field(0.0, label="Dropout", act="reset", ge=0.0, le=0.9)
+    batch_norm: bool = _field(False, label="Batch norm", act="reset")
+    loss: str = _field("auto", label="Loss", act="reset")
+    optimizer: str = _field("sgd", label="Optimiser", act="reset")
+    momentum: float = _field(0.9, label="Momentum / β1", act="reset", ge=0.0, lt=1.0)
+    schedule: str = _field("constant", label="Schedule", act="reset")
+    schedule_steps: int = _field(100, label="Schedule length (epochs)", act="reset", ge=1, le=100_000)
+    learning_rate: float = _field(0.03, label="Learning rate", act="live", gt=0.0, le=10.0)
+    regularization: Literal["none", "l1", "l2"] = _field("none", label="Regularisation", act="live")
+    regularization_rate: float = _field(0.0, label="Regularisation rate", act="live", ge=0.0, le=10.0)
+    batch_size: int = _field(10, label="Batch size", act="live", ge=1, le=MAX_SAMPLES)
+    show_test: bool = _field(False, label="Show test data", act="view")
+    discretize: bool = _field(False, label="Discretise output", act="view")
+
+    @field_validator("features")
+    @classmethod
+    def _features(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in FEATURES]
+        if unknown:
+            raise ValueError(f"unknown feature {unknown[0]!r}; allowed: {', '.join(FEATURES)}")
+        return [name for name in FEATURES if name in value]  # canonical order, no repeats
+
+    @field_validator("hidden")
+    @classmethod
+    def _widths(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= width <= MAX_NEURONS for width in value):
+            raise ValueError(f"every layer needs between 1 and {MAX_NEURONS} neurons")
+        return value
+
+    @field_validator("activations")
+    @classmethod
+    def _activations(cls, value: list[str]) -> list[str]:
+        return [_one_of(name, "activations") for name in value]
+
+    _init = field_validator("init")(lambda cls, v: _one_of(v, "inits"))
+    _optimizer = field_validator("optimizer")(lambda cls, v: _one_of(v, "optimizers"))
+    _schedule = field_validator("schedule")(lambda cls, v: _one_of(v, "schedules"))
+
+    @field_validator("loss")
+    @classmethod
+    def _loss(cls, value: str) -> str:
+        if value not in LOSSES:
+            raise ValueError(f"{value!r} is not one of {', '.join(LOSSES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PlaygroundState":
+        wanted = (REGRESSION_DATASETS if self.problem == "regression" else CLASSIFICATION_DATASETS) + (OWN,)
+        if self.dataset not in wanted:
+            raise ValueError(f"dataset {self.dataset!r} is not a {self.problem} data set; use {', '.join(wanted)}")
+        if self.n_classes > 2 and self.dataset not in MULTICLASS_DATASETS:
+            raise ValueError(f"n_classes {self.n_classes} needs gauss or spiral")
+        if self.dataset == OWN and self.features != ["x1", "x2"]:
+            raise ValueError("own data use the raw inputs x1, x2; the other features are for the generated sets")
+        if len(self.activations) != len(self.hidden):
+            raise ValueError(f"activations has {len(self.activations)} entries for {len(self.hidden)} layers")
+        if self.problem == "regression" and self.loss in ("cross_entropy", "hinge"):
+            raise ValueError(f"loss {self.loss!r} needs classes; use auto, mse, mae or huber for regression")
+        return self
+
+
+def _one_of(value: str, table: str) -> str:
+    if value not in names(table):
+        raise ValueError(f"{value!r} is not one of {', '.join(names(table))}")
+    return value
+
+
+def state_table() -> list[dict[str, Any]]:
+    """The declared table the page builds its URL and controls from: one row per field.
+
+    Example:
+        >>> row = next(r for r in state_table() if r["name"] == "learning_rate")
+        >>> row["act"], row["default"], row["maximum"]
+        ('live', 0.03, 10.0)
+    """
+    schema = PlaygroundState.model_json_schema()["properties"]
+    rows = []
+    for name, info in PlaygroundState.model_fields.items():
+        prop = schema[name]
+        row = {"name": name, "label": prop["label"], "act": prop["act"], "default": info.default,
+               "type": _url_type(prop)}
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"):
+            if key in prop:
+                row[key] = prop[key]
+        rows.append(row)
+    return rows
+
+
+def _url_type(prop: dict[str, Any]) -> str:
+    kind = prop.get("type", "string")
+    if kind == "array":
+        return "int_list" if prop["items"].get("type") == "integer" else "string_list"
+    return {"integer": "int", "number": "float", "boolean": "bool"}.get(kind, "string")
+
+
+def choices() -> dict[str, list]:
+    """The menus of the page: names from neuralab's catalog plus Playground's value lists."""
+    return {
+        "activations": list(names("activations")), "inits": list(names("inits")),
+        "optimizers": list(names("optimizers")), "schedules": list(names("schedules")),
+        "losses": list(LOSSES), "features": list(FEATURES),
+        "classification": [*CLASSIFICATION_DATASETS, OWN], "regression": [*REGRESSION_DATASETS, OWN],
+        "multiclass": list(MULTICLASS_DATASETS), "learning_rates": list(LEARNING_RATES),
+        "regularization_rates": list(REGULARIZATION_RATES),
+        "limits": {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "samples": MAX_SAMPLES},
+    }
+
+
+def to_spec(state: PlaygroundState, *, epochs: int = 1, name: str = "playground",
+            own_path: str = "playground-data.csv") -> ExperimentSpec:
+    """The neuralab spec that trains this state for ``epochs`` epochs (CPU, one thread).
+
+    Own data (``dataset: own``) become neuralab's ``csv`` data set read from ``own_path``.
+
+    The schedule's length is fixed by ``schedule_steps``, so the number of epochs changes
+    nothing but where training stops: epoch k of a longer run equals epoch k of this one.
+    """
+    train_fraction = state.ratio / 100
+    held_out = round((1 - train_fraction) / 2, 6)
+    activation: str | list[str] = state.activations
+    if state.activations and len(set(state.activations)) == 1:
+        activation = state.activations[0]
+    elif not state.activations:
+        activation = "relu"
+    split = [round(1 - 2 * held_out, 6), held_out, held_out]
+    data = {"dataset": state.dataset, "n_samples": state.n_samples, "noise": state.noise,
+            "n_classes": state.n_classes if state.dataset in MULTICLASS_DATASETS else 2,
+            "features": list(state.features), "split": split}
+    if state.dataset == OWN:
+        data = {"dataset": "csv", "path": own_path, "target": "label", "task": state.problem, "split": split}
+    return validate_spec({
+        "name": name, "seed": state.seed, "data": data,
+        "model": {"hidden": list(state.hidden), "activation": activation, "init": state.init,
+                  "dropout": state.dropout, "batch_norm": state.batch_norm},
+        "train": {"loss": state.loss, "optimizer": state.optimizer, "learning_rate": state.learning_rate,
+                  "momentum": state.momentum, "batch_size": state.batch_size, "epochs": max(1, epochs),
+                  "schedule": {"name": state.schedule, "steps": state.schedule_steps},
+                  "l1": state.regularization_rate if state.regularization == "l1" else 0.0,
+                  "l2": state.regularization_rate if state.regularization == "l2" else 0.0,
+                  "device": "cpu", "threads": 1},
+    })
+
+
+def from_spec(spec: ExperimentSpec) -> PlaygroundState:
+    """The playground state of a spec (raises ValueError for what the playground cannot show)."""
+    data, model, train = spec.data, spec.model, spec.train
+    if data.dataset not in CLASSIFICATION_DATASETS + REGRESSION_DATASETS:
+        raise ValueError(f"data.dataset {data.dataset!r}: the playground draws the 2-D synthetic sets only")
+    split = data.split if data.split != "auto" else [0.6, 0.2, 0.2]
+    regularization = "l1" if train.l1 > 0 else "l2" if train.l2 > 0 else "none"
+    return PlaygroundState(
+        problem="regression" if data.dataset in REGRESSION_DATASETS else "classification",
+        dataset=data.dataset, n_classes=data.n_classes if data.dataset in MULTICLASS_DATASETS else 2,
+        noise=data.noise, ratio=min(90, max(10, round(split[0] * 100))), n_samples=data.n_samples,
+        seed=spec.seed, features=list(data.features), hidden=list(model.hidden),
+        activations=model.layer_activations(), init=model.init, dropout=min(model.dropout, 0.9),
+        batch_norm=model.batch_norm, loss="cross_entropy" if train.loss == "bce" else train.loss,
+        optimizer=train.optimizer, momentum=train.momentum, schedule=train.schedule.name,
+        schedule_steps=train.schedule.steps or train.epochs, learning_rate=train.learning_rate,
+        regularization=regularization, regularization_rate=max(train.l1, train.l2),
+        batch_size=train.batch_size if isinstance(train.batch_size, int) else data.n_samples,
+    )

@@ -1,0 +1,77 @@
+"""One trial: train a spec on the train split and score it on dev — the test split is never read.
+
+Model selection must not see the test split, so a trial does not call ``neuralab.train``
+(which scores all three splits): it builds the same network and runs the same loop, and
+returns train and dev scores only. The data are cached between trials that share a data
+section, since a study usually varies the network and the optimiser, not the data.
+
+Example:
+    >>> from neuralab.spec import load_spec
+    >>> spec = load_spec({"data": {"dataset": "xor", "n_samples": 100}, "model": {"hidden": [4]},
+    ...                   "train": {"epochs": 2}})
+    >>> sorted(train_on_dev(spec))
+    ['dev_error', 'diverged', 'epochs_run', 'history', 'stop_reason', 'train_error']
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from neuralab.api import MULTITHREAD_MIN_PARAMETERS, choose_device, target_scale, torch_threads
+from neuralab.data import DataBundle, load_data
+from neuralab.models import build_model
+from neuralab.run import to_tensor
+from neuralab.spec import ExperimentSpec
+from neuralab.training import Callback, fit, make_head
+from neuralab.training.evaluate import evaluate_split
+
+
+class DataCache:
+    """Keeps the last loaded data bundle, keyed by the data section and the seed."""
+
+    def __init__(self) -> None:
+        self.key: str | None = None
+        self.bundle: DataBundle | None = None
+
+    def get(self, spec: ExperimentSpec) -> DataBundle:
+        key = json.dumps([spec.data.model_dump(mode="json"), spec.seed], sort_keys=True)
+        if key != self.key:
+            self.bundle, self.key = load_data(spec.data, seed=spec.seed), key
+        return self.bundle
+
+
+def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
+                 cache: DataCache | None = None) -> dict[str, Any]:
+    """Train ``spec`` and score the kept weights on train and dev.
+
+    Args:
+        spec: the trial's full spec.
+        callbacks: training callbacks (the pruning reporter, progress...).
+        cache: a :class:`DataCache` shared by the trials of one study (default: load afresh).
+
+    Returns:
+        ``train_error``, ``dev_error``, ``diverged``, ``epochs_run``, ``stop_reason``, ``history``.
+    """
+    bundle = (cache or DataCache()).get(spec)
+    head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
+                     output_activation=spec.model.output_activation, loss=spec.train.loss)
+    device = choose_device(spec.train.device)
+    torch.manual_seed(spec.seed)
+    model = build_model(spec.model, n_inputs=bundle.n_features, n_outputs=head.n_outputs).to(device)
+    n_parameters = sum(p.numel() for p in model.parameters())
+    threads = spec.train.threads or (torch.get_num_threads() if n_parameters >= MULTITHREAD_MIN_PARAMETERS else 1)
+    train = (to_tensor(bundle.x_train, device=device), to_tensor(bundle.y_train, device=device))
+    dev = (to_tensor(bundle.x_dev, device=device), to_tensor(bundle.y_dev, device=device))
+    scale = target_scale(bundle)
+    with torch_threads(threads):
+        state = fit(model, head, spec, train=train, dev=dev, callbacks=callbacks, target_scale=scale)
+        scores = {name: evaluate_split(model, head, *split, target_scale=scale)
+                  for name, split in (("train", train), ("dev", dev))}
+    return {
+        "train_error": scores["train"]["error"], "dev_error": scores["dev"]["error"],
+        "diverged": state.diverged, "epochs_run": len(state.history),
+        "stop_reason": state.stop_reason or "completed all epochs", "history": state.history,
+    }

@@ -1,0 +1,80 @@
+"""neuralab.diagnose: the structured answer, report.json's names, report.md and the pictures."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import neuralab
+from neuralab.doctor.diagnosis import diagnose
+from neuralab.doctor.report import report_markdown
+
+SMALL = {"name": "small", "data": {"dataset": "circle", "n_samples": 200},
+         "model": {"hidden": [2]}, "train": {"epochs": 3, "batch_size": 16, "learning_rate": 0.01},
+         "diagnose": {"health_every": 2}}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return neuralab.train(SMALL, out_dir=tmp_path_factory.mktemp("runs"))
+
+
+def test_report_json_holds_the_names_scripts_rely_on(run):
+    result = neuralab.diagnose(run.dir, learning_curves=False)
+    report = json.loads((run.dir / "report.json").read_text())
+    assert report == json.loads(json.dumps(result.to_dict()))
+    assert set(report["bias_variance"]) >= {"verdict", "avoidable_bias", "variance", "optimal_error"}
+    assert report["bias_variance"]["verdict"] in ("good_fit", "high_bias", "high_variance", "high_bias_high_variance")
+    assert [layer["name"] for layer in report["layers"]] == ["hidden1", "output"]
+    assert all(set(layer["verdicts"]) <= {"vanishing", "exploding", "dead_units", "saturated", "symmetric", "healthy"}
+               for layer in report["layers"])
+    assert report["diverged"] is False and isinstance(report["advice"], list)
+    assert all({"field", "from", "to", "why", "step"} <= set(item) for item in report["advice"])
+
+
+def test_an_under_trained_two_unit_net_is_high_bias_with_concrete_advice(run):
+    result = diagnose(run, learning_curves=False, write_report=False)
+    assert result.bias_variance.verdict == "high_bias"
+    first = result.advice[0]
+    assert (first.field, first.from_, first.to) == ("model.hidden", [2], [16, 16])
+
+
+def test_report_markdown_and_pictures(run):
+    diagnose(run.dir, learning_curves=False)
+    text = (run.dir / "report.md").read_text()
+    assert "# Diagnosis of small" in text and "## Advice" in text and "model.hidden [2] → [16, 16]" in text
+    for picture in ("curves.png", "gradient_norms.png", "activations.png"):
+        assert (run.dir / picture).stat().st_size > 1000 and f"]({picture})" in text
+
+
+def test_the_optimal_error_moves_the_verdict(run):
+    train_error = run.summary["train_error"]
+    relaxed = diagnose(run, optimal_error=train_error, learning_curves=False, write_report=False)
+    assert relaxed.bias_variance.avoidable_bias == pytest.approx(0.0)
+    assert not relaxed.bias_variance.high_bias
+
+
+def test_learning_curve_goes_into_the_report(tmp_path):
+    spec = {**SMALL, "diagnose": {"health_every": 2, "learning_curve_fractions": [0.5, 1.0]}}
+    trained = neuralab.train(spec, out_dir=tmp_path)
+    result = diagnose(trained.dir)
+    assert result.learning_curve.n_train == [60, 120]
+    assert (trained.dir / "learning_curve.png").is_file()
+    assert "## Learning curve" in (trained.dir / "report.md").read_text()
+
+
+def test_a_run_without_health_is_still_diagnosed():
+    plain = neuralab.train(SMALL, out_dir=None, overrides={"diagnose.health_every": 0})
+    result = diagnose(plain, learning_curves=False)
+    assert result.layers == [] and result.bias_variance.verdict == "high_bias"
+    assert "No gradient health was recorded" in report_markdown(result)
+
+
+def test_a_diverged_run_names_the_cause_and_advises_the_fix_first():
+    wild = neuralab.train(SMALL, out_dir=None, overrides={"model.hidden": [32, 32], "model.init": "normal",
+                                                          "model.init_std": 3.0, "train.optimizer": "sgd",
+                                                          "train.learning_rate": 5.0})
+    result = diagnose(wild, learning_curves=False)
+    assert result.diverged and "learning rate too high" in result.divergence_cause
+    assert result.problems[0] == "diverged" and result.advice[0].field == "train.learning_rate"
+    assert "high_bias" not in {a.problem for a in result.advice}  # fix the divergence first

@@ -1,0 +1,42 @@
+"""The declared state table: limits on the server, the spec it becomes, and back."""
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from neuralab.playground.state import MAX_LAYERS, MAX_NEURONS, PlaygroundState, from_spec, state_table, to_spec
+
+
+def test_default_state_is_playgrounds_circle():
+    state = PlaygroundState()
+    assert (state.dataset, state.hidden, state.learning_rate, state.ratio, state.batch_size) == ("circle", [4, 2], 0.03, 50, 10)
+
+
+def test_to_spec_and_back_keeps_every_training_setting():
+    state = PlaygroundState(dataset="spiral", n_classes=3, hidden=[8, 6], activations=["relu", "tanh"],
+                            optimizer="adam", learning_rate=0.01, regularization="l2", regularization_rate=0.003,
+                            ratio=70, noise=0.2, features=["x1", "x2", "sin(x1)"], dropout=0.1, batch_norm=True,
+                            schedule="cosine", schedule_steps=40, seed=7)
+    spec = to_spec(state, epochs=12)
+    assert spec.train.epochs == 12 and spec.train.l2 == 0.003 and spec.train.threads == 1
+    assert spec.data.split == [0.7, 0.15, 0.15] and spec.model.activation == ["relu", "tanh"]
+    assert spec.train.schedule.steps == 40  # fixed, so the number of epochs changes nothing before the end
+    assert from_spec(spec) == state
+
+
+@pytest.mark.parametrize("changes", [
+    {"hidden": [8] * (MAX_LAYERS + 1), "activations": ["tanh"] * (MAX_LAYERS + 1)},
+    {"hidden": [MAX_NEURONS + 1], "activations": ["tanh"]},
+    {"learning_rate": 0.0}, {"noise": 0.6}, {"ratio": 95}, {"dataset": "plane"},
+    {"features": ["x3"]}, {"optimizer": "adm"}, {"colour": "red"},
+])
+def test_limits_and_names_are_enforced(changes):
+    with pytest.raises(ValidationError):
+        PlaygroundState.model_validate({**PlaygroundState().model_dump(), **changes})
+
+
+def test_table_names_every_field_with_how_a_change_acts():
+    rows = {row["name"]: row for row in state_table()}
+    assert set(rows) == set(PlaygroundState.model_fields)
+    assert rows["learning_rate"]["act"] == "live" and rows["hidden"]["act"] == "reset"
+    assert rows["dataset"]["act"] == "data" and rows["hidden"]["type"] == "int_list"

@@ -1,0 +1,92 @@
+"""Many models at once give the same results as training each alone, per hyperparameter kind."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import neuralab
+from neuralab.training.population import population_problems, train_population
+
+BASE = {"data": {"dataset": "circle", "n_samples": 160, "noise": 0.1}, "model": {"hidden": [8, 6]},
+        "train": {"epochs": 6, "batch_size": 16}, "diagnose": {"health_every": 0}}
+
+
+def specs_varying(field: str, values: list) -> list:
+    return [neuralab.load_spec(BASE, overrides={field: value}) for value in values]
+
+
+def assert_same_as_alone(specs, **tolerance):
+    together = train_population(specs)
+    for spec, member in zip(specs, together):
+        alone = neuralab.train(spec, out_dir=None)
+        assert len(member.history) == len(alone.history)
+        for mine, theirs in zip(member.history, alone.history):
+            for key in ("train_loss", "train_error", "dev_loss", "dev_error", "learning_rate"):
+                assert mine[key] == pytest.approx(theirs[key], **tolerance), key
+        for mine, theirs in zip(member.model.parameters(), alone.model.parameters()):
+            assert torch.allclose(mine, theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize("field, values", [
+    ("train.learning_rate", [0.003, 0.01, 0.05]),
+    ("train.l2", [0.0, 0.001, 0.01]),
+    ("seed", [0, 1, 2]),
+])
+def test_population_matches_training_alone(field, values):
+    assert_same_as_alone(specs_varying(field, values), rel=1e-4, abs=1e-6)
+
+
+def test_momentum_groups_with_sgd_and_schedules():
+    specs = [neuralab.load_spec(BASE, overrides={"train.optimizer": "momentum", "train.learning_rate": 0.05,
+                                                 "train.momentum": m, "train.schedule": "cosine"})
+             for m in (0.5, 0.9)]
+    assert_same_as_alone(specs, rel=1e-4, abs=1e-6)
+
+
+def test_each_model_stops_early_on_its_own():
+    specs = [neuralab.load_spec(BASE, overrides={"train.learning_rate": lr, "train.epochs": 30,
+                                                 "train.early_stopping.patience": 2})
+             for lr in (0.001, 0.3)]
+    together = train_population(specs)
+    for spec, member in zip(specs, together):
+        alone = neuralab.train(spec, out_dir=None)
+        assert len(member.history) == len(alone.history)
+        assert member.best_epoch == alone.summary["best_epoch"]
+
+
+def test_a_diverging_model_does_not_disturb_the_others():
+    specs = [neuralab.load_spec(BASE, overrides={"train.optimizer": "sgd", "train.learning_rate": lr,
+                                                 "data.dataset": "plane", "model.init": "normal",
+                                                 "model.init_std": 3.0})
+             for lr in (0.01, 9.0)]
+    calm, wild = train_population(specs)
+    assert wild.diverged and "diverged" in wild.stop_reason and not calm.diverged
+    assert all(torch.isfinite(p).all() for p in wild.model.parameters())
+    alone = neuralab.train(specs[0], out_dir=None)
+    assert calm.history[-1]["dev_loss"] == pytest.approx(alone.history[-1]["dev_loss"], rel=1e-4)
+
+
+def test_dropout_rates_act_per_model():
+    specs = specs_varying("model.dropout", [0.0, 0.5])
+    plain, dropped = train_population(specs)
+    alone = neuralab.train(specs[0], out_dir=None)
+    assert plain.history[-1]["dev_loss"] == pytest.approx(alone.history[-1]["dev_loss"], rel=1e-4)
+    assert dropped.history[-1]["train_loss"] != pytest.approx(plain.history[-1]["train_loss"], rel=1e-3)
+
+
+def test_incompatible_specs_are_named():
+    mixed = [neuralab.load_spec(BASE), neuralab.load_spec(BASE, overrides={"model.hidden": [4]})]
+    assert any("differ" in p for p in population_problems(mixed))
+    normed = [neuralab.load_spec(BASE, overrides={"model.batch_norm": True})] * 2
+    assert any("batch_norm" in p for p in population_problems(normed))
+
+
+def test_train_many_falls_back_one_at_a_time_and_keeps_order():
+    specs = [neuralab.load_spec(BASE, overrides={"train.learning_rate": 0.01}),
+             neuralab.load_spec(BASE, overrides={"model.hidden": [4]}),
+             neuralab.load_spec(BASE, overrides={"train.learning_rate": 0.05})]
+    runs = neuralab.train_many(specs)
+    assert [run.spec for run in runs] == specs
+    assert runs[0].summary.get("trained_in_population") and "trained_in_population" not in runs[1].summary
+    alone = neuralab.train(specs[2], out_dir=None)
+    assert runs[2].summary["test_error"] == pytest.approx(alone.summary["test_error"], abs=1e-9)

@@ -1,0 +1,25 @@
+"""A trial trains like `neuralab.train` but scores train and dev only: the test split is never read."""
+from __future__ import annotations
+
+import pytest
+
+import neuralab
+from neuralab.tune.trial import DataCache, train_on_dev
+
+
+def test_a_trial_matches_train_on_dev_and_never_reads_the_test_split(tiny_spec):
+    expected = neuralab.train(tiny_spec, out_dir=None).summary
+    cache = DataCache()
+    bundle = cache.get(tiny_spec)
+    bundle.x_test = bundle.y_test = None  # any use of the test split would fail
+    scores = train_on_dev(tiny_spec, cache=cache)
+    assert scores["dev_error"] == pytest.approx(expected["dev_error"])
+    assert scores["train_error"] == pytest.approx(expected["train_error"])
+    assert scores["epochs_run"] == expected["epochs_run"] and not scores["diverged"]
+
+
+def test_the_cache_reloads_only_when_the_data_change(tiny_spec):
+    cache = DataCache()
+    first = cache.get(tiny_spec)
+    assert cache.get(neuralab.load_spec(tiny_spec, overrides={"train.epochs": 9})) is first
+    assert cache.get(neuralab.load_spec(tiny_spec, overrides={"data.n_samples": 100})) is not first

@@ -14,30 +14,26 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from neuralab.data import DataBundle, load_data, read_inputs
 from neuralab.errors import RunError, SpecError, TrainingInterrupted
-from neuralab.models import build_model, layer_summary
+from neuralab.models import layer_summary
 from neuralab.run import Run, finish_run, load_run, start_run, to_tensor
 from neuralab.spec import ExperimentSpec, dump_spec, load_spec
-from neuralab.training import Callback, TrainingState, fit, make_head
+from neuralab.training import Callback, TrainingState, fit
 from neuralab.training.callbacks.checkpoint import CHECKPOINT_FOLDER, Checkpointing
 from neuralab.training.interrupt import exit_code, stop_on_signals
 from neuralab.training.loop import new_state
 from neuralab.training.state_io import Checkpoint, read_checkpoint, restore
 from neuralab.training.callbacks.health import HealthRecorder
 from neuralab.training.evaluate import evaluate_split, scores_of
+from neuralab.training.setup import Setup, prepare, target_scale, torch_threads
 
 log = logging.getLogger(__name__)
-
-# Below this many parameters a second CPU thread costs more in synchronisation than it gains.
-MULTITHREAD_MIN_PARAMETERS = 200_000
 
 
 def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | Path | None = "runs", *,
@@ -105,16 +101,10 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
            checkpoint: Checkpoint | None = None, callbacks: Iterable[Callback] = ()) -> Run:
     started = time.perf_counter()
     bundle = load_data(spec.data, seed=spec.seed)
-    head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
-                     output_activation=spec.model.output_activation, loss=spec.train.loss)
-    device = choose_device(spec.train.device)
-    torch.manual_seed(spec.seed)
-    model = build_model(spec.model, n_inputs=bundle.n_features, n_outputs=head.n_outputs).to(device)
-    n_parameters = sum(p.numel() for p in model.parameters())
-    threads = spec.train.threads or (torch.get_num_threads() if n_parameters >= MULTITHREAD_MIN_PARAMETERS else 1)
-    splits = {name: (to_tensor(getattr(bundle, f"x_{name}"), device=device),
-                     to_tensor(getattr(bundle, f"y_{name}"), device=device)) for name in ("train", "dev", "test")}
-    scale = target_scale(bundle)
+    setup = prepare(spec, bundle)
+    head, model, threads, scale = setup.head, setup.model, setup.threads, setup.target_scale
+    splits = {name: setup.tensors(getattr(bundle, f"x_{name}"), getattr(bundle, f"y_{name}"))
+              for name in ("train", "dev", "test")}
     state = new_state(model, spec)
     fingerprint = {"spec": hashlib.sha256(dump_spec(spec).encode()).hexdigest()[:16],
                    "data": data_fingerprint(bundle)}
@@ -135,18 +125,10 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
         if state.interrupted:
             raise _interrupted(state, run_dir)
         final = {name: evaluate_split(model, head, *splits[name], target_scale=scale) for name in splits}
-    summary = {
-        "name": spec.name, "task": head.task, "dataset": spec.data.dataset,
-        "output_activation": head.output_activation, "loss": head.loss, "classes": list(bundle.classes),
-        "n_parameters": n_parameters, "n_train": bundle.n_train, "n_dev": bundle.n_dev, "n_test": bundle.n_test,
-        "n_features": bundle.n_features, "split": bundle.split_fractions,
-        "epochs_run": len(state.history), "best_epoch": state.best_epoch or len(state.history),
-        "stop_reason": state.stop_reason or "completed all epochs", "diverged": state.diverged,
-        "rollbacks": state.extras.get("rollbacks", 0),
-        **{f"{split}_{key}": value for split, scores in final.items() for key, value in scores.items()},
-        "seconds": time.perf_counter() - started, "device": str(device), "threads": threads,
-        "seed": spec.seed, "data_fingerprint": data_fingerprint(bundle), "layers": layer_summary(model),
-    }
+    summary = summarize(spec, bundle, setup, final=final, history=state.history, best_epoch=state.best_epoch,
+                        stop_reason=state.stop_reason, diverged=state.diverged,
+                        seconds=time.perf_counter() - started)
+    summary["rollbacks"] = state.extras.get("rollbacks", 0)
     run = Run(spec=spec, summary=summary, history=state.history, model=model.cpu().eval(), head=head,
               preprocessor=bundle.preprocessor)
     if recorder is not None:
@@ -248,32 +230,28 @@ def _write_table(table: dict[str, list], path: Path) -> None:
         writer.writerows(zip(*table.values()))
 
 
-def choose_device(name: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU falls back with a warning."""
-    if name == "cuda" and not torch.cuda.is_available():
-        log.warning("train.device is cuda but no GPU is available; using the CPU")
-        return torch.device("cpu")
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+def summarize(spec: ExperimentSpec, bundle: DataBundle, setup: Setup, *, final: dict[str, dict[str, float]],
+              history: list[dict[str, float]], best_epoch: int | None, stop_reason: str, diverged: bool,
+              seconds: float) -> dict[str, Any]:
+    """The run's ``summary.json``: task, sizes, epochs, per-split scores, timing, layers.
 
-
-@contextmanager
-def torch_threads(count: int):
-    """Run a block with ``count`` torch CPU threads, then restore the previous count."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def target_scale(bundle: DataBundle) -> float:
-    """Std of the regression target (1 when targets are not standardised or for classification)."""
-    return float(bundle.preprocessor.inverse_target(np.array([1.0], dtype=np.float32))[0]
-                 - bundle.preprocessor.inverse_target(np.array([0.0], dtype=np.float32))[0]) \
-        if bundle.task == "regression" else 1.0
+    Args:
+        final: ``{"train"|"dev"|"test": evaluate_split(...)}`` of the kept weights.
+        history, best_epoch, stop_reason, diverged: how training went.
+        seconds: wall time of the whole run.
+    """
+    head = setup.head
+    return {
+        "name": spec.name, "task": head.task, "dataset": spec.data.dataset,
+        "output_activation": head.output_activation, "loss": head.loss, "classes": list(bundle.classes),
+        "n_parameters": setup.n_parameters, "n_train": bundle.n_train, "n_dev": bundle.n_dev, "n_test": bundle.n_test,
+        "n_features": bundle.n_features, "split": bundle.split_fractions,
+        "epochs_run": len(history), "best_epoch": best_epoch or len(history),
+        "stop_reason": stop_reason or "completed all epochs", "diverged": diverged,
+        **{f"{split}_{key}": value for split, scores in final.items() for key, value in scores.items()},
+        "seconds": seconds, "device": str(setup.device), "threads": setup.threads,
+        "seed": spec.seed, "data_fingerprint": data_fingerprint(bundle), "layers": layer_summary(setup.model),
+    }
 
 
 def data_fingerprint(bundle: DataBundle) -> str:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import torch
 
-from neuralab.api import choose_device, data_fingerprint, target_scale, torch_threads, train
-from neuralab.models import layer_summary
-from neuralab.run import Run, to_tensor, write_run
+from neuralab.api import summarize, train
+from neuralab.run import Run, write_run
 from neuralab.spec import ExperimentSpec
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.population import MemberResult, population_problems, shared_settings, train_population
+from neuralab.training.setup import Setup, choose_device, target_scale, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -73,23 +73,16 @@ def _train_group(specs: list[ExperimentSpec]) -> list[Run]:
 
 
 def _run_of(member: MemberResult, *, seconds: float, device: torch.device, threads: int) -> Run:
-    bundle, head, model, spec = member.bundle, member.head, member.model, member.spec
-    scale = target_scale(bundle)
-    final = {split: evaluate_split(model, head, to_tensor(getattr(bundle, f"x_{split}")),
-                                   to_tensor(getattr(bundle, f"y_{split}")), target_scale=scale)
+    setup = Setup(head=member.head, model=member.model, device=device, threads=threads,
+                  target_scale=target_scale(member.bundle))
+    bundle = member.bundle
+    final = {split: evaluate_split(member.model, member.head,
+                                   *setup.tensors(getattr(bundle, f"x_{split}"), getattr(bundle, f"y_{split}")),
+                                   target_scale=setup.target_scale)
              for split in ("train", "dev", "test")}
-    summary = {
-        "name": spec.name, "task": head.task, "dataset": spec.data.dataset,
-        "output_activation": head.output_activation, "loss": head.loss, "classes": list(bundle.classes),
-        "n_parameters": sum(p.numel() for p in model.parameters()), "n_train": bundle.n_train,
-        "n_dev": bundle.n_dev, "n_test": bundle.n_test, "n_features": bundle.n_features,
-        "split": bundle.split_fractions, "epochs_run": len(member.history),
-        "best_epoch": member.best_epoch or len(member.history),
-        "stop_reason": member.stop_reason or "completed all epochs", "diverged": member.diverged,
-        **{f"{split}_{key}": value for split, scores in final.items() for key, value in scores.items()},
-        "seconds": seconds, "device": str(device), "threads": threads, "seed": spec.seed,
-        "data_fingerprint": data_fingerprint(bundle), "layers": layer_summary(model),
-        "trained_in_population": True,
-    }
-    return Run(spec=spec, summary=summary, history=member.history, model=model, head=head,
-               preprocessor=bundle.preprocessor)
+    summary = summarize(member.spec, bundle, setup, final=final, history=member.history,
+                        best_epoch=member.best_epoch, stop_reason=member.stop_reason, diverged=member.diverged,
+                        seconds=seconds)
+    summary["trained_in_population"] = True
+    return Run(spec=member.spec, summary=summary, history=member.history, model=member.model.cpu(),
+               head=member.head, preprocessor=bundle.preprocessor)

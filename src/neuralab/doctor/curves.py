@@ -22,15 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
-from neuralab.api import MULTITHREAD_MIN_PARAMETERS, choose_device, target_scale, torch_threads
+from neuralab.training.setup import prepare, torch_threads
 from neuralab.data import DataBundle, load_data
 from neuralab.errors import SpecError
-from neuralab.models import build_model
-from neuralab.run import to_tensor
 from neuralab.spec import ExperimentSpec
-from neuralab.training import fit, make_head
+from neuralab.training import fit
 from neuralab.training.evaluate import evaluate_split
 
 MIN_ROWS = 4  # fewer training rows than this cannot make a point of the curve
@@ -101,21 +98,14 @@ def learning_curve(spec: ExperimentSpec, *, fractions: list[float] | None = None
 
 def _train_and_score(spec: ExperimentSpec, bundle: DataBundle, rows: np.ndarray, held: np.ndarray) -> dict[str, float]:
     """Train a fresh network (same seed) on ``rows`` of the training split; score train, dev, train-dev."""
-    head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
-                     output_activation=spec.model.output_activation, loss=spec.train.loss)
-    device = choose_device(spec.train.device)
-    torch.manual_seed(spec.seed)
-    model = build_model(spec.model, n_inputs=bundle.n_features, n_outputs=head.n_outputs).to(device)
-    n_parameters = sum(p.numel() for p in model.parameters())
-    threads = spec.train.threads or (torch.get_num_threads() if n_parameters >= MULTITHREAD_MIN_PARAMETERS else 1)
+    setup = prepare(spec, bundle)
+    head, model, scale = setup.head, setup.model, setup.target_scale
 
     def part(x: np.ndarray, y: np.ndarray, index: np.ndarray | None = None):
-        return (to_tensor(x if index is None else x[index], device=device),
-                to_tensor(y if index is None else y[index], device=device))
+        return setup.tensors(x if index is None else x[index], y if index is None else y[index])
 
     train, dev = part(bundle.x_train, bundle.y_train, rows), part(bundle.x_dev, bundle.y_dev)
-    scale = target_scale(bundle)
-    with torch_threads(threads):
+    with torch_threads(setup.threads):
         fit(model, head, spec, train=train, dev=dev, target_scale=scale)
         scores = {"train": evaluate_split(model, head, *train, target_scale=scale)["error"],
                   "dev": evaluate_split(model, head, *dev, target_scale=scale)["error"]}

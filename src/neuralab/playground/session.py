@@ -33,7 +33,7 @@ import torch
 import yaml
 from pydantic import ValidationError
 
-from neuralab.api import target_scale
+from neuralab.training.setup import target_scale
 from neuralab.data import load_data
 from neuralab.errors import NeuralabError
 from neuralab.models import build_model

@@ -35,12 +35,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from neuralab.data import DataBundle, load_data
-from neuralab.models import MLP, build_model
+from neuralab.models import MLP
 from neuralab.models.activations import make_activation
 from neuralab.spec import ExperimentSpec
-from neuralab.training.losses import Head, make_head
+from neuralab.training.losses import Head
 from neuralab.training.optim import build_optimizer
 from neuralab.training.schedules import build_schedule
+from neuralab.training.setup import prepare
 
 # Fields that may differ between the members of one population.
 VARYING = ("seed", "train.learning_rate", "train.l2", "train.momentum", "model.dropout")
@@ -146,11 +147,8 @@ class _Group:
     def _member(self, spec: ExperimentSpec, bundles: dict) -> MemberResult:
         key = (spec.data.model_dump_json(), spec.seed)
         bundle = bundles[key] = bundles.get(key) or load_data(spec.data, seed=spec.seed)
-        head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
-                         output_activation=spec.model.output_activation, loss=spec.train.loss)
-        torch.manual_seed(spec.seed)  # the same initial weights as training alone
-        model = build_model(spec.model, n_inputs=bundle.n_features, n_outputs=head.n_outputs)
-        return MemberResult(spec=spec, model=model, head=head, bundle=bundle)
+        setup = prepare(spec, bundle, device="cpu")  # the same initial weights as training alone
+        return MemberResult(spec=spec, model=setup.model, head=setup.head, bundle=bundle)
 
     def _optimizer(self) -> torch.optim.Optimizer:
         settings = self.specs[0].train.model_copy(update={"learning_rate": 1.0, "l2": 0.0})

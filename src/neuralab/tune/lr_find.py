@@ -28,13 +28,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from neuralab.api import choose_device
+from neuralab.training.setup import prepare
 from neuralab.data import load_data
 from neuralab.errors import SpecError, not_one_of
-from neuralab.models import build_model
-from neuralab.run import to_tensor
 from neuralab.spec import ExperimentSpec, load_spec
-from neuralab.training import make_head
 from neuralab.training.optim import build_optimizer
 
 RULES = ("steepest", "minimum")
@@ -96,13 +93,10 @@ def _check(*, start: float, end: float, steps: int, smoothing: float, rule: str)
 
 def _run_test(spec: ExperimentSpec, schedule: list[float], *, smoothing: float) -> tuple[list[float], list[float]]:
     bundle = load_data(spec.data, seed=spec.seed)
-    head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
-                     output_activation=spec.model.output_activation, loss=spec.train.loss)
-    device = choose_device(spec.train.device)
-    torch.manual_seed(spec.seed)
-    model = build_model(spec.model, n_inputs=bundle.n_features, n_outputs=head.n_outputs).to(device)
+    setup = prepare(spec, bundle)
+    head, model, device = setup.head, setup.model, setup.device
     optimizer = build_optimizer(model, spec.train, device=device.type)
-    inputs, targets = to_tensor(bundle.x_train, device=device), to_tensor(bundle.y_train, device=device)
+    inputs, targets = setup.tensors(bundle.x_train, bundle.y_train)
     size = len(inputs) if spec.train.batch_size == "full" else min(spec.train.batch_size, len(inputs))
     batches = _batches(len(inputs), size, torch.Generator(device=device).manual_seed(spec.seed + 1), device)
     rates, losses, best, average = [], [], math.inf, 0.0

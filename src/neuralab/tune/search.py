@@ -33,6 +33,7 @@ from typing import Any
 from neuralab.errors import NeuralabError, RunError, SpecError
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.training import Callback, TrainingState
+from neuralab.tune.batched import batchable, grid_results, point_key
 from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
 from neuralab.tune.space import SearchSpace, check_space, grid_size, load_space, space_to_dict, suggest
 from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_url, hide_password, open_storage,
@@ -119,6 +120,8 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     study = _open_study(rdb, study_name, spec=spec, space=space, sampler=sampler, pruner=pruner, resume=resume,
                         shared=storage is not None)
     objective = Objective(spec, space, uniform_width=sampler == "grid", callbacks=callbacks)
+    if batchable(sampler=sampler, pruner=pruner, shared_storage=storage is not None) and not objective.callbacks:
+        objective.ready = grid_results(spec, space)  # same-shape grid points, trained as populations
     _optimize(study, objective, total=total, on_trial=on_trial)
     _settle_dead_workers(study, grace_seconds=rdb.grace_period if rdb.heartbeat_interval else None)
     return _finish(study, spec, folder=folder, url=url, final=final)
@@ -236,6 +239,7 @@ class Objective:
         self.spec, self.space, self.uniform_width = spec, space, uniform_width
         self.callbacks = list(callbacks)
         self.cache = DataCache()
+        self.ready: dict[str, dict[str, Any]] = {}  # results trained ahead (grid points in populations)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def __call__(self, trial: Any) -> float:
@@ -244,7 +248,13 @@ class Objective:
         trial.set_user_attr("overrides", json.dumps(overrides))
         try:  # a combination the spec or the data refuse (the space's bounds were each fine): this trial fails
             spec = load_spec(self.spec, overrides=overrides)
-            scores = train_on_dev(spec, callbacks=[PruningReporter(trial), *self.callbacks], cache=self.cache)
+            scores = self.ready.pop(point_key(overrides), None)
+            if scores is not None:
+                for row in scores["history"]:  # the per-epoch curve, as training alone reports it
+                    trial.report(row["dev_error"], step=int(row["epoch"]))
+                trial.set_user_attr("trained_in_population", True)
+            else:
+                scores = train_on_dev(spec, callbacks=[PruningReporter(trial), *self.callbacks], cache=self.cache)
         except NeuralabError as error:
             trial.set_user_attr("error", "; ".join(error.problems))
             raise

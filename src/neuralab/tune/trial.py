@@ -18,14 +18,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-import torch
 
-from neuralab.api import MULTITHREAD_MIN_PARAMETERS, choose_device, target_scale, torch_threads
+from neuralab.training.setup import prepare, torch_threads
 from neuralab.data import DataBundle, load_data
-from neuralab.models import build_model
-from neuralab.run import to_tensor
 from neuralab.spec import ExperimentSpec
-from neuralab.training import Callback, fit, make_head
+from neuralab.training import Callback, fit
 from neuralab.training.evaluate import evaluate_split
 
 
@@ -56,17 +53,11 @@ def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
         ``train_error``, ``dev_error``, ``diverged``, ``epochs_run``, ``stop_reason``, ``history``.
     """
     bundle = (cache or DataCache()).get(spec)
-    head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
-                     output_activation=spec.model.output_activation, loss=spec.train.loss)
-    device = choose_device(spec.train.device)
-    torch.manual_seed(spec.seed)
-    model = build_model(spec.model, n_inputs=bundle.n_features, n_outputs=head.n_outputs).to(device)
-    n_parameters = sum(p.numel() for p in model.parameters())
-    threads = spec.train.threads or (torch.get_num_threads() if n_parameters >= MULTITHREAD_MIN_PARAMETERS else 1)
-    train = (to_tensor(bundle.x_train, device=device), to_tensor(bundle.y_train, device=device))
-    dev = (to_tensor(bundle.x_dev, device=device), to_tensor(bundle.y_dev, device=device))
-    scale = target_scale(bundle)
-    with torch_threads(threads):
+    setup = prepare(spec, bundle)
+    head, model, scale = setup.head, setup.model, setup.target_scale
+    train = setup.tensors(bundle.x_train, bundle.y_train)
+    dev = setup.tensors(bundle.x_dev, bundle.y_dev)
+    with torch_threads(setup.threads):
         state = fit(model, head, spec, train=train, dev=dev, callbacks=callbacks, target_scale=scale)
         scores = {name: evaluate_split(model, head, *split, target_scale=scale)
                   for name, split in (("train", train), ("dev", dev))}

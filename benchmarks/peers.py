@@ -115,7 +115,7 @@ def run_problem(name: str, spec, *, repeats: int, with_keras: bool) -> list[dict
     measure("neuralab (CLI, cold process)", lambda: contenders.neuralab_cli(spec), threads)
 
     chosen = 1 if sum(a * b for a, b in zip([data.x_train.shape[1], *settings["hidden"]],
-                                            [*settings["hidden"], n_classes])) < 200_000 else threads
+                                            [*settings["hidden"], n_classes])) < 20_000 else threads
     for row in rows:
         if row["contender"].startswith("neuralab") and "threads" in row:
             row["threads"] = chosen  # neuralab chooses its thread count by model size

@@ -31,8 +31,10 @@ from neuralab.training.losses import Head, make_head
 
 log = logging.getLogger(__name__)
 
-# Below this many parameters a second CPU thread costs more in synchronisation than it gains.
-MULTITHREAD_MIN_PARAMETERS = 200_000
+# Below this many parameters a second CPU thread costs more in synchronisation than it gains
+# (measured with benchmarks/peers.py: digits' 26,000-parameter MLP trains ~10 % faster on two
+# threads, a TF-Playground-sized net of a few hundred parameters is slower).
+MULTITHREAD_MIN_PARAMETERS = 20_000
 
 
 @dataclass

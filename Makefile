@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   create .venv, install the pinned dependencies, train an MLP on digits
+#   make demo   create .venv, install the pinned dependencies, train an MLP on digits, diagnose it
 #   make test   create .venv if needed, run the whole test suite
 # Every install goes through constraints.txt, which pins torch==2.13.0 (the local CPU build).
 
@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/neuralab train examples/digits.yaml --out runs
+	$(BIN)/neuralab diagnose "$$(ls -td runs/digits-mlp-* | head -n 1)"
 
 test: $(STAMP)
 	bash scripts/system-deps.sh

@@ -1,7 +1,7 @@
 """End to end in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
 One server on a free loopback port and one browser for the module; each test opens its own
-tab (its own session). The screenshot of the running playground goes to docs/playground.png.
+tab (its own session). The screenshot of the running playground goes to build/screenshots/playground.png.
 """
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from neuralab.playground.server import BackgroundServer
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "playground.png"
+# Written on every run into the ignored build/ folder (a test must not edit tracked files);
+# copy it to docs/playground.png to refresh the README's picture.
+SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "playground.png"
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make test installs it)")
 
 
@@ -75,7 +77,7 @@ def test_play_learns_the_circle_and_takes_changes_while_running(page):
     page.wait_for_function("window.playground.page.frame.epoch >= 60")
     assert frame(page, "train_loss") < start_loss
     assert page.locator("#train-loss").inner_text() != "–"
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     png = page.screenshot(type="png")
     _save_small(png, SCREENSHOT)
     page.click("#play")

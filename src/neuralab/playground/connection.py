@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from neuralab.playground.limits import RateLimits
 from neuralab.playground.messages import MessageError, parse_message
 from neuralab.playground.session import Session
 
@@ -30,6 +31,7 @@ class Connection:
         self.session = session
         self.playing = asyncio.Event()
         self._send_lock = asyncio.Lock()
+        self.limits = RateLimits()
 
     async def run(self) -> None:
         """Serve the tab until it closes; the play loop and the session end with it."""
@@ -65,6 +67,8 @@ class Connection:
 
     async def _dispatch(self, message: Any) -> list[dict[str, Any]]:
         kind, session = message.type, self.session
+        if not self.limits.allow(kind):
+            raise MessageError(self.limits.refusal(kind))
         if kind in ("play", "pause"):
             self.playing.set() if kind == "play" and not session.stopped else self.playing.clear()
             return [self._playing_message()]

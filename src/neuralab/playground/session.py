@@ -326,7 +326,12 @@ class Session:
         changes = {"dataset": OWN, "problem": problem, "features": ["x1", "x2"]}
         if problem == "regression" and self.state.loss in ("cross_entropy", "hinge"):
             changes["loss"] = "auto"
-        previous, self.state = self.state, self.state.model_copy(update=changes)
+        self._switch_to(self.state.model_copy(update=changes), label="own data")
+        return self.restart_messages()
+
+    def _switch_to(self, state, *, label: str) -> None:
+        """Rebuild data and network for ``state``; if they are refused, put the previous state back."""
+        previous, self.state = self.state, state
         try:
             self._load_data()
             self._build()
@@ -334,8 +339,7 @@ class Session:
             self.state = previous
             self._load_data()
             self._build()
-            raise MessageError("own data: " + "; ".join(error.problems)) from None
-        return self.restart_messages()
+            raise MessageError(f"{label}: " + "; ".join(error.problems)) from None
 
     def import_spec(self, text: str) -> list[dict[str, Any]]:
         """Load a spec file's text into the playground (data and network rebuilt)."""
@@ -354,15 +358,7 @@ class Session:
         except ValueError as error:
             raise MessageError(f"import: {error}") from None
         with self.lock:
-            previous, self.state = self.state, state
-            try:
-                self._load_data()
-                self._build()
-            except NeuralabError as error:
-                self.state = previous
-                self._load_data()
-                self._build()
-                raise MessageError("import: " + "; ".join(error.problems)) from None
+            self._switch_to(state, label="import")
             return self.restart_messages()
 
 

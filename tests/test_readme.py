@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neuralab.spec import spec_reference
+from neuralab.spec_reference import spec_reference
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

@@ -67,7 +67,7 @@ class DataSpec(_Strict):
     def _known_features(cls, value: list[str]) -> list[str]:
         for feature in value:
             if feature not in FEATURES:
-                raise ValueError(f"__choice__features")
+                raise ValueError("__choice__features")
         if len(set(value)) != len(value):
             raise ValueError("has a feature twice")
         return value
@@ -419,43 +419,3 @@ def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:
 def dump_spec(spec: ExperimentSpec) -> str:
     """Return the spec as YAML text, field order kept."""
     return yaml.safe_dump(spec_to_dict(spec), sort_keys=False)
-
-
-def spec_reference() -> list[dict[str, str]]:
-    """Return one row per spec field: dotted name, type, default, allowed range, description."""
-    rows: list[dict[str, str]] = []
-    _reference_rows(ExperimentSpec, "", ExperimentSpec(), rows)
-    return rows
-
-
-def _reference_rows(model: type[BaseModel], prefix: str, instance: BaseModel, rows: list) -> None:
-    for name, info in model.model_fields.items():
-        sub = _sub_model(model, name)
-        value = getattr(instance, name)
-        if sub is not None:
-            _reference_rows(sub, f"{prefix}{name}.", value, rows)
-            continue
-        bounds = [f"{label} {getattr(m, attr)}" for m in info.metadata
-                  for attr, label in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<"))
-                  if getattr(m, attr, None) is not None]
-        rows.append({
-            "field": prefix + name,
-            "type": _type_name(info.annotation),
-            "default": json.dumps(value.model_dump() if isinstance(value, BaseModel) else value),
-            "allowed": ", ".join(bounds) or _choices_for(prefix + name),
-            "description": info.description or "",
-        })
-
-
-_CHOICE_FIELDS = {"data.dataset": "datasets", "data.features": "features", "model.activation": "activations",
-                  "model.output_activation": "output_activations", "model.init": "inits",
-                  "train.loss": "losses", "train.optimizer": "optimizers", "train.schedule.name": "schedules"}
-
-
-def _choices_for(field: str) -> str:
-    table = _CHOICE_FIELDS.get(field)
-    return ", ".join(names(table)) if table else ""
-
-
-def _type_name(annotation: Any) -> str:
-    return str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")

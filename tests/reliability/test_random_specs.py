@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from neuralab.catalog import names
 from neuralab.cli import main
-from neuralab.spec import spec_reference
+from neuralab.spec_reference import spec_reference
 
 BASE = {"name": "prop", "data": {"dataset": "circle", "n_samples": 40},
         "model": {"hidden": [4]}, "train": {"epochs": 2, "batch_size": 8}}

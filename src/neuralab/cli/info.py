@@ -35,7 +35,7 @@ def catalog_table(topic: str) -> Table:
 
 def spec_table() -> Table:
     """A rich table of every spec field: name, type, default, allowed values, description."""
-    from neuralab.spec import spec_reference
+    from neuralab.spec_reference import spec_reference
 
     table = Table(title="spec fields — set with --set field=value", show_lines=False)
     table.add_column("field", style="bold cyan", no_wrap=True)

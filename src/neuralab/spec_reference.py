@@ -1,0 +1,59 @@
+"""The spec's field reference: every field's dotted name, type, default, allowed values and meaning.
+
+``neuralab info spec`` prints it and the README's "Spec reference" table is checked
+against it, so a new field cannot go undocumented.
+
+Example:
+    >>> from neuralab.spec_reference import spec_reference
+    >>> next(row for row in spec_reference() if row["field"] == "train.epochs")["allowed"]
+    '≥ 1, ≤ 100000'
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from neuralab.catalog import names
+from neuralab.spec import ExperimentSpec, _sub_model
+
+
+def spec_reference() -> list[dict[str, str]]:
+    """Return one row per spec field: dotted name, type, default, allowed range, description."""
+    rows: list[dict[str, str]] = []
+    _reference_rows(ExperimentSpec, "", ExperimentSpec(), rows)
+    return rows
+
+
+def _reference_rows(model: type[BaseModel], prefix: str, instance: BaseModel, rows: list) -> None:
+    for name, info in model.model_fields.items():
+        sub = _sub_model(model, name)
+        value = getattr(instance, name)
+        if sub is not None:
+            _reference_rows(sub, f"{prefix}{name}.", value, rows)
+            continue
+        bounds = [f"{label} {getattr(m, attr)}" for m in info.metadata
+                  for attr, label in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<"))
+                  if getattr(m, attr, None) is not None]
+        rows.append({
+            "field": prefix + name,
+            "type": _type_name(info.annotation),
+            "default": json.dumps(value.model_dump() if isinstance(value, BaseModel) else value),
+            "allowed": ", ".join(bounds) or _choices_for(prefix + name),
+            "description": info.description or "",
+        })
+
+
+_CHOICE_FIELDS = {"data.dataset": "datasets", "data.features": "features", "model.activation": "activations",
+                  "model.output_activation": "output_activations", "model.init": "inits",
+                  "train.loss": "losses", "train.optimizer": "optimizers", "train.schedule.name": "schedules"}
+
+
+def _choices_for(field: str) -> str:
+    table = _CHOICE_FIELDS.get(field)
+    return ", ".join(names(table)) if table else ""
+
+
+def _type_name(annotation: Any) -> str:
+    return str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")

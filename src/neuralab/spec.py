@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import reprlib
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,7 +23,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from neuralab.catalog import FEATURES, FILE_DATASETS, names
-from neuralab.errors import SpecError, did_you_mean, not_one_of
+from neuralab.errors import SpecError, did_you_mean
+from neuralab.spec_problems import sub_model, validation_problems
 
 MAX_SEED = 2**32 - 1
 # A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about
@@ -339,7 +339,7 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
         if depth == len(parts) - 1:
             node[part] = value
             return
-        model = _sub_model(model, part)
+        model = sub_model(model, part)
         child = node.get(part)
         if isinstance(child, str) and model is ScheduleSpec:
             child = {"name": child}
@@ -349,56 +349,12 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
         node = child
 
 
-def _sub_model(model: type[BaseModel], field: str) -> type[BaseModel] | None:
-    annotation = model.model_fields[field].annotation
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
-
-
 def validate_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
     """Validate a mapping into an ExperimentSpec, turning pydantic errors into SpecError."""
     try:
         return ExperimentSpec.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(_problems(exc)) from None
-
-
-def _problems(exc: ValidationError) -> list[str]:
-    lines = []
-    for error in exc.errors():
-        loc = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "literal[", "int", "list["))]
-        field, value, message = ".".join(loc), error.get("input"), error["msg"]
-        message = message.removeprefix("Value error, ")
-        if message.startswith("__field__"):
-            sub, _, message = message.removeprefix("__field__").partition(": ")
-            lines.append(f"{field + '.' if field else ''}{sub}: {message}")
-        elif message.startswith("__choice__"):
-            table = message.removeprefix("__choice__")
-            bad = next((v for v in (value if isinstance(value, list) else [value]) if v not in names(table)), value)
-            lines.append(not_one_of(field, bad, names(table)))
-        elif error["type"] == "extra_forbidden":
-            lines.append(_unknown_field(field))
-        else:
-            lines.append(f"{field}: {_short(value)} — {message[0].lower() + message[1:]}")
-    return list(dict.fromkeys(lines))  # unions can report the same problem twice
-
-
-def _unknown_field(field: str) -> str:
-    parts = field.split(".")
-    model: type[BaseModel] | None = ExperimentSpec
-    for part in parts[:-1]:
-        model = _sub_model(model, part) if model and part in model.model_fields else None
-    allowed = list(model.model_fields) if model else []
-    return (f"{field}: unknown field; allowed: {', '.join(allowed)}{did_you_mean(parts[-1], allowed)}")
-
-
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 8, 8, 60, 60
-
-
-def _short(value: Any) -> str:
-    # reprlib: bounded work even for a huge or deeply nested value (a YAML alias bomb)
-    text = _REPR.repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+        raise SpecError(validation_problems(exc, root=ExperimentSpec)) from None
 
 
 def _resolve_data_path(spec: ExperimentSpec, base_dir: Path | None) -> ExperimentSpec:

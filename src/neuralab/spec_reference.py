@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from neuralab.catalog import names
-from neuralab.spec import ExperimentSpec, _sub_model
+from neuralab.spec import ExperimentSpec
+from neuralab.spec_problems import sub_model
 
 
 def spec_reference() -> list[dict[str, str]]:
@@ -28,7 +29,7 @@ def spec_reference() -> list[dict[str, str]]:
 
 def _reference_rows(model: type[BaseModel], prefix: str, instance: BaseModel, rows: list) -> None:
     for name, info in model.model_fields.items():
-        sub = _sub_model(model, name)
+        sub = sub_model(model, name)
         value = getattr(instance, name)
         if sub is not None:
             _reference_rows(sub, f"{prefix}{name}.", value, rows)

@@ -110,6 +110,7 @@ def run_problem(name: str, spec, *, repeats: int, with_keras: bool) -> list[dict
     epochs = settings["epochs"]
     for label, overrides in (("defaults: dev scored each epoch, doctor recording", None),
                              ("dev scored each epoch, no recording", {"diagnose.health_every": 0}),
+                             ("hand loop's work + doctor recording", {"train.eval_every": epochs}),
                              ("same work as the hand loop", {"diagnose.health_every": 0, "train.eval_every": epochs})):
         measure(f"neuralab API ({label})", lambda o=overrides: contenders.neuralab_api(spec, o), threads)
     measure("neuralab (CLI, cold process)", lambda: contenders.neuralab_cli(spec), threads)

@@ -62,8 +62,19 @@ class TrainingState:
         self.stop_reason = self.stop_reason or reason
 
 
+BATCH_EVENTS = ("batch_start", "after_forward", "after_backward", "after_step", "batch_end")
+
+
 class Callback:
-    """Base class: override ``on_<event>(state)`` for any of :data:`EVENTS`."""
+    """Base class: override ``on_<event>(state)`` for any of :data:`EVENTS`.
+
+    A callback that only needs the batch events every N steps (a sampler) sets
+    ``batch_every = N``: the loop then skips dispatching them on steps where no callback
+    wants them (on a small network the dispatch alone costs a few per cent). Handlers must
+    still check the step themselves when other callbacks make the loop fire every step.
+    """
+
+    batch_every: int = 1  # the batch events are due on steps (0-based) divisible by this
 
 
 class CallbackList:
@@ -75,6 +86,13 @@ class CallbackList:
             event: [getattr(cb, f"on_{event}") for cb in self.callbacks if hasattr(cb, f"on_{event}")]
             for event in EVENTS
         }
+
+        self._batch_callbacks = [cb for cb in self.callbacks
+                                 if any(hasattr(cb, f"on_{event}") for event in BATCH_EVENTS)]
+
+    def batch_due(self, step: int) -> bool:
+        """True when some callback wants the batch events of optimiser step ``step`` (0-based)."""
+        return any(step % getattr(cb, "batch_every", 1) == 0 for cb in self._batch_callbacks)
 
     def listens(self, event: str) -> bool:
         """True when some callback handles ``event``."""

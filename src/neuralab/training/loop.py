@@ -3,8 +3,9 @@
 Reads top to bottom: for each epoch, shuffle the training rows, then for each batch run
 forward → loss → backward → (clip) → step; at the end of the epoch score train and dev
 in eval mode and hand the metrics to the callbacks (schedules, early stopping, progress).
-The running loss is checked every few steps (more rarely on a GPU, where a check costs a
-host round-trip): a NaN/inf loss stops the run within those steps.
+Each step's loss is checked (on a GPU, every few steps, where a check is a device sync):
+a NaN/inf loss stops the run with a diagnosis. Running train metrics are gathered by
+:class:`~neuralab.training.running.RunningTotals` at almost no cost per step.
 
 Example:
     >>> import torch
@@ -32,11 +33,8 @@ from neuralab.training.evaluate import evaluate_split
 from neuralab.training.events import Callback, CallbackList, TrainingState
 from neuralab.training.losses import Head
 from neuralab.training.optim import build_optimizer, parameter_groups
+from neuralab.training.running import RunningTotals
 from neuralab.training.schedules import build_schedule
-
-CPU_CHECK_EVERY = 4  # steps between divergence checks: each costs a host read of the running loss
-CUDA_CHECK_EVERY = 50  # on a GPU a read is a device sync
-
 
 def fit(model: nn.Module, head: Head, spec, *, train: tuple[Tensor, Tensor], dev: tuple[Tensor, Tensor],
         callbacks: Iterable[Callback] = (), target_scale: float = 1.0,
@@ -125,24 +123,22 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
     batch_size = n_rows if settings.batch_size == "full" else min(settings.batch_size, n_rows)
     noise = state.spec.data.augment_noise
     weights = parameter_groups(model)[0] if settings.l1 > 0 else []
-    check_every = CPU_CHECK_EVERY if inputs.device.type == "cpu" else CUDA_CHECK_EVERY
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]
     count_errors = head.is_classifier and settings.train_metrics == "running"
-    batch_events = any(events.listens(e) for e in ("batch_start", "after_forward", "after_backward",
-                                                    "after_step", "batch_end"))
     model.train()
     if state.batch_index == 0 or state.epoch_order is None:  # a fresh epoch, not one resumed mid-way
-        state.batch_index = 0
+        state.batch_index, state.epoch_totals = 0, None
         state.epoch_order = torch.randperm(n_rows, device=inputs.device, generator=generator)
-        # Running totals stay on the device (no host sync per step); read once per epoch.
-        state.epoch_totals = (torch.zeros((), device=inputs.device),
-                              torch.zeros((), dtype=torch.long, device=inputs.device))
-    order, (loss_sum, wrong) = state.epoch_order, state.epoch_totals
+    totals = RunningTotals(device=inputs.device, predict=head.predict if count_errors else None,
+                           totals=state.epoch_totals)
+    order = state.epoch_order
     for start in range(state.batch_index * batch_size, n_rows, batch_size):
         rows = order[start:start + batch_size]
         batch = inputs[rows]  # (batch, n_inputs)
         if noise > 0:
             batch = batch + noise * torch.randn(batch.shape, device=batch.device, generator=generator)
         state.inputs, state.targets = batch, targets[rows]
+        batch_events = events.batch_due(state.step)
         if batch_events:
             events.fire("batch_start", state)
         scores = model(batch)  # (batch, n_outputs)
@@ -152,7 +148,8 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         state.loss = loss
         if batch_events:
             events.fire("after_forward", state)
-        optimizer.zero_grad(set_to_none=True)
+        for parameter in parameters:  # what optimizer.zero_grad(set_to_none=True) does, without its hooks' cost
+            parameter.grad = None
         loss.backward()
         if batch_events:
             events.fire("after_backward", state)
@@ -160,20 +157,17 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
             torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
         optimizer.step()
         state.step += 1
+        state.batch_index += 1
         if batch_events:
             events.fire("after_step", state)
             events.fire("batch_end", state)
-        loss_sum.add_(data_loss.detach(), alpha=len(rows))
-        if count_errors:
-            wrong.add_((head.predict(scores.detach()) != state.targets).sum())
-        # A NaN/inf batch loss makes the running sum NaN/inf: checking the sum every few
-        # steps catches any bad batch at a fraction of the cost of checking each one.
-        state.batch_index += 1
-        if state.step % check_every == 0 and not torch.isfinite(loss_sum):
-            _mark_diverged(state, float(loss_sum))
+        if not totals.add(data_loss, scores, state.targets):
+            _mark_diverged(state, float(totals.fold()[0]))
             return None
-        if state.interrupted:  # a signal: stop here; batch_index and epoch_order say where to resume
+        if state.interrupted:  # a signal: stop here; batch_index, epoch_order and epoch_totals say where to resume
+            state.epoch_totals = totals.fold()
             return None
+    loss_sum, wrong = totals.fold()
     state.batch_index, state.epoch_order, state.epoch_totals = 0, None, None
     if not torch.isfinite(loss_sum):
         _mark_diverged(state, float(loss_sum))

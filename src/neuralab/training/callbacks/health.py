@@ -75,6 +75,11 @@ class HealthRecorder(Callback):
         self._before: list[Tensor] = []
         self._pending: dict[str, Any] = {}
 
+    @property
+    def batch_every(self) -> int:
+        """The loop fires the batch events for this recorder only on sampled steps."""
+        return self.every
+
     # ------------------------------------------------------------------ events
 
     def on_fit_start(self, state: TrainingState) -> None:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def train_many(specs: Sequence[ExperimentSpec], out_dir: str | Path | None = None, *,
-               batched: bool = True) -> list[Run]:
+               batched: bool = True, workers: int | None = None) -> list[Run]:
     """Train every spec and return one Run per spec, in order.
 
     Specs that share everything but seed, learning rate, L2, momentum and dropout are
@@ -39,12 +39,14 @@ def train_many(specs: Sequence[ExperimentSpec], out_dir: str | Path | None = Non
         specs: the experiments.
         out_dir: parent folder of the run directories; None (default) writes nothing.
         batched: False trains every spec alone (for comparison).
+        workers: processes a population is split across (one CPU thread each); None
+            (default) uses every thread when the population's work is big enough to gain.
     """
     runs: list[Run | None] = [None] * len(specs)
     for indices in _groups(specs) if batched else [[i] for i in range(len(specs))]:
         group = [specs[i] for i in indices]
         if len(group) > 1 and not population_problems(group):
-            for index, run in zip(indices, _train_group(group)):
+            for index, run in zip(indices, _train_group(group, workers=workers)):
                 runs[index] = run
         else:
             for index, spec in zip(indices, group):
@@ -62,12 +64,12 @@ def _groups(specs: Sequence[ExperimentSpec]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _train_group(specs: list[ExperimentSpec]) -> list[Run]:
+def _train_group(specs: list[ExperimentSpec], *, workers: int | None) -> list[Run]:
     started = time.perf_counter()
     device = choose_device(specs[0].train.device)
     threads = specs[0].train.threads or torch.get_num_threads()
     with torch_threads(threads):
-        members = train_population(specs, device=device)
+        members = train_population(specs, device=device, workers=workers)
     seconds = (time.perf_counter() - started) / len(specs)
     return [_run_of(member, seconds=seconds, device=device, threads=threads) for member in members]
 

@@ -5,7 +5,10 @@ import pytest
 import torch
 
 import neuralab
-from neuralab.training.population import population_problems, train_population
+from neuralab.data import load_data
+from neuralab.models import build_model
+from neuralab.training.population import MemberResult
+from neuralab.training.population import population_problems, train_population, worker_count
 
 BASE = {"data": {"dataset": "circle", "n_samples": 160, "noise": 0.1}, "model": {"hidden": [8, 6]},
         "train": {"epochs": 6, "batch_size": 16}, "diagnose": {"health_every": 0}}
@@ -90,3 +93,37 @@ def test_train_many_falls_back_one_at_a_time_and_keeps_order():
     assert runs[0].summary.get("trained_in_population") and "trained_in_population" not in runs[1].summary
     alone = neuralab.train(specs[2], out_dir=None)
     assert runs[2].summary["test_error"] == pytest.approx(alone.summary["test_error"], abs=1e-9)
+
+
+def test_split_across_workers_gives_each_model_the_same_numbers():
+    specs = [neuralab.load_spec(BASE, overrides={"train.learning_rate": lr, "model.dropout": dropout})
+             for lr, dropout in ((0.003, 0.0), (0.01, 0.2), (0.03, 0.0), (0.05, 0.3))]
+    one = train_population(specs, workers=1)
+    two = train_population(specs, workers=2)
+    for mine, theirs in zip(one, two):
+        assert [row["dev_loss"] for row in mine.history] == pytest.approx([row["dev_loss"] for row in theirs.history],
+                                                                          rel=1e-5)
+        for p, q in zip(mine.model.parameters(), theirs.model.parameters()):
+            assert torch.allclose(p, q, atol=1e-6)
+
+
+def test_dropout_masks_do_not_depend_on_the_other_members():
+    specs = [neuralab.load_spec(BASE, overrides={"model.dropout": 0.3, "train.learning_rate": lr})
+             for lr in (0.01, 0.02, 0.04)]
+    alone = train_population(specs[:1])[0]
+    together = train_population(specs)[0]
+    assert [r["train_loss"] for r in alone.history] == pytest.approx([r["train_loss"] for r in together.history],
+                                                                      rel=1e-5)
+
+
+def test_worker_count_follows_the_work():
+    small = train_population(specs_varying("train.learning_rate", [0.01, 0.02]), workers=1)
+    cpu = torch.device("cpu")
+    assert worker_count(small, device=cpu) == 1  # a few MFLOPs: forking would cost more than it saves
+    assert worker_count(small, device=cpu, requested=3) == 3
+    big = [neuralab.load_spec({"data": {"dataset": "digits"}, "model": {"hidden": [128, 128]},
+                               "train": {"epochs": 20, "threads": 2, "learning_rate": lr}}) for lr in (0.01, 0.02)]
+    members = [MemberResult(spec=spec, model=build_model(spec.model, n_inputs=64, n_outputs=10),
+                            head=small[0].head, bundle=load_data(spec.data, seed=0)) for spec in big]
+    assert worker_count(members, device=cpu) == 2
+    assert worker_count(members, device=torch.device("meta")) == 1

@@ -1,4 +1,4 @@
-"""Grid searches train same-shape points as populations, with the results of training alone."""
+"""Grid and random searches train same-shape points as populations, with the results of training alone."""
 from __future__ import annotations
 
 import pytest
@@ -38,9 +38,38 @@ def test_points_of_other_shapes_train_alone(tmp_path):
     assert result.counts["COMPLETE"] == 2
 
 
-@pytest.mark.parametrize("sampler, pruner, shared, expected", [
-    ("grid", "none", False, True), ("grid", "hyperband", False, False),
-    ("tpe", "none", False, False), ("grid", "none", True, False),
+def test_a_pruned_random_search_trains_in_populations_with_the_results_of_training_alone(tmp_path):
+    space = {"params": {"train.learning_rate": {"low": 1e-3, "high": 1.0, "log": True},
+                        "train.l2": {"low": 1e-5, "high": 1e-2, "log": True}}}
+    settings = {"sampler": "random", "pruner": "median", "trials": 8, "final": False}
+    together = neuralab.tune_study(SPEC, space, out_dir=tmp_path / "a", **settings)
+    alone = neuralab.tune_study(SPEC, space, out_dir=tmp_path / "b", callbacks=[Nothing()], **settings)
+    mine, theirs = together.study.trials, alone.study.trials
+    assert len(mine) == len(theirs) == 8
+    assert all(t.user_attrs.get("trained_in_population") for t in mine)
+    assert not any("trained_in_population" in t.user_attrs for t in theirs)
+    for a, b in zip(mine, theirs):  # the same points (one seeded random sampler), pruned alike
+        assert a.params == pytest.approx(b.params, rel=1e-12)
+        assert a.state == b.state
+        assert a.intermediate_values == pytest.approx(b.intermediate_values, abs=1e-9)
+        assert a.user_attrs["dev_error"] == pytest.approx(b.user_attrs["dev_error"], abs=1e-9)
+    assert any(t.state.name == "PRUNED" for t in mine)  # the median pruner did stop some trials
+
+
+def test_a_resumed_random_search_draws_only_the_missing_points(tmp_path):
+    space = {"params": {"train.learning_rate": {"low": 1e-3, "high": 0.3, "log": True}}}
+    first = neuralab.tune_study(SPEC, space, sampler="random", pruner="none", trials=3, out_dir=tmp_path, final=False)
+    first_rates = [t.params["train.learning_rate"] for t in first.study.trials]
+    again = neuralab.tune_study(SPEC, space, sampler="random", pruner="none", trials=5, out_dir=tmp_path, final=False,
+                          resume=True)
+    rates = [t.params["train.learning_rate"] for t in again.study.trials]
+    assert len(rates) == 5 and len(set(rates)) == 5  # two new points, not the first three again
+    assert rates[:3] == first_rates
+
+
+@pytest.mark.parametrize("sampler, shared, expected", [
+    ("grid", False, True), ("random", False, True), ("tpe", False, False), ("cmaes", False, False),
+    ("grid", True, False), ("random", True, False),
 ])
-def test_only_unpruned_local_grid_searches_batch(sampler, pruner, shared, expected):
-    assert batchable(sampler=sampler, pruner=pruner, shared_storage=shared) is expected
+def test_only_local_grid_and_random_searches_batch(sampler, shared, expected):
+    assert batchable(sampler=sampler, shared_storage=shared) is expected

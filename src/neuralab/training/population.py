@@ -1,18 +1,12 @@
-"""Many networks of one shape trained together, as one batched computation.
+"""Many networks of one shape trained together: sweeps and searches at a fraction of the cost.
 
 Sweeps and searches train networks that differ only in learning rate, L2, momentum,
-dropout rate or seed. Stacking their weights — layer ``l`` of all ``K`` models is one
-``(K, out, in)`` tensor — turns ``K`` small matrix products into one ``torch.baddbmm``,
-and ``K`` optimiser calls into one. Each model keeps its own hyperparameters, batches
-(its own seeded shuffle), metrics, early stopping and divergence guard, so its numbers
-match training it alone (within float rounding; dropout masks are drawn differently).
-
-How the per-model settings reach one ``torch.optim`` optimiser:
-  * learning rate: every update of the optimisers neuralab offers is linear in the rate,
-    so the optimiser steps with rate 1 and each model's update is scaled by its own rate
-    (``w ← w_old + lr_k · (w_stepped − w_old)``);
-  * L2: the gradient of ``l2_k · Σw²`` is added to each model's gradient slice;
-  * momentum: one optimiser per distinct momentum value (a "group").
+dropout rate or seed. This module decides which specs can share one computation
+(:func:`population_problems`), groups them by momentum, splits a big population across
+worker processes, one per CPU thread (:func:`worker_count`, :mod:`neuralab.training.forked`),
+and trains each part as one stacked computation (:mod:`neuralab.training.stacked`). Each
+model keeps its own hyperparameters, batches, metrics, early stopping and divergence
+guard, so its numbers match training it alone within float rounding.
 
 Example:
     >>> import neuralab
@@ -25,42 +19,26 @@ Example:
 from __future__ import annotations
 
 import json
-import math
-import time
-from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor
 
 from neuralab.data import DataBundle, load_data
-from neuralab.models import MLP
-from neuralab.models.activations import make_activation
 from neuralab.spec import ExperimentSpec
-from neuralab.training.losses import Head
-from neuralab.training.optim import build_optimizer
-from neuralab.training.schedules import build_schedule
+from neuralab.training.forked import run_forked
 from neuralab.training.setup import prepare
+from neuralab.training.stacked import MemberResult, StackedGroup
 
+__all__ = ["MemberResult", "VARYING", "population_problems", "shared_settings", "train_population", "worker_count"]
+
+# Below this many training FLOPs a population trains in one process: forking a worker
+# costs tens of milliseconds (measured with benchmarks/population.py).
+PARALLEL_MIN_FLOPS = 2e9
 # Fields that may differ between the members of one population.
 VARYING = ("seed", "train.learning_rate", "train.l2", "train.momentum", "model.dropout")
 _MOMENTUM_OPTIMIZERS = {"momentum", "nesterov", "adam", "adamw", "nadam"}
 _METRIC_SCHEDULES = {"plateau", "bold_driver"}
-
-
-@dataclass
-class MemberResult:
-    """One model's outcome: what :func:`neuralab.training.fit` would have returned for it."""
-
-    spec: ExperimentSpec
-    model: MLP
-    head: Head
-    bundle: DataBundle
-    history: list[dict[str, float]] = field(default_factory=list)
-    best_epoch: int | None = None
-    stop_reason: str = ""
-    diverged: bool = False
 
 
 def shared_settings(spec: ExperimentSpec) -> str:
@@ -93,11 +71,19 @@ def population_problems(specs: list[ExperimentSpec]) -> list[str]:
     return problems
 
 
-def train_population(specs: list[ExperimentSpec], *, device: str | torch.device = "cpu") -> list[MemberResult]:
+def train_population(specs: list[ExperimentSpec], *, device: str | torch.device = "cpu",
+                     workers: int | None = None) -> list[MemberResult]:
     """Train ``specs`` together; one :class:`MemberResult` per spec, in order.
 
     Models whose optimiser uses momentum are grouped by momentum value; each group is
-    one batched computation.
+    one batched computation. On the CPU a big enough population is split across worker
+    processes, one per thread (see :func:`worker_count`); each model's numbers are the
+    same whichever way it is split.
+
+    Args:
+        specs: the members; they may differ only in the ``VARYING`` fields.
+        device: where to train (default cpu).
+        workers: processes to use; None (default) decides from the work.
 
     Raises:
         ValueError: when :func:`population_problems` finds a reason they cannot.
@@ -105,229 +91,62 @@ def train_population(specs: list[ExperimentSpec], *, device: str | torch.device 
     problems = population_problems(specs)
     if problems:
         raise ValueError("cannot train as one population: " + "; ".join(problems))
-    results: list[MemberResult | None] = [None] * len(specs)
+    device = torch.device(device)
+    bundles: dict[tuple[str, int], DataBundle] = {}  # members with one data section and seed share their data
+    members = [_member(spec, bundles) for spec in specs]
+    count = worker_count(members, device=device, requested=workers)
+    jobs: list[list[int]] = []  # member indices trained together
     groups: dict[float, list[int]] = {}
     for index, spec in enumerate(specs):
         key = spec.train.momentum if spec.train.optimizer in _MOMENTUM_OPTIMIZERS else 0.0
         groups.setdefault(key, []).append(index)
     for indices in groups.values():
-        for index, result in zip(indices, _Group([specs[i] for i in indices], torch.device(device)).train()):
-            results[index] = result
-    return results  # type: ignore[return-value]
+        parts = min(count, len(indices))
+        jobs += [indices[part::parts] for part in range(parts)]
+    outcomes = run_forked([partial(_train_job, [members[i] for i in job], device) for job in jobs], workers=count)
+    for job, outcome in zip(jobs, outcomes):
+        for index, result in zip(job, outcome):
+            _apply(members[index], result)
+    return members
 
 
-class _Group:
-    """K models with one shape and one momentum, trained in lock-step."""
+def worker_count(members: list[MemberResult], *, device: torch.device, requested: int | None = None) -> int:
+    """Processes to train a population with: one per CPU thread when the work is big enough.
 
-    def __init__(self, specs: list[ExperimentSpec], device: torch.device):
-        self.specs, self.device, self.size = specs, device, len(specs)
-        bundles: dict[tuple[str, int], DataBundle] = {}  # members with one seed share their data
-        self.members = [self._member(spec, bundles) for spec in specs]
-        first = self.members[0]
-        # Stacked leaves: weights[l] (K, out, in), biases[l] (K, out).
-        layers = [m.model.linear_layers() for m in self.members]
-        self.weights = [torch.stack([ls[i].weight.detach() for ls in layers]).to(device).requires_grad_()
-                        for i in range(len(layers[0]))]
-        self.biases = [torch.stack([ls[i].bias.detach() for ls in layers]).to(device).requires_grad_()
-                       for i in range(len(layers[0]))]
-        self.activations = [make_activation(name) for name in first.model.activation_names]
-        self.x = {s: torch.stack([torch.from_numpy(getattr(m.bundle, f"x_{s}")) for m in self.members]).to(device)
-                  for s in ("train", "dev")}  # (K, n, d)
-        self.y = {s: torch.stack([torch.from_numpy(getattr(m.bundle, f"y_{s}")) for m in self.members]).to(device)
-                  for s in ("train", "dev")}  # (K, n)
-        self.column = lambda values: torch.tensor(values, dtype=self.weights[0].dtype, device=device)
-        self.rates = self.column([s.train.learning_rate for s in specs])
-        self.l2 = self.column([s.train.l2 for s in specs])
-        self.dropout = self.column([s.model.dropout for s in specs])
-        self.optimizer = self._optimizer()
-        self.schedule_factor = self._schedule()
-        self.generators = [torch.Generator(device=device).manual_seed(s.seed + 1) for s in specs]
-        self.active = torch.ones(self.size, dtype=torch.bool, device=device)
+    Args:
+        members: the population.
+        device: a GPU trains in one process.
+        requested: a fixed count (None: decide from the work, see ``PARALLEL_MIN_FLOPS``).
+    """
+    if requested is not None:
+        return max(1, requested)
+    if device.type != "cpu":
+        return 1
+    spec = members[0].spec
+    parameters = sum(p.numel() for p in members[0].model.parameters())
+    flops = 6 * parameters * len(members[0].bundle.y_train) * spec.train.epochs * len(members)
+    available = spec.train.threads or torch.get_num_threads()
+    return min(available, len(members)) if flops >= PARALLEL_MIN_FLOPS else 1
 
-    def _member(self, spec: ExperimentSpec, bundles: dict) -> MemberResult:
-        key = (spec.data.model_dump_json(), spec.seed)
-        bundle = bundles[key] = bundles.get(key) or load_data(spec.data, seed=spec.seed)
-        setup = prepare(spec, bundle, device="cpu")  # the same initial weights as training alone
-        return MemberResult(spec=spec, model=setup.model, head=setup.head, bundle=bundle)
 
-    def _optimizer(self) -> torch.optim.Optimizer:
-        settings = self.specs[0].train.model_copy(update={"learning_rate": 1.0, "l2": 0.0})
-        holder = torch.nn.Module()
-        holder.params = torch.nn.ParameterList([torch.nn.Parameter(t, requires_grad=True)
-                                                for t in (*self.weights, *self.biases)])
-        self.weights = list(holder.params[:len(self.weights)])
-        self.biases = list(holder.params[len(self.weights):])
-        return build_optimizer(holder, settings, device=self.device.type)
+def _member(spec: ExperimentSpec, bundles: dict) -> MemberResult:
+    key = (spec.data.model_dump_json(), spec.seed)
+    bundle = bundles[key] = bundles.get(key) or load_data(spec.data, seed=spec.seed)
+    setup = prepare(spec, bundle, device="cpu")  # the same initial weights as training alone
+    return MemberResult(spec=spec, model=setup.model, head=setup.head, bundle=bundle)
 
-    def _schedule(self):
-        # The schedule's factor is the same for every model: read it off a unit-rate optimiser.
-        unit = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
-        return unit, build_schedule(unit, self.specs[0].train.model_copy(update={"learning_rate": 1.0}))
 
-    # ------------------------------------------------------------------ forward
+def _train_job(members: list[MemberResult], device: torch.device) -> list[dict[str, Any]]:
+    """Train one group; return what a worker process sends back (numbers and numpy arrays)."""
+    StackedGroup(members, device).train()
+    return [{"history": m.history, "best_epoch": m.best_epoch, "stop_reason": m.stop_reason, "diverged": m.diverged,
+             "weights": {name: value.detach().cpu().numpy() for name, value in m.model.state_dict().items()}}
+            for m in members]
 
-    def forward(self, inputs: Tensor, *, training: bool) -> Tensor:
-        # inputs: (K, batch, n_inputs) → scores (K, batch, n_outputs)
-        hidden = inputs
-        for weight, bias, activation in zip(self.weights, self.biases, self.activations):
-            hidden = activation(torch.baddbmm(bias.unsqueeze(1), hidden, weight.transpose(1, 2)))
-            if training and bool((self.dropout > 0).any()):
-                keep = (torch.rand(hidden.shape, device=hidden.device) >= self.dropout[:, None, None])
-                hidden = hidden * keep / (1 - self.dropout)[:, None, None]
-        return torch.baddbmm(self.biases[-1].unsqueeze(1), hidden, self.weights[-1].transpose(1, 2))
 
-    def losses(self, scores: Tensor, targets: Tensor) -> Tensor:
-        """Per-model mean loss (K,): one call for the cross-entropies, a loop over models otherwise."""
-        head = self.members[0].head
-        size, batch = targets.shape
-        if head.loss in ("cross_entropy", "bce") and head.output_activation == "softmax":
-            return F.cross_entropy(scores.reshape(size * batch, -1), targets.reshape(-1),
-                                   reduction="none").view(size, batch).mean(dim=1)
-        if head.loss in ("cross_entropy", "bce"):
-            return F.binary_cross_entropy_with_logits(scores[..., 0], targets.to(scores.dtype),
-                                                      reduction="none").mean(dim=1)
-        return torch.stack([head.compute_loss(scores[k], targets[k]) for k in range(size)])
-
-    def predictions(self, scores: Tensor) -> Tensor:
-        """Class indices (K, batch) from scores (K, batch, n_outputs)."""
-        if self.members[0].head.output_activation == "softmax":
-            return scores.argmax(dim=-1)
-        return (scores[..., 0] > 0).long()
-
-    # ------------------------------------------------------------------ training
-
-    def train(self) -> list[MemberResult]:
-        spec = self.specs[0]
-        epochs = spec.train.epochs
-        snapshots = self._snapshot()
-        best = [math.inf] * self.size
-        best_weights: list[Any] = [None] * self.size
-        best_epoch = [0] * self.size
-        for epoch in range(epochs):
-            started = time.perf_counter()
-            rate_factor = self.schedule_factor[0].param_groups[0]["lr"]
-            running = self._train_epoch(rate_factor)
-            dev = self._score("dev")
-            seconds = (time.perf_counter() - started) / max(int(self.active.sum()), 1)
-            for k, member in enumerate(self.members):
-                if not bool(self.active[k]):
-                    continue
-                loss = float(running[0][k]) / self.x["train"].shape[1]
-                if not math.isfinite(loss):
-                    self._diverge(k, member, snapshots, epoch, rate_factor)
-                    continue
-                row = {"epoch": epoch + 1, "train_loss": loss,
-                       "train_error": float(running[1][k]) / self.x["train"].shape[1] if member.head.is_classifier else loss,
-                       **{f"dev_{key}": value[k] for key, value in dev.items()},
-                       "learning_rate": float(self.rates[k]) * rate_factor, "seconds": seconds}
-                member.history.append(row)
-                stopping = member.spec.train.early_stopping
-                if stopping.patience is not None:
-                    value = row[stopping.monitor]
-                    if value < best[k] - stopping.min_delta:
-                        best[k], best_epoch[k] = value, epoch + 1
-                        best_weights[k] = self._member_state(k) if stopping.restore_best else None
-                    elif epoch + 1 - best_epoch[k] >= stopping.patience:
-                        member.stop_reason = (f"early stopping: {stopping.monitor} has not improved for "
-                                              f"{stopping.patience} epochs (best {best[k]:.4g} at epoch {best_epoch[k]})")
-                        self.active[k] = False
-            snapshots = self._snapshot()
-            self.schedule_factor[0].step()  # a no-op step (no gradients): keeps torch's order check happy
-            self.schedule_factor[1].step({})
-            if not bool(self.active.any()):
-                break
-        for k, member in enumerate(self.members):
-            if best_weights[k] is not None and not member.diverged:
-                self._load_member(k, best_weights[k])
-                member.best_epoch = best_epoch[k]
-            self._unstack(k, member)
-        return self.members
-
-    def _train_epoch(self, rate_factor: float) -> tuple[Tensor, Tensor]:
-        settings = self.specs[0].train
-        x, y = self.x["train"], self.y["train"]  # (K, n, d), (K, n)
-        n_rows = x.shape[1]
-        batch = n_rows if settings.batch_size == "full" else min(settings.batch_size, n_rows)
-        orders = torch.stack([torch.randperm(n_rows, device=x.device, generator=g) for g in self.generators])
-        noise = self.specs[0].data.augment_noise
-        rates = (self.rates * rate_factor * self.active)  # a stopped model stays where it is
-        loss_sum = torch.zeros(self.size, device=x.device)
-        wrong = torch.zeros(self.size, dtype=torch.long, device=x.device)
-        head = self.members[0].head
-        params = [*self.weights, *self.biases]
-        for start in range(0, n_rows, batch):
-            rows = orders[:, start:start + batch]  # (K, batch)
-            inputs = torch.gather(x, 1, rows.unsqueeze(-1).expand(-1, -1, x.shape[2]))
-            targets = torch.gather(y, 1, rows)
-            if noise > 0:
-                inputs = inputs + noise * torch.stack([torch.randn(inputs.shape[1:], device=x.device, generator=g)
-                                                       for g in self.generators])
-            scores = self.forward(inputs, training=True)
-            per_model = self.losses(scores, targets)  # (K,)
-            loss = per_model.sum()  # models are independent: each gets its own gradient
-            if settings.l1 > 0:
-                loss = loss + settings.l1 * sum(w.abs().sum() for w in self.weights)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self._regularise_and_clip(settings)
-            before = [p.detach().clone() for p in params]
-            self.optimizer.step()
-            with torch.no_grad():  # scale each model's update by its own learning rate
-                for p, old in zip(params, before):
-                    p.copy_(old.lerp_(p, rates.view(-1, *([1] * (p.dim() - 1)))))
-            loss_sum += per_model.detach() * rows.shape[1]
-            if head.is_classifier:
-                wrong += (self.predictions(scores.detach()) != targets).sum(dim=1)
-        return loss_sum, wrong
-
-    def _regularise_and_clip(self, settings) -> None:
-        with torch.no_grad():
-            if bool((self.l2 > 0).any()):
-                for w in self.weights:
-                    w.grad.add_(w * (2 * self.l2).view(-1, 1, 1))
-            if settings.grad_clip is not None:
-                params = [*self.weights, *self.biases]
-                norms = torch.sqrt(sum((p.grad.reshape(self.size, -1) ** 2).sum(dim=1) for p in params))
-                scale = torch.clamp(settings.grad_clip / (norms + 1e-6), max=1.0)
-                for p in params:
-                    p.grad.mul_(scale.view(-1, *([1] * (p.dim() - 1))))
-
-    @torch.no_grad()
-    def _score(self, split: str) -> dict[str, list[float]]:
-        scores = self.forward(self.x[split], training=False)
-        targets = self.y[split]
-        head = self.members[0].head
-        losses = self.losses(scores, targets).tolist()
-        if head.is_classifier:
-            errors = (self.predictions(scores) != targets).double().mean(dim=1).tolist()
-            return {"loss": losses, "error": errors}
-        return {"loss": losses, "error": losses}
-
-    # ------------------------------------------------------------------ per-model state
-
-    def _member_state(self, k: int) -> list[Tensor]:
-        return [p.detach()[k].clone() for p in (*self.weights, *self.biases)]
-
-    def _load_member(self, k: int, state: list[Tensor]) -> None:
-        with torch.no_grad():
-            for p, saved in zip((*self.weights, *self.biases), state):
-                p[k] = saved
-
-    def _snapshot(self) -> list[Tensor]:
-        return [p.detach().clone() for p in (*self.weights, *self.biases)]
-
-    def _diverge(self, k: int, member: MemberResult, snapshots: list[Tensor], epoch: int, rate_factor: float) -> None:
-        self._load_member(k, [s[k] for s in snapshots])
-        self.active[k] = False
-        member.diverged = True
-        member.best_epoch = len(member.history) or None
-        rate = float(self.rates[k]) * rate_factor
-        member.stop_reason = (f"diverged: the training loss became NaN/inf in epoch {epoch + 1} "
-                              f"(learning rate {rate:g}); kept the weights of epoch {len(member.history)}")
-
-    def _unstack(self, k: int, member: MemberResult) -> None:
-        with torch.no_grad():
-            for layer, weight, bias in zip(member.model.linear_layers(), self.weights, self.biases):
-                layer.weight.copy_(weight[k].cpu())
-                layer.bias.copy_(bias[k].cpu())
-        member.model.eval()
+def _apply(member: MemberResult, result: dict[str, Any]) -> None:
+    """Put a job's result into the parent's member (a no-op copy when the job ran here)."""
+    member.history, member.best_epoch = result["history"], result["best_epoch"]
+    member.stop_reason, member.diverged = result["stop_reason"], result["diverged"]
+    member.model.load_state_dict({name: torch.from_numpy(value) for name, value in result["weights"].items()})
+    member.model.eval()

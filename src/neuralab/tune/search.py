@@ -33,7 +33,7 @@ from typing import Any
 from neuralab.errors import NeuralabError, RunError, SpecError
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.training import Callback, TrainingState
-from neuralab.tune.batched import batchable, grid_results, point_key
+from neuralab.tune.batched import batchable, grid_results, point_key, random_results
 from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
 from neuralab.tune.space import SearchSpace, check_space, grid_size, load_space, space_to_dict, suggest
 from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_url, hide_password, open_storage,
@@ -120,11 +120,27 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     study = _open_study(rdb, study_name, spec=spec, space=space, sampler=sampler, pruner=pruner, resume=resume,
                         shared=storage is not None)
     objective = Objective(spec, space, uniform_width=sampler == "grid", callbacks=callbacks)
-    if batchable(sampler=sampler, pruner=pruner, shared_storage=storage is not None) and not objective.callbacks:
-        objective.ready = grid_results(spec, space)  # same-shape grid points, trained as populations
+    if batchable(sampler=sampler, shared_storage=storage is not None) and not objective.callbacks:
+        objective.ready = _points_up_front(study, spec, space, sampler=sampler, total=total)
     _optimize(study, objective, total=total, on_trial=on_trial)
     _settle_dead_workers(study, grace_seconds=rdb.grace_period if rdb.heartbeat_interval else None)
     return _finish(study, spec, folder=folder, url=url, final=final)
+
+
+def _points_up_front(study: Any, spec: ExperimentSpec, space: SearchSpace, *, sampler: str,
+                     total: int) -> dict[str, dict[str, Any]]:
+    """Train the points this worker will need that can share populations (see ``neuralab.tune.batched``)."""
+    from optuna.trial import TrialState
+
+    if sampler == "grid":
+        return grid_results(spec, space)
+    trials = study.get_trials(deepcopy=False)
+    finished = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    queued = sum(t.state == TrialState.WAITING for t in trials)  # points a stopped worker queued already
+    count = total - finished - queued
+    if count <= 0:
+        return {}
+    return random_results(study, spec, space, count=count, seed=_sampler_seed(spec.seed, len(trials), shared=False))
 
 
 def _quiet_optuna() -> None:
@@ -248,11 +264,10 @@ class Objective:
         trial.set_user_attr("overrides", json.dumps(overrides))
         try:  # a combination the spec or the data refuse (the space's bounds were each fine): this trial fails
             spec = load_spec(self.spec, overrides=overrides)
-            scores = self.ready.pop(point_key(overrides), None)
+            scores = self.ready.get(point_key(overrides))
             if scores is not None:
-                for row in scores["history"]:  # the per-epoch curve, as training alone reports it
-                    trial.report(row["dev_error"], step=int(row["epoch"]))
                 trial.set_user_attr("trained_in_population", True)
+                replay(trial, scores["history"])
             else:
                 scores = train_on_dev(spec, callbacks=[PruningReporter(trial), *self.callbacks], cache=self.cache)
         except NeuralabError as error:
@@ -263,6 +278,28 @@ class Objective:
         return scores["dev_error"]
 
 
+def replay(trial: Any, history: list[dict[str, float]]) -> None:
+    """Report a point trained ahead epoch by epoch, as training alone would; prune when told to.
+
+    Raises:
+        optuna.TrialPruned: the pruner stopped the trial after one of the epochs.
+    """
+    for row in history:
+        trial.report(row["dev_error"], step=int(row["epoch"]))
+        if trial.should_prune():
+            _pruned(trial, row, epochs_run=int(row["epoch"]))
+
+
+def _pruned(trial: Any, metrics: dict[str, float], *, epochs_run: int) -> None:
+    import optuna
+
+    for key in ("train_error", "dev_error"):
+        trial.set_user_attr(key, metrics[key])
+    trial.set_user_attr("epochs_run", epochs_run)
+    trial.set_user_attr("diverged", False)
+    raise optuna.TrialPruned(f"pruned after epoch {int(metrics['epoch'])}")
+
+
 class PruningReporter(Callback):
     """Reports the dev error after each epoch; stops the trial when the pruner says so."""
 
@@ -270,16 +307,10 @@ class PruningReporter(Callback):
         self.trial = trial
 
     def on_epoch_end(self, state: TrainingState) -> None:
-        import optuna
-
         metrics = state.metrics
         self.trial.report(metrics["dev_error"], step=int(metrics["epoch"]))
         if self.trial.should_prune():
-            for key in ("train_error", "dev_error"):
-                self.trial.set_user_attr(key, metrics[key])
-            self.trial.set_user_attr("epochs_run", len(state.history))
-            self.trial.set_user_attr("diverged", False)
-            raise optuna.TrialPruned(f"pruned after epoch {int(metrics['epoch'])}")
+            _pruned(self.trial, metrics, epochs_run=len(state.history))
 
 
 def best_spec_of(study: Any, base: ExperimentSpec) -> ExperimentSpec:

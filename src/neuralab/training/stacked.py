@@ -1,0 +1,281 @@
+"""K networks of one shape as one computation: stacked weights, batched products, one optimiser.
+
+Layer ``l`` of all ``K`` models is one ``(K, in, out)`` tensor, so ``K`` small matrix
+products become one ``torch.baddbmm`` and ``K`` optimiser calls one. Each model keeps its
+own hyperparameters, batches (its own seeded shuffle), dropout masks (its own generator),
+metrics, early stopping and divergence guard, so its numbers match training it alone
+(within float rounding; dropout masks are drawn differently from ``nn.Dropout``).
+
+How the per-model settings reach one ``torch.optim`` optimiser:
+  * learning rate: every update of the optimisers neuralab offers is linear in the rate,
+    so the optimiser steps with rate 1 and each model's update is scaled by its own rate
+    (``w ← w_old + lr_k · (w_stepped − w_old)``);
+  * L2: the gradient of ``l2_k · Σw²`` is added to each model's gradient slice;
+  * momentum: one group per distinct momentum value (the caller splits them).
+
+:func:`neuralab.training.population.train_population` is the public entry point.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from neuralab.data import DataBundle
+from neuralab.models import MLP
+from neuralab.models.activations import make_activation
+from neuralab.spec import ExperimentSpec
+from neuralab.training.losses import Head
+from neuralab.training.optim import build_optimizer
+from neuralab.training.schedules import build_schedule
+
+
+@dataclass
+class MemberResult:
+    """One model's outcome: what :func:`neuralab.training.fit` would have returned for it."""
+
+    spec: ExperimentSpec
+    model: MLP
+    head: Head
+    bundle: DataBundle
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int | None = None
+    stop_reason: str = ""
+    diverged: bool = False
+
+
+class StackedGroup:
+    """K models with one shape and one momentum, trained in lock-step."""
+
+    def __init__(self, members: list[MemberResult], device: torch.device):
+        self.members, self.device, self.size = members, device, len(members)
+        self.specs = specs = [m.spec for m in members]
+        first = self.members[0]
+        # Stacked leaves: weights[l] (K, in, out) — stored transposed, so the forward product
+        # needs no transpose and the backward pass yields gradients in the leaves' own layout
+        # (no copy per step) — and biases[l] (K, out).
+        layers = [m.model.linear_layers() for m in self.members]
+        self.weights = [torch.stack([ls[i].weight.detach().T for ls in layers]).contiguous().to(device)
+                        for i in range(len(layers[0]))]
+        self.biases = [torch.stack([ls[i].bias.detach() for ls in layers]).to(device).requires_grad_()
+                       for i in range(len(layers[0]))]
+        self.activations = [make_activation(name) for name in first.model.activation_names]
+        # Members with one seed share one data bundle: then the split is kept once, (n, d),
+        # else stacked, (K, n, d); rows are picked by flat indexing either way.
+        self.shared_data = len({id(m.bundle) for m in self.members}) == 1
+        pick = (lambda arrays: arrays[0]) if self.shared_data else torch.stack
+        self.x = {s: pick([torch.from_numpy(getattr(m.bundle, f"x_{s}")) for m in self.members]).to(device)
+                  for s in ("train", "dev")}
+        self.y = {s: pick([torch.from_numpy(getattr(m.bundle, f"y_{s}")) for m in self.members]).to(device)
+                  for s in ("train", "dev")}
+        self.n_rows = {s: self.y[s].shape[-1] for s in ("train", "dev")}
+        self.column = lambda values: torch.tensor(values, dtype=self.weights[0].dtype, device=device)
+        self.rates = self.column([s.train.learning_rate for s in specs])
+        self.l2 = self.column([s.train.l2 for s in specs])
+        self.dropout = self.column([s.model.dropout for s in specs])
+        self.optimizer = self._optimizer()
+        self.schedule_factor = self._schedule()
+        self.generators = [torch.Generator(device=device).manual_seed(s.seed + 1) for s in specs]
+        # Each model draws its dropout masks from its own generator, so its numbers do not
+        # depend on which other models (or how many workers) it was trained with.
+        self.mask_generators = [torch.Generator(device=device).manual_seed(s.seed + 2) for s in specs]
+        self.active = torch.ones(self.size, dtype=torch.bool, device=device)
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        settings = self.specs[0].train.model_copy(update={"learning_rate": 1.0, "l2": 0.0})
+        holder = torch.nn.Module()
+        holder.params = torch.nn.ParameterList([torch.nn.Parameter(t, requires_grad=True)
+                                                for t in (*self.weights, *self.biases)])
+        self.weights = list(holder.params[:len(self.weights)])
+        self.biases = list(holder.params[len(self.weights):])
+        return build_optimizer(holder, settings, device=self.device.type)
+
+    def _schedule(self):
+        # The schedule's factor is the same for every model: read it off a unit-rate optimiser.
+        unit = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+        return unit, build_schedule(unit, self.specs[0].train.model_copy(update={"learning_rate": 1.0}))
+
+    # ------------------------------------------------------------------ forward
+
+    def forward(self, inputs: Tensor, *, training: bool) -> Tensor:
+        # inputs: (K, batch, n_inputs) → scores (K, batch, n_outputs)
+        hidden = inputs
+        for weight, bias, activation in zip(self.weights, self.biases, self.activations):
+            hidden = activation(torch.baddbmm(bias.unsqueeze(1), hidden, weight))  # (K, batch, width)
+            if training and bool((self.dropout > 0).any()):
+                uniform = torch.stack([torch.rand(hidden.shape[1:], device=hidden.device, generator=g)
+                                       for g in self.mask_generators])  # (K, batch, width)
+                keep = uniform >= self.dropout[:, None, None]
+                hidden = hidden * keep / (1 - self.dropout)[:, None, None]
+        return torch.baddbmm(self.biases[-1].unsqueeze(1), hidden, self.weights[-1])
+
+    def losses(self, scores: Tensor, targets: Tensor) -> Tensor:
+        """Per-model mean loss (K,): one call for the cross-entropies, a loop over models otherwise."""
+        head = self.members[0].head
+        size, batch = targets.shape
+        if head.loss in ("cross_entropy", "bce") and head.output_activation == "softmax":
+            return F.cross_entropy(scores.reshape(size * batch, -1), targets.reshape(-1),
+                                   reduction="none").view(size, batch).mean(dim=1)
+        if head.loss in ("cross_entropy", "bce"):
+            return F.binary_cross_entropy_with_logits(scores[..., 0], targets.to(scores.dtype),
+                                                      reduction="none").mean(dim=1)
+        return torch.stack([head.compute_loss(scores[k], targets[k]) for k in range(size)])
+
+    def predictions(self, scores: Tensor) -> Tensor:
+        """Class indices (K, batch) from scores (K, batch, n_outputs)."""
+        if self.members[0].head.output_activation == "softmax":
+            return scores.argmax(dim=-1)
+        return (scores[..., 0] > 0).long()
+
+    # ------------------------------------------------------------------ training
+
+    def train(self) -> list[MemberResult]:
+        spec = self.specs[0]
+        epochs = spec.train.epochs
+        snapshots = self._snapshot()
+        best = [math.inf] * self.size
+        best_weights: list[Any] = [None] * self.size
+        best_epoch = [0] * self.size
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            rate_factor = self.schedule_factor[0].param_groups[0]["lr"]
+            running = self._train_epoch(rate_factor)
+            dev = self._score("dev")
+            seconds = (time.perf_counter() - started) / max(int(self.active.sum()), 1)
+            for k, member in enumerate(self.members):
+                if not bool(self.active[k]):
+                    continue
+                loss = float(running[0][k]) / self.n_rows["train"]
+                if not math.isfinite(loss):
+                    self._diverge(k, member, snapshots, epoch, rate_factor)
+                    continue
+                row = {"epoch": epoch + 1, "train_loss": loss,
+                       "train_error": float(running[1][k]) / self.n_rows["train"] if member.head.is_classifier else loss,
+                       **{f"dev_{key}": value[k] for key, value in dev.items()},
+                       "learning_rate": float(self.rates[k]) * rate_factor, "seconds": seconds}
+                member.history.append(row)
+                stopping = member.spec.train.early_stopping
+                if stopping.patience is not None:
+                    value = row[stopping.monitor]
+                    if value < best[k] - stopping.min_delta:
+                        best[k], best_epoch[k] = value, epoch + 1
+                        best_weights[k] = self._member_state(k) if stopping.restore_best else None
+                    elif epoch + 1 - best_epoch[k] >= stopping.patience:
+                        member.stop_reason = (f"early stopping: {stopping.monitor} has not improved for "
+                                              f"{stopping.patience} epochs (best {best[k]:.4g} at epoch {best_epoch[k]})")
+                        self.active[k] = False
+            snapshots = self._snapshot()
+            self.schedule_factor[0].step()  # a no-op step (no gradients): keeps torch's order check happy
+            self.schedule_factor[1].step({})
+            if not bool(self.active.any()):
+                break
+        for k, member in enumerate(self.members):
+            if best_weights[k] is not None and not member.diverged:
+                self._load_member(k, best_weights[k])
+                member.best_epoch = best_epoch[k]
+            self._unstack(k, member)
+        return self.members
+
+    def _train_epoch(self, rate_factor: float) -> tuple[Tensor, Tensor]:
+        settings = self.specs[0].train
+        x = self.x["train"]
+        n_rows = self.n_rows["train"]
+        batch = n_rows if settings.batch_size == "full" else min(settings.batch_size, n_rows)
+        orders = torch.stack([torch.randperm(n_rows, device=x.device, generator=g) for g in self.generators])
+        noise = self.specs[0].data.augment_noise
+        rates = (self.rates * rate_factor * self.active)  # a stopped model stays where it is
+        loss_sum = torch.zeros(self.size, device=x.device)
+        wrong = torch.zeros(self.size, dtype=torch.long, device=x.device)
+        head = self.members[0].head
+        params = [*self.weights, *self.biases]
+        rate_columns = [rates.view(-1, *([1] * (p.dim() - 1))) for p in params]  # broadcast over each leaf
+        for start in range(0, n_rows, batch):
+            rows = orders[:, start:start + batch]  # (K, batch)
+            inputs, targets = self._rows("train", rows)  # (K, batch, d), (K, batch)
+            if noise > 0:
+                inputs = inputs + noise * torch.stack([torch.randn(inputs.shape[1:], device=x.device, generator=g)
+                                                       for g in self.generators])
+            scores = self.forward(inputs, training=True)
+            per_model = self.losses(scores, targets)  # (K,)
+            loss = per_model.sum()  # models are independent: each gets its own gradient
+            if settings.l1 > 0:
+                loss = loss + settings.l1 * sum(w.abs().sum() for w in self.weights)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self._regularise_and_clip(settings)
+            before = [p.detach().clone() for p in params]
+            self.optimizer.step()
+            with torch.no_grad():  # scale each model's update by its own learning rate, in place
+                for p, old, weight in zip(params, before, rate_columns):
+                    torch.lerp(old, p, weight, out=p)
+            loss_sum += per_model.detach() * rows.shape[1]
+            if head.is_classifier:
+                wrong += (self.predictions(scores.detach()) != targets).sum(dim=1)
+        return loss_sum, wrong
+
+    def _regularise_and_clip(self, settings) -> None:
+        with torch.no_grad():
+            if bool((self.l2 > 0).any()):
+                for w in self.weights:
+                    w.grad.add_(w * (2 * self.l2).view(-1, 1, 1))
+            if settings.grad_clip is not None:
+                params = [*self.weights, *self.biases]
+                norms = torch.sqrt(sum((p.grad.reshape(self.size, -1) ** 2).sum(dim=1) for p in params))
+                scale = torch.clamp(settings.grad_clip / (norms + 1e-6), max=1.0)
+                for p in params:
+                    p.grad.mul_(scale.view(-1, *([1] * (p.dim() - 1))))
+
+    def _rows(self, split: str, rows: Tensor) -> tuple[Tensor, Tensor]:
+        """Each model's rows (K, batch) of a split → inputs (K, batch, d), targets (K, batch)."""
+        x, y = self.x[split], self.y[split]
+        if self.shared_data:
+            return x[rows], y[rows]
+        flat = rows + self.n_rows[split] * torch.arange(self.size, device=rows.device)[:, None]
+        return x.flatten(0, 1)[flat], y.flatten()[flat]
+
+    @torch.no_grad()
+    def _score(self, split: str) -> dict[str, list[float]]:
+        x, targets = self.x[split], self.y[split]
+        if self.shared_data:  # every model scores the same rows: a stride-0 batch, no copy
+            x, targets = x.expand(self.size, *x.shape), targets.expand(self.size, -1)
+        scores = self.forward(x, training=False)
+        head = self.members[0].head
+        losses = self.losses(scores, targets).tolist()
+        if head.is_classifier:
+            errors = (self.predictions(scores) != targets).double().mean(dim=1).tolist()
+            return {"loss": losses, "error": errors}
+        return {"loss": losses, "error": losses}
+
+    # ------------------------------------------------------------------ per-model state
+
+    def _member_state(self, k: int) -> list[Tensor]:
+        return [p.detach()[k].clone() for p in (*self.weights, *self.biases)]
+
+    def _load_member(self, k: int, state: list[Tensor]) -> None:
+        with torch.no_grad():
+            for p, saved in zip((*self.weights, *self.biases), state):
+                p[k] = saved
+
+    def _snapshot(self) -> list[Tensor]:
+        return [p.detach().clone() for p in (*self.weights, *self.biases)]
+
+    def _diverge(self, k: int, member: MemberResult, snapshots: list[Tensor], epoch: int, rate_factor: float) -> None:
+        self._load_member(k, [s[k] for s in snapshots])
+        self.active[k] = False
+        member.diverged = True
+        member.best_epoch = len(member.history) or None
+        rate = float(self.rates[k]) * rate_factor
+        member.stop_reason = (f"diverged: the training loss became NaN/inf in epoch {epoch + 1} "
+                              f"(learning rate {rate:g}); kept the weights of epoch {len(member.history)}")
+
+    def _unstack(self, k: int, member: MemberResult) -> None:
+        with torch.no_grad():
+            for layer, weight, bias in zip(member.model.linear_layers(), self.weights, self.biases):
+                layer.weight.copy_(weight[k].T.cpu())
+                layer.bias.copy_(bias[k].cpu())
+        member.model.eval()

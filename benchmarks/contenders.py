@@ -77,8 +77,13 @@ def dataloader_loop(data, *, hidden, epochs, batch_size, seed: int = 0):
     return seconds, accuracy(model, x_test, y_test)
 
 
-def sklearn_mlp(data, *, hidden, epochs, batch_size, seed: int = 0):
-    """scikit-learn's MLPClassifier with Adam, no L2, exactly `epochs` passes (float32 inputs)."""
+def sklearn_mlp(data, *, hidden, epochs, batch_size, seed: int = 0, dtype=np.float32):
+    """scikit-learn's MLPClassifier with Adam, no L2, exactly `epochs` passes.
+
+    ``dtype`` is the inputs' type: float32 (as neuralab trains), or float64 — what
+    ``load_digits`` and ``make_classification`` return, so what a user fitting them directly
+    gets (scikit-learn then computes in float64).
+    """
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -90,9 +95,9 @@ def sklearn_mlp(data, *, hidden, epochs, batch_size, seed: int = 0):
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(data.x_train, data.y_train)
+        model.fit(data.x_train.astype(dtype), data.y_train)
     seconds = time.perf_counter() - started
-    return seconds, float((model.predict(data.x_test) == data.y_test).mean())
+    return seconds, float((model.predict(data.x_test.astype(dtype)) == data.y_test).mean())
 
 
 def keras_fit(data, *, hidden, epochs, batch_size, seed: int = 0):

@@ -104,7 +104,9 @@ def run_problem(name: str, spec, *, repeats: int, with_keras: bool) -> list[dict
                 lambda: contenders.hand_loop(data, fused=True, **kwargs), thread_count)
     measure("hand loop, default Adam", lambda: contenders.hand_loop(data, fused=False, **kwargs), 1)
     measure("DataLoader loop", lambda: contenders.dataloader_loop(data, **kwargs), 1)
-    measure("scikit-learn MLPClassifier", lambda: contenders.sklearn_mlp(data, **kwargs), threads)
+    measure("scikit-learn MLPClassifier (float32)", lambda: contenders.sklearn_mlp(data, **kwargs), threads)
+    measure("scikit-learn MLPClassifier (float64, as the data come)",
+            lambda: contenders.sklearn_mlp(data, dtype=np.float64, **kwargs), threads)
     if with_keras:
         measure("Keras 3 (torch backend)", lambda: contenders.keras_fit(data, **kwargs), 1)
     epochs = settings["epochs"]

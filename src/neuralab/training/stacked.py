@@ -75,9 +75,13 @@ class StackedGroup:
                   for s in ("train", "dev")}
         self.n_rows = {s: self.y[s].shape[-1] for s in ("train", "dev")}
         self.column = lambda values: torch.tensor(values, dtype=self.weights[0].dtype, device=device)
-        self.rates = self.column([s.train.learning_rate for s in specs])
+        self.rate_list = [s.train.learning_rate for s in specs]
+        self.rates = self.column(self.rate_list)
         self.l2 = self.column([s.train.l2 for s in specs])
         self.dropout = self.column([s.model.dropout for s in specs])
+        # Decided once, as Python bools: a tensor test per step would be a device sync on a GPU.
+        self.any_dropout = any(s.model.dropout > 0 for s in specs)
+        self.any_l2 = any(s.train.l2 > 0 for s in specs)
         self.optimizer = self._optimizer()
         self.schedule_factor = self._schedule()
         self.generators = [torch.Generator(device=device).manual_seed(s.seed + 1) for s in specs]
@@ -107,7 +111,7 @@ class StackedGroup:
         hidden = inputs
         for weight, bias, activation in zip(self.weights, self.biases, self.activations):
             hidden = activation(torch.baddbmm(bias.unsqueeze(1), hidden, weight))  # (K, batch, width)
-            if training and bool((self.dropout > 0).any()):
+            if training and self.any_dropout:
                 uniform = torch.stack([torch.rand(hidden.shape[1:], device=hidden.device, generator=g)
                                        for g in self.mask_generators])  # (K, batch, width)
                 keep = uniform >= self.dropout[:, None, None]
@@ -146,18 +150,19 @@ class StackedGroup:
             rate_factor = self.schedule_factor[0].param_groups[0]["lr"]
             running = self._train_epoch(rate_factor)
             dev = self._score("dev")
-            seconds = (time.perf_counter() - started) / max(int(self.active.sum()), 1)
+            active, loss_sums, wrongs = (t.tolist() for t in (self.active, *running))  # one host read each
+            seconds = (time.perf_counter() - started) / max(sum(active), 1)
             for k, member in enumerate(self.members):
-                if not bool(self.active[k]):
+                if not active[k]:
                     continue
-                loss = float(running[0][k]) / self.n_rows["train"]
+                loss = loss_sums[k] / self.n_rows["train"]
                 if not math.isfinite(loss):
                     self._diverge(k, member, snapshots, epoch, rate_factor)
                     continue
                 row = {"epoch": epoch + 1, "train_loss": loss,
-                       "train_error": float(running[1][k]) / self.n_rows["train"] if member.head.is_classifier else loss,
+                       "train_error": wrongs[k] / self.n_rows["train"] if member.head.is_classifier else loss,
                        **{f"dev_{key}": value[k] for key, value in dev.items()},
-                       "learning_rate": float(self.rates[k]) * rate_factor, "seconds": seconds}
+                       "learning_rate": self.rate_list[k] * rate_factor, "seconds": seconds}
                 member.history.append(row)
                 stopping = member.spec.train.early_stopping
                 if stopping.patience is not None:
@@ -220,7 +225,7 @@ class StackedGroup:
 
     def _regularise_and_clip(self, settings) -> None:
         with torch.no_grad():
-            if bool((self.l2 > 0).any()):
+            if self.any_l2:
                 for w in self.weights:
                     w.grad.add_(w * (2 * self.l2).view(-1, 1, 1))
             if settings.grad_clip is not None:
@@ -269,7 +274,7 @@ class StackedGroup:
         self.active[k] = False
         member.diverged = True
         member.best_epoch = len(member.history) or None
-        rate = float(self.rates[k]) * rate_factor
+        rate = self.rate_list[k] * rate_factor
         member.stop_reason = (f"diverged: the training loss became NaN/inf in epoch {epoch + 1} "
                               f"(learning rate {rate:g}); kept the weights of epoch {len(member.history)}")
 

@@ -224,3 +224,15 @@ def test_a_run_that_rolls_back_resumes_exactly(tmp_path, step):
     with pytest.raises(TrainingInterrupted) as caught:
         neuralab.train(rising, out_dir=tmp_path, callbacks=[SignalAt(step=step)])
     assert_same_run(neuralab.resume(caught.value.run_dir), uninterrupted)
+
+
+def test_a_resumed_run_keeps_the_health_record_of_the_steps_before_the_stop(tmp_path):
+    spec = neuralab.load_spec(SPEC, overrides={"diagnose.health_every": 4})
+    whole = neuralab.train(spec, out_dir=tmp_path / "whole")
+    with pytest.raises(TrainingInterrupted) as caught:
+        neuralab.train(spec, out_dir=tmp_path / "cut", callbacks=[SignalAt(step=18)])  # 8 steps an epoch
+    resumed = neuralab.resume(caught.value.run_dir)
+    records = [json.loads((run.dir / "health.json").read_text()) for run in (resumed, whole)]
+    assert [s["step"] for s in records[0]["samples"]] == [s["step"] for s in records[1]["samples"]]
+    assert records[0]["samples"] == records[1]["samples"]
+    assert records[0]["histograms"] == records[1]["histograms"]

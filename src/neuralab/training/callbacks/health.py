@@ -140,6 +140,21 @@ class HealthRecorder(Callback):
             return [float(self._symmetric(i)) if self._modules[i] is not None else None
                     for i in range(len(self._linears))]
 
+    # ------------------------------------------------------------------ checkpoints
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """What a checkpoint keeps, so a resumed run's record covers the steps before the stop too."""
+        # Copies: "first" and "last" are the same tensors until a second sample, and a
+        # safetensors file refuses tensors that share memory.
+        kept = {key: (step, {i: t.clone() for i, t in outputs.items()})
+                for key, (step, outputs) in self._kept_outputs.items()}
+        return {"every": self.every, "samples": self.samples, "kept_outputs": kept, "diverged": self.diverged}
+
+    def load_checkpoint_state(self, saved: dict[str, Any]) -> None:
+        self.every, self.samples, self.diverged = int(saved["every"]), list(saved["samples"]), saved["diverged"]
+        self._kept_outputs = {key: (int(step), {int(i): t for i, t in outputs.items()})
+                              for key, (step, outputs) in saved["kept_outputs"].items()}
+
     # ------------------------------------------------------------------ results
 
     def records(self) -> dict[str, Any]:

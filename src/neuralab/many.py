@@ -21,8 +21,9 @@ from neuralab.api import summarize, train
 from neuralab.run import Run, write_run
 from neuralab.spec import ExperimentSpec
 from neuralab.training.evaluate import evaluate_split
-from neuralab.training.population import MemberResult, population_problems, shared_settings, train_population
-from neuralab.training.setup import Setup, choose_device, target_scale, torch_threads
+from neuralab.training.population import (MemberResult, population_problems, population_threads, shared_settings,
+                                          train_population)
+from neuralab.training.setup import Setup, choose_device, target_scale
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,8 @@ def _groups(specs: Sequence[ExperimentSpec]) -> list[list[int]]:
 def _train_group(specs: list[ExperimentSpec], *, workers: int | None) -> list[Run]:
     started = time.perf_counter()
     device = choose_device(specs[0].train.device)
-    threads = specs[0].train.threads or torch.get_num_threads()
-    with torch_threads(threads):
-        members = train_population(specs, device=device, workers=workers)
+    members = train_population(specs, device=device, workers=workers)
+    threads = population_threads(members)
     seconds = (time.perf_counter() - started) / len(specs)
     return [_run_of(member, seconds=seconds, device=device, threads=threads) for member in members]
 

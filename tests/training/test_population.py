@@ -8,7 +8,7 @@ import neuralab
 from neuralab.data import load_data
 from neuralab.models import build_model
 from neuralab.training.population import MemberResult
-from neuralab.training.population import population_problems, train_population, worker_count
+from neuralab.training.population import population_problems, population_threads, train_population, worker_count
 
 BASE = {"data": {"dataset": "circle", "n_samples": 160, "noise": 0.1}, "model": {"hidden": [8, 6]},
         "train": {"epochs": 6, "batch_size": 16}, "diagnose": {"health_every": 0}}
@@ -84,17 +84,6 @@ def test_incompatible_specs_are_named():
     assert any("batch_norm" in p for p in population_problems(normed))
 
 
-def test_train_many_falls_back_one_at_a_time_and_keeps_order():
-    specs = [neuralab.load_spec(BASE, overrides={"train.learning_rate": 0.01}),
-             neuralab.load_spec(BASE, overrides={"model.hidden": [4]}),
-             neuralab.load_spec(BASE, overrides={"train.learning_rate": 0.05})]
-    runs = neuralab.train_many(specs)
-    assert [run.spec for run in runs] == specs
-    assert runs[0].summary.get("trained_in_population") and "trained_in_population" not in runs[1].summary
-    alone = neuralab.train(specs[2], out_dir=None)
-    assert runs[2].summary["test_error"] == pytest.approx(alone.summary["test_error"], abs=1e-9)
-
-
 def test_split_across_workers_gives_each_model_the_same_numbers():
     specs = [neuralab.load_spec(BASE, overrides={"train.learning_rate": lr, "model.dropout": dropout})
              for lr, dropout in ((0.003, 0.0), (0.01, 0.2), (0.03, 0.0), (0.05, 0.3))]
@@ -127,3 +116,15 @@ def test_worker_count_follows_the_work():
                             head=small[0].head, bundle=load_data(spec.data, seed=0)) for spec in big]
     assert worker_count(members, device=cpu) == 2
     assert worker_count(members, device=torch.device("meta")) == 1
+
+
+def test_thread_count_follows_the_stacked_network_size():
+    small = train_population(specs_varying("train.learning_rate", [0.01, 0.02]), workers=1)
+    assert population_threads(small) == 1  # a few hundred parameters: a second thread only synchronises
+    wide = [MemberResult(spec=member.spec, model=build_model(member.spec.model.model_copy(update={"hidden": [256, 64]}),
+                                                             n_inputs=2, n_outputs=1),
+                         head=member.head, bundle=member.bundle) for member in small]
+    assert population_threads(wide) == torch.get_num_threads()
+    pinned = [MemberResult(spec=neuralab.load_spec(BASE, overrides={"train.threads": 1}), model=m.model, head=m.head,
+                           bundle=m.bundle) for m in wide]
+    assert population_threads(pinned) == 1

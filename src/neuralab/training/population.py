@@ -27,10 +27,11 @@ import torch
 from neuralab.data import DataBundle, load_data
 from neuralab.spec import ExperimentSpec
 from neuralab.training.forked import run_forked
-from neuralab.training.setup import prepare
+from neuralab.training.setup import MULTITHREAD_MIN_PARAMETERS, prepare, torch_threads
 from neuralab.training.stacked import MemberResult, StackedGroup
 
-__all__ = ["MemberResult", "VARYING", "population_problems", "shared_settings", "train_population", "worker_count"]
+__all__ = ["MemberResult", "VARYING", "population_problems", "population_threads", "shared_settings",
+           "train_population", "worker_count"]
 
 # Below this many training FLOPs a population trains in one process: forking a worker
 # costs tens of milliseconds (measured with benchmarks/population.py).
@@ -103,7 +104,8 @@ def train_population(specs: list[ExperimentSpec], *, device: str | torch.device 
     for indices in groups.values():
         parts = min(count, len(indices))
         jobs += [indices[part::parts] for part in range(parts)]
-    outcomes = run_forked([partial(_train_job, [members[i] for i in job], device) for job in jobs], workers=count)
+    with torch_threads(population_threads(members)):  # forked workers use one thread each
+        outcomes = run_forked([partial(_train_job, [members[i] for i in job], device) for job in jobs], workers=count)
     for job, outcome in zip(jobs, outcomes):
         for index, result in zip(job, outcome):
             _apply(members[index], result)
@@ -127,6 +129,14 @@ def worker_count(members: list[MemberResult], *, device: torch.device, requested
     flops = 6 * parameters * len(members[0].bundle.y_train) * spec.train.epochs * len(members)
     available = spec.train.threads or torch.get_num_threads()
     return min(available, len(members)) if flops >= PARALLEL_MIN_FLOPS else 1
+
+
+def population_threads(members: list[MemberResult]) -> int:
+    """CPU threads for a population trained in one process: the stacked network's size decides,
+    as a single network's does (``MULTITHREAD_MIN_PARAMETERS``); ``train.threads`` overrides."""
+    parameters = len(members) * sum(p.numel() for p in members[0].model.parameters())
+    chosen = torch.get_num_threads() if parameters >= MULTITHREAD_MIN_PARAMETERS else 1
+    return members[0].spec.train.threads or chosen
 
 
 def _member(spec: ExperimentSpec, bundles: dict) -> MemberResult:

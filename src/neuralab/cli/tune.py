@@ -24,8 +24,11 @@ class TrialProgress:
     """A rich progress bar over the study's finished trials, showing the best dev error so far."""
 
     def __init__(self, label: str):
+        # No refresh thread (auto_refresh off, redrawn on each report): a search forks worker
+        # processes for its populations, which is only safe while this process has one thread.
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[best]}"), TimeElapsedColumn(), console=console)
+                                 TextColumn("{task.fields[best]}"), TimeElapsedColumn(), console=console,
+                                 auto_refresh=False)
         self.task = self.progress.add_task(label, total=None, best="")
 
     def __enter__(self) -> "TrialProgress":
@@ -40,7 +43,7 @@ class TrialProgress:
         last = "" if report.number < 0 else \
             f"  (trial {report.number} {report.state.lower()}" + ("" if report.value is None else f" {report.value:.4f}") + ")"
         self.progress.update(self.task, total=report.total, completed=min(report.finished, report.total),
-                             best=f"{best}{last}")
+                             best=f"{best}{last}", refresh=True)
 
 
 @app.command()

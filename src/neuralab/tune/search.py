@@ -121,6 +121,8 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
                         shared=storage is not None)
     objective = Objective(spec, space, uniform_width=sampler == "grid", callbacks=callbacks)
     if batchable(sampler=sampler, shared_storage=storage is not None) and not objective.callbacks:
+        if on_trial:  # the display starts before the points trained up front, not after
+            on_trial(_started(study, total))
         objective.ready = _points_up_front(study, spec, space, sampler=sampler, total=total)
     _optimize(study, objective, total=total, on_trial=on_trial)
     _settle_dead_workers(study, grace_seconds=rdb.grace_period if rdb.heartbeat_interval else None)
@@ -202,11 +204,19 @@ def _optimize(study: Any, objective: "Objective", *, total: int, on_trial: Calla
     if remaining <= 0:
         return
     if on_trial:  # the study is open and valid: a display may start
-        on_trial(TrialReport(number=-1, state="STARTED", value=None, best_value=_best_value(study),
-                             finished=total - remaining, total=total))
+        on_trial(_started(study, total))
     stop_at_total = optuna.study.MaxTrialsCallback(total, states=finished_states)
     callbacks = [stop_at_total] + ([_reporter(on_trial, total)] if on_trial else [])
     study.optimize(objective, n_trials=remaining, callbacks=callbacks, catch=(NeuralabError,))
+
+
+def _started(study: Any, total: int) -> TrialReport:
+    """The report a display gets before this worker's first trial."""
+    from optuna.trial import TrialState
+
+    finished = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+    return TrialReport(number=-1, state="STARTED", value=None, best_value=_best_value(study),
+                       finished=min(finished, total), total=total)
 
 
 def _settle_dead_workers(study: Any, *, grace_seconds: int | None) -> None:

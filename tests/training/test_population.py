@@ -46,6 +46,20 @@ def test_momentum_groups_with_sgd_and_schedules():
     assert_same_as_alone(specs, rel=1e-4, abs=1e-6)
 
 
+@pytest.mark.parametrize("overrides", [
+    {"train.schedule": {"name": "plateau", "patience": 1, "factor": 0.5}},
+    {"train.schedule": {"name": "bold_driver"}},
+    {"train.schedule": {"name": "cosine", "min_lr": 0.004}},  # an absolute floor, per model
+    {"train.train_metrics": "full"},
+    {"train.eval_every": 4},
+], ids=["plateau", "bold-driver", "cosine-floor", "full-metrics", "eval-every-4"])
+def test_schedules_and_scoring_settings_match_training_alone(overrides):
+    specs = [neuralab.load_spec(BASE, overrides={**overrides, "train.learning_rate": lr, "train.epochs": 8})
+             for lr in (0.01, 0.05)]
+    assert not population_problems(specs)
+    assert_same_as_alone(specs, rel=1e-4, abs=1e-6)
+
+
 def test_each_model_stops_early_on_its_own():
     specs = [neuralab.load_spec(BASE, overrides={"train.learning_rate": lr, "train.epochs": 30,
                                                  "train.early_stopping.patience": 2})

@@ -39,7 +39,6 @@ PARALLEL_MIN_FLOPS = 2e9
 # Fields that may differ between the members of one population.
 VARYING = ("seed", "train.learning_rate", "train.l2", "train.momentum", "model.dropout")
 _MOMENTUM_OPTIMIZERS = {"momentum", "nesterov", "adam", "adamw", "nadam"}
-_METRIC_SCHEDULES = {"plateau", "bold_driver"}
 
 
 def shared_settings(spec: ExperimentSpec) -> str:
@@ -63,10 +62,6 @@ def population_problems(specs: list[ExperimentSpec]) -> list[str]:
     first = specs[0]
     if first.model.batch_norm:
         problems.append("model.batch_norm keeps running statistics per model")
-    if first.train.schedule.name in _METRIC_SCHEDULES:
-        problems.append(f"train.schedule {first.train.schedule.name!r} reacts to each model's own metrics")
-    if first.train.train_metrics != "running":
-        problems.append("train.train_metrics 'full'")
     if getattr(first.train, "on_divergence", "stop") != "stop":
         problems.append("train.on_divergence other than 'stop'")
     return problems

@@ -11,7 +11,9 @@ How the per-model settings reach one ``torch.optim`` optimiser:
     so the optimiser steps with rate 1 and each model's update is scaled by its own rate
     (``w ← w_old + lr_k · (w_stepped − w_old)``);
   * L2: the gradient of ``l2_k · Σw²`` is added to each model's gradient slice;
-  * momentum: one group per distinct momentum value (the caller splits them).
+  * momentum: one group per distinct momentum value (the caller splits them);
+  * schedules: each model keeps its rate on its own :class:`RateKeeper`, stepped with its
+    own metrics.
 
 :func:`neuralab.training.population.train_population` is the public entry point.
 """
@@ -29,7 +31,7 @@ from torch import Tensor
 from neuralab.data import DataBundle
 from neuralab.models import MLP
 from neuralab.models.activations import make_activation
-from neuralab.spec import ExperimentSpec
+from neuralab.spec import ExperimentSpec, TrainSpec
 from neuralab.training.losses import Head
 from neuralab.training.optim import build_optimizer
 from neuralab.training.schedules import build_schedule
@@ -47,6 +49,29 @@ class MemberResult:
     best_epoch: int | None = None
     stop_reason: str = ""
     diverged: bool = False
+
+
+class RateKeeper:
+    """One model's learning rate and schedule, stepped with that model's own epoch metrics.
+
+    The population's optimiser steps with rate 1 and scales each model's update by its
+    rate (see above), so each model's rate lives here, on a parameter-less optimiser that
+    ``torch.optim.lr_scheduler`` can drive — metric-driven schedules (plateau, bold driver)
+    and absolute floors (``min_lr``) included.
+    """
+
+    def __init__(self, train: TrainSpec):
+        self.optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=train.learning_rate)
+        self.schedule = build_schedule(self.optimizer, train)
+
+    @property
+    def rate(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def step(self, metrics: dict[str, float]) -> None:
+        """End of an epoch: advance the schedule with the model's metrics."""
+        self.optimizer.step()  # a no-op (no gradients): torch's schedulers expect an optimiser step first
+        self.schedule.step(metrics)
 
 
 class StackedGroup:
@@ -73,15 +98,13 @@ class StackedGroup:
                   for s in ("train", "dev")}
         self.n_rows = {s: self.y[s].shape[-1] for s in ("train", "dev")}
         self.column = lambda values: torch.tensor(values, dtype=self.weights[0].dtype, device=device)
-        self.rate_list = [s.train.learning_rate for s in specs]
-        self.rates = self.column(self.rate_list)
         self.l2 = self.column([s.train.l2 for s in specs])
         self.dropout = self.column([s.model.dropout for s in specs])
         # Decided once, as Python bools: a tensor test per step would be a device sync on a GPU.
         self.any_dropout = any(s.model.dropout > 0 for s in specs)
         self.any_l2 = any(s.train.l2 > 0 for s in specs)
         self.optimizer = self._optimizer()
-        self.schedule_factor = self._schedule()
+        self.rate_keepers = [RateKeeper(s.train) for s in specs]
         self.generators = [torch.Generator(device=device).manual_seed(s.seed + 1) for s in specs]
         # Each model draws its dropout masks from its own generator, so its numbers do not
         # depend on which other models (or how many workers) it was trained with.
@@ -97,10 +120,6 @@ class StackedGroup:
         self.biases = list(holder.params[len(self.weights):])
         return build_optimizer(holder, settings, device=self.device.type)
 
-    def _schedule(self):
-        # The schedule's factor is the same for every model: read it off a unit-rate optimiser.
-        unit = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
-        return unit, build_schedule(unit, self.specs[0].train.model_copy(update={"learning_rate": 1.0}))
 
     # ------------------------------------------------------------------ forward
 
@@ -141,31 +160,39 @@ class StackedGroup:
     # ------------------------------------------------------------------ training
 
     def train(self) -> list[MemberResult]:
-        spec = self.specs[0]
-        epochs = spec.train.epochs
+        settings = self.specs[0].train
         snapshots = self._snapshot()
         best = [math.inf] * self.size
         best_weights: list[Any] = [None] * self.size
         best_epoch = [0] * self.size
-        for epoch in range(epochs):
+        for epoch in range(settings.epochs):
             started = time.perf_counter()
-            rate_factor = self.schedule_factor[0].param_groups[0]["lr"]
-            running = self._train_epoch(rate_factor)
-            dev = self._score("dev")
+            rates = [keeper.rate for keeper in self.rate_keepers]  # this epoch's rate of each model
+            running = self._train_epoch(rates)
+            # As the single-model loop: dev scored every eval_every epochs (and at the end), carried between.
+            number = epoch + 1
+            dev = self._score("dev") if number % settings.eval_every == 0 or number == settings.epochs \
+                or epoch == 0 else None
+            full = self._score("train") if settings.train_metrics == "full" else None
             active, loss_sums, wrongs = (t.tolist() for t in (self.active, *running))  # one host read each
             seconds = (time.perf_counter() - started) / max(sum(active), 1)
             for k, member in enumerate(self.members):
                 if not active[k]:
                     continue
                 loss = loss_sums[k] / self.n_rows["train"]
-                if not math.isfinite(loss):
-                    self._diverge(k, member, snapshots, epoch, rate_factor)
+                if not math.isfinite(loss) or (full is not None and not math.isfinite(full["loss"][k])):
+                    self._diverge(k, member, snapshots, epoch, rates[k])
                     continue
-                row = {"epoch": epoch + 1, "train_loss": loss,
-                       "train_error": wrongs[k] / self.n_rows["train"] if member.head.is_classifier else loss,
-                       **{f"dev_{key}": value[k] for key, value in dev.items()},
-                       "learning_rate": self.rate_list[k] * rate_factor, "seconds": seconds}
+                if full is not None:
+                    train = {"train_loss": full["loss"][k], "train_error": full["error"][k]}
+                else:
+                    train = {"train_loss": loss,
+                             "train_error": wrongs[k] / self.n_rows["train"] if member.head.is_classifier else loss}
+                scores = {f"dev_{key}": value[k] for key, value in dev.items()} if dev is not None else \
+                    {key: value for key, value in member.history[-1].items() if key.startswith("dev_")}
+                row = {"epoch": number, **train, **scores, "learning_rate": rates[k], "seconds": seconds}
                 member.history.append(row)
+                self.rate_keepers[k].step(row)
                 stopping = member.spec.train.early_stopping
                 if stopping.patience is not None:
                     value = row[stopping.monitor]
@@ -177,8 +204,6 @@ class StackedGroup:
                                               f"{stopping.patience} epochs (best {best[k]:.4g} at epoch {best_epoch[k]})")
                         self.active[k] = False
             snapshots = self._snapshot()
-            self.schedule_factor[0].step()  # a no-op step (no gradients): keeps torch's order check happy
-            self.schedule_factor[1].step({})
             if not bool(self.active.any()):
                 break
         for k, member in enumerate(self.members):
@@ -188,14 +213,14 @@ class StackedGroup:
             self._unstack(k, member)
         return self.members
 
-    def _train_epoch(self, rate_factor: float) -> tuple[Tensor, Tensor]:
+    def _train_epoch(self, rate_list: list[float]) -> tuple[Tensor, Tensor]:
         settings = self.specs[0].train
         x = self.x["train"]
         n_rows = self.n_rows["train"]
         batch = n_rows if settings.batch_size == "full" else min(settings.batch_size, n_rows)
         orders = torch.stack([torch.randperm(n_rows, device=x.device, generator=g) for g in self.generators])
         noise = self.specs[0].data.augment_noise
-        rates = (self.rates * rate_factor * self.active)  # a stopped model stays where it is
+        rates = self.column(rate_list) * self.active  # (K,); a stopped model stays where it is
         loss_sum = torch.zeros(self.size, device=x.device)
         wrong = torch.zeros(self.size, dtype=torch.long, device=x.device)
         head = self.members[0].head
@@ -273,12 +298,11 @@ class StackedGroup:
     def _snapshot(self) -> list[Tensor]:
         return [p.detach().clone() for p in (*self.weights, *self.biases)]
 
-    def _diverge(self, k: int, member: MemberResult, snapshots: list[Tensor], epoch: int, rate_factor: float) -> None:
+    def _diverge(self, k: int, member: MemberResult, snapshots: list[Tensor], epoch: int, rate: float) -> None:
         self._load_member(k, [s[k] for s in snapshots])
         self.active[k] = False
         member.diverged = True
         member.best_epoch = len(member.history) or None
-        rate = self.rate_list[k] * rate_factor
         member.stop_reason = (f"diverged: the training loss became NaN/inf in epoch {epoch + 1} "
                               f"(learning rate {rate:g}); kept the weights of epoch {len(member.history)}")
 

@@ -60,8 +60,6 @@ def population_problems(specs: list[ExperimentSpec]) -> list[str]:
     if len({shared_settings(spec) for spec in specs}) > 1:
         problems.append(f"they differ in more than {', '.join(VARYING)}")
     first = specs[0]
-    if first.model.batch_norm:
-        problems.append("model.batch_norm keeps running statistics per model")
     if getattr(first.train, "on_divergence", "stop") != "stop":
         problems.append("train.on_divergence other than 'stop'")
     return problems

@@ -85,8 +85,9 @@ class StackedGroup:
         layers = [m.model.linear_layers() for m in self.members]
         self.weights = [torch.stack([ls[i].weight.detach() for ls in layers]).to(device)
                         for i in range(len(layers[0]))]
-        self.biases = [torch.stack([ls[i].bias.detach() for ls in layers]).to(device).requires_grad_()
+        self.biases = [torch.stack([ls[i].bias.detach() for ls in layers]).to(device)
                        for i in range(len(layers[0]))]
+        self._stack_norms(device)
         self.activations = [make_activation(name) for name in first.model.activation_names]
         # Members with one seed share one data bundle: then the split is kept once, (n, d),
         # else stacked, (K, n, d); rows are picked by flat indexing either way.
@@ -111,13 +112,33 @@ class StackedGroup:
         self.mask_generators = [torch.Generator(device=device).manual_seed(s.seed + 2) for s in specs]
         self.active = torch.ones(self.size, dtype=torch.bool, device=device)
 
+    def _stack_norms(self, device: torch.device) -> None:
+        """Batch norm, when the spec has it: scales and shifts (K, width) per hidden layer, and
+        running statistics (K·width,) — each (model, unit) pair is one channel of ``F.batch_norm``."""
+        blocks = [[block.norm for block in m.model.hidden if hasattr(block, "norm")] for m in self.members]
+        self.norm_weights = [torch.stack([b[i].weight.detach() for b in blocks]).to(device) for i in range(len(blocks[0]))]
+        self.norm_biases = [torch.stack([b[i].bias.detach() for b in blocks]).to(device) for i in range(len(blocks[0]))]
+        self.running = [torch.stack([b[i].running_mean for b in blocks]).reshape(-1).to(device).clone()
+                        for i in range(len(blocks[0]))] + \
+                       [torch.stack([b[i].running_var for b in blocks]).reshape(-1).to(device).clone()
+                        for i in range(len(blocks[0]))]  # means, then variances
+        first = blocks[0][0] if blocks[0] else None
+        self.norm_momentum, self.norm_eps = (first.momentum, first.eps) if first is not None else (0.1, 1e-5)
+        self.norm_steps = [0] * self.size  # batches each model's statistics have seen
+
+    @property
+    def parameters(self) -> list[Tensor]:
+        """Every trained leaf: linear weights, biases, then batch-norm scales and shifts."""
+        return [*self.weights, *self.biases, *self.norm_weights, *self.norm_biases]
+
     def _optimizer(self) -> torch.optim.Optimizer:
         settings = self.specs[0].train.model_copy(update={"learning_rate": 1.0, "l2": 0.0})
         holder = torch.nn.Module()
-        holder.params = torch.nn.ParameterList([torch.nn.Parameter(t, requires_grad=True)
-                                                for t in (*self.weights, *self.biases)])
-        self.weights = list(holder.params[:len(self.weights)])
-        self.biases = list(holder.params[len(self.weights):])
+        holder.params = torch.nn.ParameterList([torch.nn.Parameter(t, requires_grad=True) for t in self.parameters])
+        leaves, sizes = list(holder.params), [len(self.weights), len(self.biases), len(self.norm_weights)]
+        self.weights, leaves = leaves[:sizes[0]], leaves[sizes[0]:]
+        self.biases, leaves = leaves[:sizes[1]], leaves[sizes[1]:]
+        self.norm_weights, self.norm_biases = leaves[:sizes[2]], leaves[sizes[2]:]
         return build_optimizer(holder, settings, device=self.device.type)
 
 
@@ -129,8 +150,11 @@ class StackedGroup:
         # batch as its long output side, which keeps the matrix kernels efficient even for a
         # 10-unit output layer (row-major, its 10 output columns ran at a tenth of the speed).
         hidden = inputs.transpose(1, 2)  # (K, n_inputs, batch), a view
-        for weight, bias, activation in zip(self.weights, self.biases, self.activations):
-            hidden = activation(torch.baddbmm(bias.unsqueeze(2), weight, hidden))  # (K, width, batch)
+        for index, (weight, bias, activation) in enumerate(zip(self.weights, self.biases, self.activations)):
+            hidden = torch.baddbmm(bias.unsqueeze(2), weight, hidden)  # (K, width, batch)
+            if self.norm_weights:
+                hidden = self._normalise(index, hidden, training=training)
+            hidden = activation(hidden)
             if training and self.any_dropout:
                 uniform = torch.stack([torch.rand(hidden.shape[1:], device=hidden.device, generator=g)
                                        for g in self.mask_generators])  # (K, width, batch)
@@ -138,6 +162,14 @@ class StackedGroup:
                 hidden = hidden * keep / (1 - self.dropout)[:, None, None]
         scores = torch.baddbmm(self.biases[-1].unsqueeze(2), self.weights[-1], hidden)  # (K, n_outputs, batch)
         return scores.transpose(1, 2).contiguous()  # a small copy; the loss and argmax then read rows
+
+    def _normalise(self, index: int, hidden: Tensor, *, training: bool) -> Tensor:
+        size, width, batch = hidden.shape
+        channels = hidden.reshape(1, size * width, batch)  # (1, K·width, batch): statistics over the batch
+        normed = F.batch_norm(channels, self.running[index], self.running[len(self.norm_weights) + index],
+                              self.norm_weights[index].reshape(-1), self.norm_biases[index].reshape(-1),
+                              training=training, momentum=self.norm_momentum, eps=self.norm_eps)
+        return normed.view(size, width, batch)
 
     def losses(self, scores: Tensor, targets: Tensor) -> Tensor:
         """Per-model mean loss (K,): one call for the cross-entropies, a loop over models otherwise."""
@@ -162,9 +194,10 @@ class StackedGroup:
     def train(self) -> list[MemberResult]:
         settings = self.specs[0].train
         snapshots = self._snapshot()
-        best = [math.inf] * self.size
-        best_weights: list[Any] = [None] * self.size
-        best_epoch = [0] * self.size
+        self.best = [math.inf] * self.size
+        self.best_state: list[Any] = [None] * self.size  # early stopping's best weights (restore_best)
+        self.best_epoch = [0] * self.size
+        self.final_state: list[Any] = [None] * self.size  # a stopped model's state when it stopped
         for epoch in range(settings.epochs):
             started = time.perf_counter()
             rates = [keeper.rate for keeper in self.rate_keepers]  # this epoch's rate of each model
@@ -179,39 +212,46 @@ class StackedGroup:
             for k, member in enumerate(self.members):
                 if not active[k]:
                     continue
-                loss = loss_sums[k] / self.n_rows["train"]
-                if not math.isfinite(loss) or (full is not None and not math.isfinite(full["loss"][k])):
-                    self._diverge(k, member, snapshots, epoch, rates[k])
-                    continue
                 if full is not None:
                     train = {"train_loss": full["loss"][k], "train_error": full["error"][k]}
                 else:
+                    loss = loss_sums[k] / self.n_rows["train"]
                     train = {"train_loss": loss,
                              "train_error": wrongs[k] / self.n_rows["train"] if member.head.is_classifier else loss}
+                if not (math.isfinite(loss_sums[k]) and math.isfinite(train["train_loss"])):
+                    self._diverge(k, member, snapshots, epoch, rates[k])
+                    continue
                 scores = {f"dev_{key}": value[k] for key, value in dev.items()} if dev is not None else \
                     {key: value for key, value in member.history[-1].items() if key.startswith("dev_")}
                 row = {"epoch": number, **train, **scores, "learning_rate": rates[k], "seconds": seconds}
                 member.history.append(row)
                 self.rate_keepers[k].step(row)
-                stopping = member.spec.train.early_stopping
-                if stopping.patience is not None:
-                    value = row[stopping.monitor]
-                    if value < best[k] - stopping.min_delta:
-                        best[k], best_epoch[k] = value, epoch + 1
-                        best_weights[k] = self._member_state(k) if stopping.restore_best else None
-                    elif epoch + 1 - best_epoch[k] >= stopping.patience:
-                        member.stop_reason = (f"early stopping: {stopping.monitor} has not improved for "
-                                              f"{stopping.patience} epochs (best {best[k]:.4g} at epoch {best_epoch[k]})")
-                        self.active[k] = False
+                self._early_stopping(k, member, row)
             snapshots = self._snapshot()
             if not bool(self.active.any()):
                 break
         for k, member in enumerate(self.members):
-            if best_weights[k] is not None and not member.diverged:
-                self._load_member(k, best_weights[k])
-                member.best_epoch = best_epoch[k]
+            if self.best_state[k] is not None and not member.diverged:
+                self._load_member(k, self.best_state[k])
+                member.best_epoch = self.best_epoch[k]
+            elif self.final_state[k] is not None:  # what it held when it stopped, not what later steps made of it
+                self._load_member(k, self.final_state[k])
             self._unstack(k, member)
         return self.members
+
+    def _early_stopping(self, k: int, member: MemberResult, row: dict[str, float]) -> None:
+        stopping = member.spec.train.early_stopping
+        if stopping.patience is None:
+            return
+        value = row[stopping.monitor]
+        if value < self.best[k] - stopping.min_delta:
+            self.best[k], self.best_epoch[k] = value, int(row["epoch"])
+            self.best_state[k] = self._member_state(k) if stopping.restore_best else None
+        elif row["epoch"] - self.best_epoch[k] >= stopping.patience:
+            member.stop_reason = (f"early stopping: {stopping.monitor} has not improved for {stopping.patience} "
+                                  f"epochs (best {self.best[k]:.4g} at epoch {self.best_epoch[k]})")
+            self.active[k] = False
+            self.final_state[k] = self._member_state(k)
 
     def _train_epoch(self, rate_list: list[float]) -> tuple[Tensor, Tensor]:
         settings = self.specs[0].train
@@ -224,7 +264,7 @@ class StackedGroup:
         loss_sum = torch.zeros(self.size, device=x.device)
         wrong = torch.zeros(self.size, dtype=torch.long, device=x.device)
         head = self.members[0].head
-        params = [*self.weights, *self.biases]
+        params = self.parameters
         rate_columns = [rates.view(-1, *([1] * (p.dim() - 1))) for p in params]  # broadcast over each leaf
         before = [torch.empty_like(p, requires_grad=False) for p in params]  # each step's weights before the update
         for start in range(0, n_rows, batch):
@@ -250,6 +290,8 @@ class StackedGroup:
             loss_sum += per_model.detach() * rows.shape[1]
             if head.is_classifier:
                 wrong += (self.predictions(scores.detach()) != targets).sum(dim=1)
+        steps = -(-n_rows // batch)
+        self.norm_steps = [count + steps * on for count, on in zip(self.norm_steps, self.active.tolist())]
         return loss_sum, wrong
 
     def _regularise_and_clip(self, settings) -> None:
@@ -258,7 +300,7 @@ class StackedGroup:
                 for w in self.weights:
                     w.grad.add_(w * (2 * self.l2).view(-1, 1, 1))
             if settings.grad_clip is not None:
-                params = [*self.weights, *self.biases]
+                params = self.parameters
                 norms = torch.sqrt(sum((p.grad.reshape(self.size, -1) ** 2).sum(dim=1) for p in params))
                 scale = torch.clamp(settings.grad_clip / (norms + 1e-6), max=1.0)
                 for p in params:
@@ -287,19 +329,25 @@ class StackedGroup:
 
     # ------------------------------------------------------------------ per-model state
 
-    def _member_state(self, k: int) -> list[Tensor]:
-        return [p.detach()[k].clone() for p in (*self.weights, *self.biases)]
+    def _member_state(self, k: int) -> dict[str, Any]:
+        """Model ``k``'s parameters, batch-norm statistics and batch count (copies)."""
+        return {"tensors": [t.detach().view(self.size, -1)[k].clone() for t in (*self.parameters, *self.running)],
+                "norm_steps": self.norm_steps[k]}
 
-    def _load_member(self, k: int, state: list[Tensor]) -> None:
+    def _load_member(self, k: int, state: dict[str, Any]) -> None:
         with torch.no_grad():
-            for p, saved in zip((*self.weights, *self.biases), state):
-                p[k] = saved
+            for t, saved in zip((*self.parameters, *self.running), state["tensors"]):
+                t.view(self.size, -1)[k] = saved
+        self.norm_steps[k] = state["norm_steps"]
 
-    def _snapshot(self) -> list[Tensor]:
-        return [p.detach().clone() for p in (*self.weights, *self.biases)]
+    def _snapshot(self) -> dict[str, Any]:
+        return {"tensors": [t.detach().clone() for t in (*self.parameters, *self.running)],
+                "norm_steps": list(self.norm_steps)}
 
-    def _diverge(self, k: int, member: MemberResult, snapshots: list[Tensor], epoch: int, rate: float) -> None:
-        self._load_member(k, [s[k] for s in snapshots])
+    def _diverge(self, k: int, member: MemberResult, snapshots: dict[str, Any], epoch: int, rate: float) -> None:
+        self._load_member(k, {"tensors": [t.view(self.size, -1)[k] for t in snapshots["tensors"]],
+                              "norm_steps": snapshots["norm_steps"][k]})
+        self.final_state[k] = self._member_state(k)
         self.active[k] = False
         member.diverged = True
         member.best_epoch = len(member.history) or None
@@ -311,4 +359,12 @@ class StackedGroup:
             for layer, weight, bias in zip(member.model.linear_layers(), self.weights, self.biases):
                 layer.weight.copy_(weight[k].cpu())
                 layer.bias.copy_(bias[k].cpu())
+            norms = [block.norm for block in member.model.hidden if hasattr(block, "norm")]
+            count = len(norms)
+            for index, norm in enumerate(norms):
+                norm.weight.copy_(self.norm_weights[index][k].cpu())
+                norm.bias.copy_(self.norm_biases[index][k].cpu())
+                norm.running_mean.copy_(self.running[index].view(self.size, -1)[k].cpu())
+                norm.running_var.copy_(self.running[count + index].view(self.size, -1)[k].cpu())
+                norm.num_batches_tracked.fill_(self.norm_steps[k])
         member.model.eval()

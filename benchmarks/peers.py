@@ -1,13 +1,16 @@
 """neuralab against the loops people would otherwise write, side by side, as ratios.
 
     make bench                       # installs the peers (Keras 3) and runs this
-    .venv/bin/python benchmarks/peers.py [--quick] [--problems digits,synthetic] [--repeats 3]
+    .venv/bin/python benchmarks/peers.py [--quick] [--problems digits,synthetic] [--repeats 5] [--seeds 10]
 
 Problems (same model, data, split, optimiser, batch size and epochs for every contender):
   digits     1,797 × 64, MLP 64-128-128-10 ReLU, Adam 1e-3, batch 64, 50 epochs
   synthetic  200,000 × 100, 10 classes (make_classification), MLP 100-512-512-10, batch 256, 3 epochs
 Prints a table (samples/s, ratio to the best hand-written loop, test accuracy, GFLOP/s as a
 fraction of this machine's measured matmul peak) and writes it to benchmarks/results/peers.md.
+Contenders run round-robin (one run each per round, best of the rounds), so that a slow
+spell of this shared machine hits them alike. On digits it also compares test accuracy
+over several seeds, since one seed's accuracy differs between contenders by luck.
 """
 from __future__ import annotations
 
@@ -85,19 +88,10 @@ def run_problem(name: str, spec, *, repeats: int, with_keras: bool) -> list[dict
     n_classes = int(data.y_train.max()) + 1
     kwargs = {"hidden": settings["hidden"], "epochs": settings["epochs"], "batch_size": settings["batch_size"]}
     threads = max(1, torch.get_num_threads())
-    rows: list[dict] = []
+    plan: list[tuple[str, object, int]] = []  # (label, run, threads), measured round-robin
 
     def measure(label: str, fn, thread_count: int):
-        torch.set_num_threads(thread_count)
-        results = []
-        for _ in range(repeats):
-            try:
-                results.append(fn())
-            except Exception as error:  # a peer that does not install or run is reported, not fatal
-                rows.append({"contender": label, "error": str(error)[:80]})
-                return
-        seconds, acc = min(results)
-        rows.append({"contender": label, "threads": thread_count, "seconds": seconds, "accuracy": acc})
+        plan.append((label, fn, thread_count))
 
     for thread_count in sorted({1, threads}):
         measure(f"hand loop, fused Adam ({thread_count} thr)",
@@ -116,6 +110,7 @@ def run_problem(name: str, spec, *, repeats: int, with_keras: bool) -> list[dict
                              ("same work as the hand loop", {"diagnose.health_every": 0, "train.eval_every": epochs})):
         measure(f"neuralab API ({label})", lambda o=overrides: contenders.neuralab_api(spec, o), threads)
     measure("neuralab (CLI, cold process)", lambda: contenders.neuralab_cli(spec), threads)
+    rows = run_round_robin(plan, repeats=repeats)
 
     chosen = 1 if sum(a * b for a, b in zip([data.x_train.shape[1], *settings["hidden"]],
                                             [*settings["hidden"], n_classes])) < 20_000 else threads
@@ -159,6 +154,33 @@ def accuracy_over_seeds(spec, settings: dict, seeds: range) -> str:
     return "\n".join(lines)
 
 
+def run_round_robin(plan: list[tuple[str, object, int]], *, repeats: int) -> list[dict]:
+    """Run every contender once per round, ``repeats`` rounds; keep each one's best time.
+
+    Round-robin rather than each contender's repeats back to back: on a shared machine a
+    slow spell then hits every contender alike instead of one of them.
+    """
+    results: dict[str, list] = {label: [] for label, _, _ in plan}
+    errors: dict[str, str] = {}
+    for _ in range(repeats):
+        for label, fn, thread_count in plan:
+            if label in errors:
+                continue
+            torch.set_num_threads(thread_count)
+            try:
+                results[label].append(fn())
+            except Exception as error:  # a peer that does not install or run is reported, not fatal
+                errors[label] = str(error)[:80]
+    rows = []
+    for label, _, thread_count in plan:
+        if label in errors:
+            rows.append({"contender": label, "error": errors[label]})
+        else:
+            seconds, acc = min(results[label])
+            rows.append({"contender": label, "threads": thread_count, "seconds": seconds, "accuracy": acc})
+    return rows
+
+
 def render(name: str, rows: list[dict], peaks: dict[int, float]) -> str:
     lines = [f"### {name}", "", "| contender | threads | seconds | samples/s | time ÷ best hand loop | "
              "test accuracy | GFLOP/s (% of matmul peak) |", "|---|---|---|---|---|---|---|"]
@@ -176,7 +198,8 @@ def render(name: str, rows: list[dict], peaks: dict[int, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--problems", default="digits,synthetic")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per contender on digits; the best counts")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds on digits; each contender's best counts")
+    parser.add_argument("--synthetic-repeats", type=int, default=2, help="rounds on the 200k set (default 2)")
     parser.add_argument("--quick", action="store_true", help="20,000 synthetic samples instead of 200,000")
     parser.add_argument("--no-keras", action="store_true")
     parser.add_argument("--seeds", type=int, default=10, help="seeds for digits' accuracy comparison (default 10)")
@@ -189,14 +212,14 @@ def main() -> None:
               f"Machine: {platform.machine()}, {threads} CPU threads, torch {torch.__version__}, Python "
               f"{platform.python_version()}. Matmul peak (float32, 2048²): "
               + ", ".join(f"{t} thread(s) {g:.0f} GFLOP/s" for t, g in peaks.items()) + ".",
-              "Seconds are training time (best of the repeats); the CLI row is a whole cold process.", ""]
+              "Seconds are training time (best of the round-robin rounds); the CLI row is a whole cold process.", ""]
     sections = []
     with tempfile.TemporaryDirectory() as folder:
         for name in args.problems.split(","):
             settings = PROBLEMS[name]
             spec = digits_spec(settings) if name == "digits" else \
                 synthetic_spec(settings, Path(folder), 20_000 if args.quick else 200_000)
-            repeats = args.repeats if name == "digits" else 1
+            repeats = args.repeats if name == "digits" else args.synthetic_repeats
             rows = run_problem(name, spec, repeats=repeats, with_keras=not args.no_keras)
             sections.append(render(name, rows, peaks))
             if name == "digits":

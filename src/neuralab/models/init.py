@@ -8,7 +8,7 @@ Example:
     >>> from neuralab.models.init import initialize
     >>> layer = torch.nn.Linear(4, 3)
     >>> initialize(layer, "zeros")
-    >>> float(layer.weight.abs().sum())
+    >>> float(layer.weight.detach().abs().sum())
     0.0
 """
 from __future__ import annotations

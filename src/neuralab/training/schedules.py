@@ -11,7 +11,7 @@ Example:
     >>> from neuralab.training.schedules import build_schedule
     >>> optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = build_schedule(optimizer, TrainSpec(learning_rate=1.0, schedule={"name": "time_based", "decay": 1.0}))
-    >>> schedule.step({"train_loss": 1.0, "dev_loss": 1.0}); optimizer.param_groups[0]["lr"]
+    >>> optimizer.step(); schedule.step({"train_loss": 1.0, "dev_loss": 1.0}); optimizer.param_groups[0]["lr"]
     0.5
 """
 from __future__ import annotations

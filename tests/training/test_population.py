@@ -81,11 +81,16 @@ def test_each_model_stops_early_on_its_own():
         assert member.best_epoch == alone.summary["best_epoch"]
 
 
+def calm_and_wild(optimizer: str) -> list:
+    """Two specs on wide initial weights: learning rate 0.01 trains, 9.0 diverges in epoch 1."""
+    return [neuralab.load_spec(BASE, overrides={"train.optimizer": optimizer, "train.learning_rate": lr,
+                                                "data.dataset": "plane", "model.init": "normal",
+                                                "model.init_std": 3.0})
+            for lr in (0.01, 9.0)]
+
+
 def test_a_diverging_model_does_not_disturb_the_others():
-    specs = [neuralab.load_spec(BASE, overrides={"train.optimizer": "sgd", "train.learning_rate": lr,
-                                                 "data.dataset": "plane", "model.init": "normal",
-                                                 "model.init_std": 3.0})
-             for lr in (0.01, 9.0)]
+    specs = calm_and_wild("sgd")
     calm, wild = train_population(specs)
     assert wild.diverged and "diverged" in wild.stop_reason and not calm.diverged
     assert all(torch.isfinite(p).all() for p in wild.model.parameters())
@@ -95,10 +100,7 @@ def test_a_diverging_model_does_not_disturb_the_others():
 
 def test_a_diverged_model_keeps_its_last_finite_weights_under_a_stateful_optimiser():
     # Momentum buffers turn NaN with the model: the later steps of the others must not move it.
-    specs = [neuralab.load_spec(BASE, overrides={"train.optimizer": "momentum", "train.learning_rate": lr,
-                                                 "data.dataset": "plane", "model.init": "normal",
-                                                 "model.init_std": 3.0})
-             for lr in (0.01, 9.0)]
+    specs = calm_and_wild("momentum")
     _, wild = train_population(specs)
     alone = neuralab.train(specs[1], out_dir=None)
     assert wild.diverged and alone.summary["diverged"]

@@ -86,7 +86,6 @@ class CallbackList:
             event: [getattr(cb, f"on_{event}") for cb in self.callbacks if hasattr(cb, f"on_{event}")]
             for event in EVENTS
         }
-
         self._batch_callbacks = [cb for cb in self.callbacks
                                  if any(hasattr(cb, f"on_{event}") for event in BATCH_EVENTS)]
 

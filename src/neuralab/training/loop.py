@@ -36,6 +36,7 @@ from neuralab.training.optim import build_optimizer, parameter_groups
 from neuralab.training.running import RunningTotals
 from neuralab.training.schedules import build_schedule
 
+
 def fit(model: nn.Module, head: Head, spec, *, train: tuple[Tensor, Tensor], dev: tuple[Tensor, Tensor],
         callbacks: Iterable[Callback] = (), target_scale: float = 1.0,
         state: TrainingState | None = None) -> TrainingState:

@@ -176,9 +176,11 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
     return loss_sum, wrong
 
 
-def _dev_scored_this_epoch(state: TrainingState) -> bool:
-    every, number = state.spec.train.eval_every, state.epoch + 1
-    return number % every == 0 or number == state.spec.train.epochs
+def dev_scored_in(epoch: int, train) -> bool:
+    """True when epoch ``epoch`` (0-based) scores the dev split: every ``train.eval_every``
+    epochs and the last one (callers also score it when no dev scores exist yet)."""
+    number = epoch + 1
+    return number % train.eval_every == 0 or number == train.epochs
 
 
 def _mark_diverged(state: TrainingState, loss: float) -> None:
@@ -198,7 +200,7 @@ def _epoch_metrics(state: TrainingState, head: Head, train: tuple[Tensor, Tensor
         loss = float(running[0]) / len(train[0])
         train_scores = {"loss": loss, "error": float(running[1]) / len(train[0]) if head.is_classifier else loss}
     metrics.update({f"train_{key}": value for key, value in train_scores.items()})
-    if _dev_scored_this_epoch(state) or not state.metrics:
+    if dev_scored_in(state.epoch, settings) or not state.metrics:
         dev_scores = evaluate_split(state.model, head, *dev, target_scale=target_scale)
         metrics.update({f"dev_{key}": value for key, value in dev_scores.items()})
     else:  # carry the last dev scores forward between evaluations

@@ -32,6 +32,7 @@ from neuralab.data import DataBundle
 from neuralab.models import MLP
 from neuralab.models.activations import make_activation
 from neuralab.spec import ExperimentSpec, TrainSpec
+from neuralab.training.loop import dev_scored_in
 from neuralab.training.losses import Head
 from neuralab.training.optim import build_optimizer
 from neuralab.training.schedules import build_schedule
@@ -202,10 +203,9 @@ class StackedGroup:
             started = time.perf_counter()
             rates = [keeper.rate for keeper in self.rate_keepers]  # this epoch's rate of each model
             running = self._train_epoch(rates)
-            # As the single-model loop: dev scored every eval_every epochs (and at the end), carried between.
             number = epoch + 1
-            dev = self._score("dev") if number % settings.eval_every == 0 or number == settings.epochs \
-                or epoch == 0 else None
+            # As the single-model loop: dev scored on its schedule (and first), carried between.
+            dev = self._score("dev") if dev_scored_in(epoch, settings) or epoch == 0 else None
             full = self._score("train") if settings.train_metrics == "full" else None
             active, loss_sums, wrongs = (t.tolist() for t in (self.active, *running))  # one host read each
             seconds = (time.perf_counter() - started) / max(sum(active), 1)

@@ -32,6 +32,7 @@ from neuralab.data import DataBundle
 from neuralab.models import MLP
 from neuralab.models.activations import make_activation
 from neuralab.spec import ExperimentSpec, TrainSpec
+from neuralab.training.callbacks.early_stopping import EarlyStopping
 from neuralab.training.loop import dev_scored_in
 from neuralab.training.losses import Head
 from neuralab.training.optim import build_optimizer
@@ -195,9 +196,9 @@ class StackedGroup:
     def train(self) -> list[MemberResult]:
         settings = self.specs[0].train
         snapshots = self._snapshot()
-        self.best = [math.inf] * self.size
+        self.stoppers = [EarlyStopping(s.train.early_stopping) if s.train.early_stopping.patience is not None
+                         else None for s in self.specs]
         self.best_state: list[Any] = [None] * self.size  # early stopping's best weights (restore_best)
-        self.best_epoch = [0] * self.size
         self.final_state: list[Any] = [None] * self.size  # a stopped model's state when it stopped
         for epoch in range(settings.epochs):
             started = time.perf_counter()
@@ -233,23 +234,21 @@ class StackedGroup:
         for k, member in enumerate(self.members):
             if self.best_state[k] is not None and not member.diverged:
                 self._load_member(k, self.best_state[k])
-                member.best_epoch = self.best_epoch[k]
+                member.best_epoch = self.stoppers[k].best_epoch
             elif self.final_state[k] is not None:  # what it held when it stopped, not what later steps made of it
                 self._load_member(k, self.final_state[k])
             self._unstack(k, member)
         return self.members
 
     def _early_stopping(self, k: int, member: MemberResult, row: dict[str, float]) -> None:
-        stopping = member.spec.train.early_stopping
-        if stopping.patience is None:
+        stopper = self.stoppers[k]
+        if stopper is None:
             return
-        value = row[stopping.monitor]
-        if value < self.best[k] - stopping.min_delta:
-            self.best[k], self.best_epoch[k] = value, int(row["epoch"])
-            self.best_state[k] = self._member_state(k) if stopping.restore_best else None
-        elif row["epoch"] - self.best_epoch[k] >= stopping.patience:
-            member.stop_reason = (f"early stopping: {stopping.monitor} has not improved for {stopping.patience} "
-                                  f"epochs (best {self.best[k]:.4g} at epoch {self.best_epoch[k]})")
+        verdict = stopper.judge(row, int(row["epoch"]))
+        if verdict == "improved" and stopper.restore_best:
+            self.best_state[k] = self._member_state(k)
+        elif verdict == "stop":
+            member.stop_reason = stopper.reason()
             self.active[k] = False
             self.final_state[k] = self._member_state(k)
 

@@ -33,15 +33,28 @@ class EarlyStopping(Callback):
         self.best_epoch = 0
         self.best_weights: dict[str, torch.Tensor] | None = None
 
-    def on_epoch_end(self, state: TrainingState) -> None:
-        value = state.metrics[self.monitor]
+    def judge(self, metrics: dict[str, float], epoch: int) -> str:
+        """Record epoch ``epoch``'s (1-based) metrics: ``"improved"``, ``"stop"`` or ``"wait"``.
+
+        The population trainer calls this for each of its models, so both paths share one rule.
+        """
+        value = metrics[self.monitor]
         if value < self.best_value - self.min_delta:
-            self.best_value, self.best_epoch = value, len(state.history)
-            if self.restore_best:
-                self.best_weights = snapshot(state.model)
-        elif len(state.history) - self.best_epoch >= self.patience:
-            state.stop(f"early stopping: {self.monitor} has not improved for {self.patience} epochs "
-                       f"(best {self.best_value:.4g} at epoch {self.best_epoch})")
+            self.best_value, self.best_epoch = value, epoch
+            return "improved"
+        return "stop" if epoch - self.best_epoch >= self.patience else "wait"
+
+    def reason(self) -> str:
+        """Why training stopped, for ``stop_reason``."""
+        return (f"early stopping: {self.monitor} has not improved for {self.patience} epochs "
+                f"(best {self.best_value:.4g} at epoch {self.best_epoch})")
+
+    def on_epoch_end(self, state: TrainingState) -> None:
+        verdict = self.judge(state.metrics, len(state.history))
+        if verdict == "improved" and self.restore_best:
+            self.best_weights = snapshot(state.model)
+        elif verdict == "stop":
+            state.stop(self.reason())
 
     def on_fit_end(self, state: TrainingState) -> None:
         if state.diverged or state.interrupted or not self.best_epoch:

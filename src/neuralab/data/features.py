@@ -33,7 +33,7 @@ def expand_features(raw: np.ndarray, features: Sequence[str]) -> np.ndarray:
 
     Args:
         raw: the raw inputs, column 0 is x1 and column 1 is x2.
-        features: feature names from ``neuralab.catalog.FEATURES``, in the wanted order.
+        features: feature names from ``neuralab.spec.catalog.FEATURES``, in the wanted order.
 
     Returns:
         float64 array, one column per feature, in the order given.

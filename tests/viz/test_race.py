@@ -1,13 +1,16 @@
 """The optimiser race: torch.optim on a 2-element tensor over one registry of surfaces."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from neuralab.cli import main
 from neuralab.errors import SpecError
-from neuralab.viz.optimizers import RACE_OPTIMIZERS, SURFACES, plot_race, race
+from neuralab.training.race import RACE_OPTIMIZERS, SURFACES, race
+from neuralab.viz.race_plot import race_image
 
 
 def test_registry_has_the_six_surfaces():
@@ -40,11 +43,11 @@ def test_start_point_and_learning_rates_are_the_callers():
         race("bowl", learning_rates={"adam": 50.0})
 
 
-def test_plot_writes_png_and_animated_gif(tmp_path):
-    png = plot_race("beale", tmp_path / "race.png", steps=20)
-    gif = plot_race("himmelblau", tmp_path / "race.gif", steps=20, frames=5)
-    assert Image.open(png).format == "PNG"
-    animated = Image.open(gif)
+def test_the_race_is_drawn_as_png_or_animated_gif():
+    png = race_image("beale", steps=20)
+    gif = race_image("himmelblau", image_format="gif", steps=20, frames=5)
+    assert Image.open(io.BytesIO(png)).format == "PNG"
+    animated = Image.open(io.BytesIO(gif))
     assert animated.format == "GIF" and animated.n_frames == 5
 
 

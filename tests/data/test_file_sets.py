@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from neuralab.data import load_data, read_inputs
-from neuralab.data.files import load_file
+from neuralab.data.file_sets import load_file
 from neuralab.errors import DataError
 from neuralab.spec import DataSpec
 

@@ -1,6 +1,6 @@
 """Live gradient health for the network drawing, from the doctor's own recorder and verdicts.
 
-The session trains with :class:`~neuralab.training.callbacks.health.HealthRecorder` among
+The session trains with :class:`~neuralab.training.callbacks.health_recorder.HealthRecorder` among
 its callbacks (it only reads the model, so the numbers stay the CLI's), and each frame
 judges the most recent samples with :func:`neuralab.doctor.verdicts.layer_verdicts`: a
 layer is marked ``vanishing``, ``exploding``, ``dead_units``, ``saturated`` or
@@ -19,7 +19,7 @@ from typing import Any
 
 from neuralab.doctor.verdicts import layer_verdicts
 from neuralab.spec import ExperimentSpec
-from neuralab.training.callbacks.health import HealthRecorder
+from neuralab.training.callbacks.health_recorder import HealthRecorder
 
 RECENT_SAMPLES = 12  # verdicts judge this many of the latest samples: the marks follow training
 HEALTH_EVERY = 10  # optimiser steps between samples in the playground

@@ -12,15 +12,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from neuralab.data.bundle import RawData
+from neuralab.data.containers import RawData
 from neuralab.errors import DataError
 from neuralab.spec import DataSpec
+from neuralab.spec.catalog import family
 
 SKLEARN_LOADERS = {
     "digits": "load_digits", "iris": "load_iris", "wine": "load_wine",
     "breast_cancer": "load_breast_cancer", "diabetes": "load_diabetes",
 }
-REGRESSION_DATASETS = ("diabetes",)
+REGRESSION_DATASETS = tuple(name for name in family("datasets", "task", "regression") if name in SKLEARN_LOADERS)
 
 
 def _sklearn_bunch(name: str):

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from neuralab.catalog import names
+from neuralab.spec.catalog import names
 from neuralab.errors import did_you_mean, not_one_of
 
 

@@ -17,11 +17,10 @@ leaves ``checkpoint.json`` naming a complete tensor file with a matching digest.
 Example:
     >>> import tempfile, torch
     >>> from neuralab.spec import load_spec
-    >>> from neuralab.training.loop import new_state
-    >>> spec = load_spec({"train": {"epochs": 1}})
-    >>> state = new_state(torch.nn.Linear(2, 1), spec)
+    >>> from neuralab.training.experiment import Experiment
+    >>> experiment = Experiment.from_spec(load_spec({"data": {"dataset": "xor", "n_samples": 40}}))
     >>> folder = tempfile.mkdtemp()
-    >>> CheckpointWriter(folder).save(state, fingerprint={"spec": "s", "data": "d"})
+    >>> CheckpointWriter(folder).save(experiment.state, fingerprint={"spec": "s", "data": "d"})
     >>> read_checkpoint(folder).epochs_done
     0
 """
@@ -39,13 +38,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from neuralab.atomic import write_bytes_atomic, write_text_atomic
+from neuralab.runs.files import write_bytes_atomic, write_text_atomic
 from neuralab.errors import RunError
 from neuralab.training.events import TrainingState
 
 log = logging.getLogger(__name__)
 
-FORMAT = "neuralab.checkpoint/1"
+FORMAT = "neuralab.checkpoint/2"  # 2: the learning rate is its owner's state
 MANIFEST = "checkpoint.json"
 HISTORY = "history.jsonl"
 _MARKERS = ("__tensor__", "__tuple__", "__items__")
@@ -100,21 +99,21 @@ def decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
 
 def capture(state: TrainingState) -> dict[str, Any]:
     """Everything needed to continue ``state`` bit for bit (tensors included, not yet encoded)."""
-    generator = state.extras.get("generator")
+    generator = state.generator
     rng = {"torch": torch.get_rng_state(), "generator": generator.get_state() if generator is not None else None}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         rng["cuda"] = torch.cuda.get_rng_state_all()
     return {
         "model": state.model.state_dict(),
         "optimizer": state.optimizer.state_dict(),
-        "schedule": state.schedule.state_dict() if state.schedule is not None else None,
+        "rate": state.rate.state_dict(),
         "rng": rng,
         "progress": {
             "epoch": state.epoch, "step": state.step, "batch_index": state.batch_index,
             "epoch_order": state.epoch_order, "epoch_totals": state.epoch_totals,
             "stop_training": state.stop_training,
             "stop_reason": state.stop_reason, "diverged": state.diverged, "best_epoch": state.best_epoch,
-            "interrupted": state.interrupted, "rollbacks": state.extras.get("rollbacks", 0),
+            "kept_epoch": state.kept_epoch, "interrupted": state.interrupted, "rollbacks": state.rollbacks,
         },
         "callbacks": {_callback_key(callback): callback.checkpoint_state()
                       for callback in state.callbacks if hasattr(callback, "checkpoint_state")},
@@ -140,8 +139,7 @@ def restore(state: TrainingState, checkpoint: "Checkpoint") -> None:
     try:
         state.model.load_state_dict(saved["model"])
         state.optimizer.load_state_dict(saved["optimizer"])
-        if state.schedule is not None and saved["schedule"] is not None:
-            state.schedule.load_state_dict(saved["schedule"])
+        state.rate.load_state_dict(saved["rate"])
         _restore_rng(state, saved["rng"])
         progress = saved["progress"]
         state.epoch, state.step, state.batch_index = progress["epoch"], progress["step"], progress["batch_index"]
@@ -149,7 +147,7 @@ def restore(state: TrainingState, checkpoint: "Checkpoint") -> None:
         state.epoch_totals = tuple(progress["epoch_totals"]) if progress["epoch_totals"] is not None else None
         state.stop_training, state.stop_reason = progress["stop_training"], progress["stop_reason"]
         state.diverged, state.best_epoch = progress["diverged"], progress["best_epoch"]
-        state.extras["rollbacks"] = progress["rollbacks"]
+        state.kept_epoch, state.rollbacks = progress["kept_epoch"], int(progress["rollbacks"])
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as error:
         raise RunError(f"checkpoint: does not fit the run's network or optimiser ({_first_line(error)})") from None
     device = next(state.model.parameters()).device
@@ -163,10 +161,7 @@ def restore(state: TrainingState, checkpoint: "Checkpoint") -> None:
 def _restore_rng(state: TrainingState, rng: dict[str, Any]) -> None:
     torch.set_rng_state(rng["torch"])
     if rng.get("generator") is not None:
-        device = next(state.model.parameters()).device
-        generator = state.extras.get("generator") or torch.Generator(device=device)
-        generator.set_state(rng["generator"])
-        state.extras["generator"] = generator
+        state.generator.set_state(rng["generator"])
     if rng.get("cuda") is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
 
@@ -192,7 +187,7 @@ def _first_line(error: BaseException) -> str:
 
 class _Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    format: Literal["neuralab.checkpoint/1"]
+    format: Literal["neuralab.checkpoint/2"]
     tensors: str = Field(pattern=r"^state-e\d+-s\d+\.safetensors$")  # a bare name: no path can escape the folder
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     epochs_done: int = Field(ge=0)

@@ -9,12 +9,11 @@ Example:
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-
-from neuralab.data.preprocess import Preprocessor
 
 Task = Literal["regression", "binary", "multiclass"]
 
@@ -51,9 +50,16 @@ class RawData:
 class DataBundle:
     """Split, expanded and scaled data, ready for training, plus how it was made.
 
-    ``x_*`` are float32 model inputs; ``y_*`` are int64 class indices or float32
-    (standardised) regression targets; ``raw_*`` are the float32 inputs before feature
-    expansion and scaling, in ``input_columns`` order.
+    ``x_*`` are the model inputs (float32 rows for tabular data; for sequences (n, T, d)
+    float32 or (n, T) int64 token ids); ``y_*`` are int64 class indices or float32
+    (standardised) regression targets, (n,) or (n, T) for a prediction at every step;
+    ``raw_*`` are the float32 inputs before feature expansion and scaling, in
+    ``input_columns`` order (tabular data only).
+
+    Attributes:
+        kind: the data kind (``tabular``, ``sequence``, ``text``): which model kinds can learn it.
+        preprocessor: turns raw inputs into model inputs and back (``to_dict``/``from_dict``).
+        vocab_size, sequence_length, output_steps: what a sequence model needs to know.
     """
 
     dataset: str
@@ -70,8 +76,12 @@ class DataBundle:
     raw_train: np.ndarray
     raw_dev: np.ndarray
     raw_test: np.ndarray
-    preprocessor: Preprocessor
+    preprocessor: Any
     split_fractions: list[float]
+    kind: str = "tabular"
+    vocab_size: int | None = None
+    sequence_length: int | None = None
+    output_steps: str = "last"
 
     @property
     def n_train(self) -> int:
@@ -90,10 +100,26 @@ class DataBundle:
 
     @property
     def n_features(self) -> int:
-        """Number of model inputs after feature expansion."""
-        return self.x_train.shape[1]
+        """Number of model inputs per row (per time step for sequences) after feature expansion."""
+        if self.x_train.ndim == 3:  # (n, T, d) numeric sequences
+            return self.x_train.shape[-1]
+        return self.x_train.shape[1] if self.kind == "tabular" else 1  # (n, d) rows, or (n, T) token ids
 
     @property
     def n_outputs(self) -> int:
         """Output units: 1 for regression and binary, the number of classes otherwise."""
         return len(self.classes) if self.task == "multiclass" else 1
+
+    @property
+    def target_scale(self) -> float:
+        """Std of the regression target in original units (1 when not standardised, or for classes)."""
+        if self.task != "regression" or not hasattr(self.preprocessor, "inverse_target"):
+            return 1.0
+        unit = self.preprocessor.inverse_target(np.array([0.0, 1.0], dtype=np.float32))
+        return float(unit[1] - unit[0])
+
+    def fingerprint(self) -> str:
+        """SHA-256 (first 16 hex digits) of the test split: detects changed data at resume or re-scoring."""
+        digest = hashlib.sha256(np.ascontiguousarray(self.x_test).tobytes())
+        digest.update(np.ascontiguousarray(self.y_test).tobytes())
+        return digest.hexdigest()[:16]

@@ -6,14 +6,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from neuralab.catalog import DATASETS, SYNTHETIC_DATASETS
-from neuralab.data import DATASET_LOADERS, Preprocessor, load_data
+from neuralab.spec.catalog import DATASETS, SYNTHETIC_DATASETS
+from neuralab.data import RAW_LOADERS, Preprocessor, load_data
 from neuralab.errors import DataError, RunError
 from neuralab.spec import DataSpec
 
 
 def test_registry_covers_exactly_the_catalog():
-    assert set(DATASET_LOADERS) == set(DATASETS)
+    assert set(RAW_LOADERS) == set(DATASETS)
 
 
 def expected_task(name, n_classes):

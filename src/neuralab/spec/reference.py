@@ -4,7 +4,7 @@
 against it, so a new field cannot go undocumented.
 
 Example:
-    >>> from neuralab.spec_reference import spec_reference
+    >>> from neuralab.spec.reference import spec_reference
     >>> next(row for row in spec_reference() if row["field"] == "train.epochs")["allowed"]
     '≥ 1, ≤ 100000'
 """
@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from neuralab.catalog import names
-from neuralab.spec import ExperimentSpec
-from neuralab.spec_problems import sub_model
+from neuralab.spec.catalog import names
+from neuralab.spec.fields import ExperimentSpec
+from neuralab.spec.problems import sub_model
 
 
 def spec_reference() -> list[dict[str, str]]:
@@ -58,3 +58,19 @@ def _choices_for(field: str) -> str:
 
 def _type_name(annotation: Any) -> str:
     return str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
+
+
+def reference_markdown() -> str:
+    """The field table as Markdown (the README's "Spec reference" is exactly this text).
+
+    Example:
+        >>> reference_markdown().splitlines()[0]
+        '| field | default | allowed | meaning |'
+    """
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| field | default | allowed | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{row['field']}` | `{cell(row['default'])}` | {cell(row['allowed'])} | {cell(row['description'])} |"
+              for row in spec_reference()]
+    return "\n".join(lines)

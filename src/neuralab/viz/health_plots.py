@@ -2,7 +2,7 @@
 histograms, and learning curves. Each function takes plain data and returns a figure.
 
 Example:
-    >>> from neuralab.viz.health import plot_gradient_heatmap
+    >>> from neuralab.viz.health_plots import plot_gradient_heatmap
     >>> samples = [{"step": 1, "grad_norm": [0.1, 1.0]}, {"step": 21, "grad_norm": [0.01, 0.5]}]
     >>> figure = plot_gradient_heatmap(samples, ["hidden1", "output"])
     >>> len(figure.axes)

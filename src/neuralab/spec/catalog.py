@@ -6,7 +6,7 @@ optimisers, schedules, losses, data sets) is tested to cover exactly these names
 This module imports nothing heavy, so validating a spec or printing help stays instant.
 
 Example:
-    >>> from neuralab.catalog import names
+    >>> from neuralab.spec.catalog import names
     >>> names("optimizers")[:3]
     ('sgd', 'momentum', 'nesterov')
 """
@@ -70,9 +70,9 @@ INITS = _table(
     Entry("zeros", "every weight 0: all hidden units stay identical (the symmetry problem)",
           {"variance": "0", "suits": "nothing (a lesson)"}),
     Entry("normal", "N(0, init_std²) with model.init_std",
-          {"variance": "init_std²", "suits": "shallow nets; small std vanishes when deep"}),
+          {"variance": "init_std²", "suits": "shallow nets; small std vanishes when deep", "scale": "init_std"}),
     Entry("uniform", "U(-a, a) with a = √3·init_std (same variance as normal)",
-          {"variance": "init_std²", "suits": "shallow nets"}),
+          {"variance": "init_std²", "suits": "shallow nets", "scale": "init_std"}),
     Entry("xavier_uniform", "Glorot: U(±√(6/(fan_in+fan_out)))",
           {"variance": "2/(fan_in+fan_out)", "suits": "tanh, sigmoid"}),
     Entry("xavier_normal", "Glorot: N(0, 2/(fan_in+fan_out))",
@@ -87,16 +87,35 @@ INITS = _table(
           {"variance": "1/fan_in (rows orthonormal)", "suits": "deep nets, any activation"}),
 )
 
+def _optimizer(name: str, summary: str, torch_name: str, *, adaptive: str, momentum: str,
+               decay: str = "coupled", lecture: str = "yes", usual_momentum: str | None = None) -> Entry:
+    usual = usual_momentum or ("0.9" if momentum != "no" else "0")
+    return Entry(name, summary, {"torch": torch_name, "adaptive": adaptive, "momentum": momentum,
+                                 "usual momentum": usual, "decay": decay, "lecture": lecture})
+
+
+# momentum: how train.momentum enters (momentum coefficient, Adam's β1, or not at all), and
+# usual momentum: the value train.momentum: null stands for;
+# decay: how train.l2 enters (coupled: the gradient of l2·Σw²; decoupled: AdamW's w ← w − lr·l2·w);
+# lecture: one of the lecture's classic optimisers (the optimiser race shows those).
 OPTIMIZERS = _table(
-    Entry("sgd", "plain (stochastic) gradient descent: w ← w − α∇", {"torch": "SGD", "adaptive": "no"}),
-    Entry("momentum", "SGD with heavy-ball momentum (train.momentum)", {"torch": "SGD(momentum)", "adaptive": "no"}),
-    Entry("nesterov", "SGD with Nesterov momentum (train.momentum)", {"torch": "SGD(nesterov=True)", "adaptive": "no"}),
-    Entry("adagrad", "per-weight rate shrinks with the sum of squared gradients", {"torch": "Adagrad", "adaptive": "yes"}),
-    Entry("rmsprop", "per-weight rate from a moving average of squared gradients", {"torch": "RMSprop", "adaptive": "yes"}),
-    Entry("adadelta", "RMSProp with unit-correcting update ratio; lr ≈ 1 is usual", {"torch": "Adadelta", "adaptive": "yes"}),
-    Entry("adam", "momentum + RMSProp with bias correction", {"torch": "Adam", "adaptive": "yes"}),
-    Entry("adamw", "Adam with decoupled weight decay (train.l2 is the decay)", {"torch": "AdamW", "adaptive": "yes"}),
-    Entry("nadam", "Adam with Nesterov momentum", {"torch": "NAdam", "adaptive": "yes"}),
+    _optimizer("sgd", "plain (stochastic) gradient descent: w ← w − α∇", "SGD", adaptive="no", momentum="no"),
+    _optimizer("momentum", "SGD with heavy-ball momentum (train.momentum)", "SGD(momentum)",
+               adaptive="no", momentum="coefficient"),
+    _optimizer("nesterov", "SGD with Nesterov momentum (train.momentum)", "SGD(nesterov=True)",
+               adaptive="no", momentum="coefficient"),
+    _optimizer("adagrad", "per-weight rate shrinks with the sum of squared gradients", "Adagrad",
+               adaptive="yes", momentum="no"),
+    _optimizer("rmsprop", "per-weight rate from a moving average of squared gradients (+ train.momentum)",
+               "RMSprop", adaptive="yes", momentum="coefficient", usual_momentum="0"),
+    _optimizer("adadelta", "RMSProp with unit-correcting update ratio; lr ≈ 1 is usual", "Adadelta",
+               adaptive="yes", momentum="no"),
+    _optimizer("adam", "momentum + RMSProp with bias correction (β1 = train.momentum)", "Adam",
+               adaptive="yes", momentum="beta1"),
+    _optimizer("adamw", "Adam with decoupled weight decay (train.l2 is the decay)", "AdamW",
+               adaptive="yes", momentum="beta1", decay="decoupled", lecture="no"),
+    _optimizer("nadam", "Adam with Nesterov momentum (β1 = train.momentum)", "NAdam",
+               adaptive="yes", momentum="beta1", lecture="no"),
 )
 
 SCHEDULES = _table(
@@ -121,24 +140,35 @@ LOSSES = _table(
     Entry("mse", "mean squared error; on probabilities for classification (TF Playground's)", {"task": "any"}),
     Entry("mae", "mean absolute error", {"task": "any"}),
     Entry("huber", "squared near 0, absolute far away (delta = 1)", {"task": "any"}),
-    Entry("bce", "binary cross-entropy on the sigmoid output", {"task": "binary"}),
-    Entry("cross_entropy", "categorical cross-entropy on the softmax output", {"task": "classification"}),
+    Entry("bce", "binary cross-entropy on the sigmoid output", {"task": "binary", "family": "cross-entropy"}),
+    Entry("cross_entropy", "categorical cross-entropy on the softmax output",
+          {"task": "classification", "family": "cross-entropy"}),
     Entry("hinge", "max(0, 1 − y·f(x)); multi-class margin loss above two classes", {"task": "classification"}),
 )
 
 
-def _data(name: str, summary: str, kind: str, task: str, size: str) -> Entry:
-    return Entry(name, summary, {"kind": kind, "task": task, "size": size})
+def _data(name: str, summary: str, kind: str, task: str, size: str, *, data_kind: str = "tabular",
+          classes: str = "fixed", playground: str = "no") -> Entry:
+    # data kind: which loader makes the data and which model kinds learn from them (tabular rows here);
+    # classes: "n_classes" where data.n_classes sets the number of classes; playground: one of TF Playground's six
+    return Entry(name, summary, {"kind": kind, "task": task, "size": size, "data kind": data_kind,
+                                 "classes": classes, "playground": playground})
 
 
 DATASETS = _table(
-    _data("circle", "inner disc vs outer ring (TF Playground's)", "synthetic 2-D", "binary", "n_samples"),
-    _data("xor", "quadrant signs x1·x2 (TF Playground's)", "synthetic 2-D", "binary", "n_samples"),
-    _data("gauss", "two Gaussian blobs (TF Playground's); n_classes blobs", "synthetic 2-D", "binary", "n_samples"),
-    _data("spiral", "interleaved spiral arms (TF Playground's); n_classes arms", "synthetic 2-D", "binary", "n_samples"),
+    _data("circle", "inner disc vs outer ring (TF Playground's)", "synthetic 2-D", "binary", "n_samples",
+          playground="yes"),
+    _data("xor", "quadrant signs x1·x2 (TF Playground's)", "synthetic 2-D", "binary", "n_samples",
+          playground="yes"),
+    _data("gauss", "two Gaussian blobs (TF Playground's); n_classes blobs", "synthetic 2-D", "binary", "n_samples",
+          classes="n_classes", playground="yes"),
+    _data("spiral", "interleaved spiral arms (TF Playground's); n_classes arms", "synthetic 2-D", "binary",
+          "n_samples", classes="n_classes", playground="yes"),
     _data("moons", "two interleaving half circles (scikit-learn's)", "synthetic 2-D", "binary", "n_samples"),
-    _data("plane", "a tilted plane (TF Playground's)", "synthetic 2-D", "regression", "n_samples"),
-    _data("multi_gauss", "six Gaussian bumps (TF Playground's)", "synthetic 2-D", "regression", "n_samples"),
+    _data("plane", "a tilted plane (TF Playground's)", "synthetic 2-D", "regression", "n_samples",
+          playground="yes"),
+    _data("multi_gauss", "six Gaussian bumps (TF Playground's)", "synthetic 2-D", "regression", "n_samples",
+          playground="yes"),
     _data("digits", "8×8 handwritten digits (scikit-learn)", "bundled", "10 classes", "1,797 × 64"),
     _data("iris", "iris flowers (scikit-learn)", "bundled", "3 classes", "150 × 4"),
     _data("wine", "wine cultivars (scikit-learn)", "bundled", "3 classes", "178 × 13"),
@@ -155,7 +185,13 @@ FEATURES = _table(
     Entry("sin(x1)", "sine of x1"), Entry("sin(x2)", "sine of x2"),
 )
 
+MODEL_KINDS = _table(
+    Entry("mlp", "multi-layer perceptron: fully connected layers (model.hidden, model.activation)",
+          {"data": "tabular", "population": "yes"}),
+)
+
 TABLES: dict[str, dict[str, Entry]] = {
+    "model_kinds": MODEL_KINDS,
     "activations": ACTIVATIONS,
     "output_activations": OUTPUT_ACTIVATIONS,
     "inits": INITS,
@@ -174,3 +210,16 @@ FILE_DATASETS = ("csv", "parquet")
 def names(table: str) -> tuple[str, ...]:
     """Return the names of one table (``activations``, ``optimizers``, ...) in order."""
     return tuple(TABLES[table])
+
+
+def family(table: str, prop: str, *values: str) -> tuple[str, ...]:
+    """The names of ``table`` whose property ``prop`` is one of ``values``, in catalog order.
+
+    Every family of names (optimisers with momentum, saturating activations, regression
+    data sets…) is derived here from the catalog's properties, never re-listed elsewhere.
+
+    Example:
+        >>> family("optimizers", "momentum", "coefficient")
+        ('momentum', 'nesterov', 'rmsprop')
+    """
+    return tuple(name for name, entry in TABLES[table].items() if entry.properties.get(prop) in values)

@@ -7,7 +7,8 @@ import pytest
 
 import neuralab
 from neuralab.errors import RunError
-from neuralab.training.callbacks.health import HealthRecorder, read_health
+from neuralab.training.callbacks.health_recorder import HealthRecorder
+from neuralab.runs.records import read_health
 
 
 def spec_with(**overrides):
@@ -19,7 +20,7 @@ def spec_with(**overrides):
 
 def test_samples_every_k_steps_per_layer():
     run = neuralab.train(spec_with(), out_dir=None)
-    health = run.extras["health"]
+    health = run.health
     assert [layer["name"] for layer in health["layers"]] == ["hidden1", "hidden2", "output"]
     steps = [sample["step"] for sample in health["samples"]]
     assert steps[0] == 1 and all(b - a == 3 for a, b in zip(steps, steps[1:]))
@@ -38,18 +39,18 @@ def test_recording_does_not_change_training():
     without = neuralab.train(spec_with(**{"model.dropout": 0.2, "diagnose.health_every": 0}), out_dir=None)
     assert with_recording.history == [{**row, "seconds": with_recording.history[i]["seconds"]}
                                       for i, row in enumerate(without.history)]
-    assert "health" not in without.extras
+    assert without.health is None
 
 
 def test_zero_init_is_recorded_as_symmetric_and_dead():
-    health = neuralab.train(spec_with(**{"model.init": "zeros"}), out_dir=None).extras["health"]
+    health = neuralab.train(spec_with(**{"model.init": "zeros"}), out_dir=None).health
     assert health["final"]["symmetric_fraction"][:2] == [1.0, 1.0]
     assert health["samples"][-1]["dead_fraction"][:2] == [1.0, 1.0]
 
 
 def test_saturation_is_measured_for_sigmoid():
     spec = spec_with(**{"model.activation": "sigmoid", "model.init": "normal", "model.init_std": 10.0})
-    sample = neuralab.train(spec, out_dir=None).extras["health"]["samples"][0]
+    sample = neuralab.train(spec, out_dir=None).health["samples"][0]
     assert sample["saturated_fraction"][0] > 0.5 and sample["dead_fraction"][0] is None
 
 
@@ -64,7 +65,7 @@ def test_long_runs_are_thinned_to_a_bounded_record():
 def test_run_directory_holds_health_files(tmp_path):
     run = neuralab.train(spec_with(), out_dir=tmp_path)
     assert (run.dir / "health.csv").read_text().splitlines()[0].startswith("step,epoch,layer,grad_norm")
-    assert read_health(run.dir) == json.loads(json.dumps(run.extras["health"]))
+    assert read_health(run.dir) == json.loads(json.dumps(run.health))
     (run.dir / "health.json").write_text("{not json")
     with pytest.raises(RunError, match="health.json"):
         read_health(run.dir)

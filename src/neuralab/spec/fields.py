@@ -1,36 +1,27 @@
-"""ExperimentSpec: the one source of truth for an experiment, and how it is loaded.
+"""ExperimentSpec: the one source of truth for an experiment, section by section.
 
-A spec is a pydantic model with a default, a range and a description for every field.
-It loads from YAML, JSON or TOML, takes ``dotted.key=value`` overrides (values parsed as
-YAML) and fails with one line per problem naming the field, the value and what is allowed.
+A spec is a pydantic model with a default, a range and a description for every field;
+names a field may take are validated against the catalog (:mod:`neuralab.spec.catalog`).
 
 Example:
-    >>> from neuralab.spec import load_spec
-    >>> spec = load_spec({"data": {"dataset": "spiral"}}, overrides={"train.epochs": 5})
-    >>> spec.train.epochs, spec.model.activation
-    (5, 'relu')
+    >>> ExperimentSpec(train={"epochs": 5}).train.epochs
+    5
 """
 from __future__ import annotations
 
-import json
 import math
-import tomllib
-from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neuralab.catalog import FEATURES, FILE_DATASETS, names
-from neuralab.errors import SpecError, did_you_mean
-from neuralab.spec_problems import sub_model, validation_problems
+from neuralab.spec.catalog import FEATURES, FILE_DATASETS, names
 
 MAX_SEED = 2**32 - 1
 # A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about
 # 800 MB with gradients and Adam's moments. Larger requests are refused before any allocation.
 MAX_PARAMETERS = 50_000_000
 MAX_SPEC_BYTES = 1_000_000  # a spec is a page of settings; a bigger file is a mistake
+MAX_LEARNING_RATE = 10.0  # no schedule, rollback or live change may take a rate above this
 
 
 def _choice(value: Any, table: str) -> Any:
@@ -42,7 +33,8 @@ def _choice(value: Any, table: str) -> Any:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # NaN and ±inf are never settings: every float field refuses them.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class DataSpec(_Strict):
@@ -91,8 +83,9 @@ class DataSpec(_Strict):
 
 
 class ModelSpec(_Strict):
-    """The network: layers, neurons, activations, initialisation and normalisation."""
+    """The network: its kind, layers, neurons, activations, initialisation and normalisation."""
 
+    kind: str = Field("mlp", description="model family (see `neuralab info model_kinds`)")
     hidden: list[int] = Field([128, 128], max_length=64, description="neurons per hidden layer; [] is a linear/logistic model")
     activation: str | list[str] = Field("relu", description="hidden activation, or one per hidden layer (see `neuralab info activations`)")
     output_activation: str = Field("auto", description="auto, linear, sigmoid or softmax")
@@ -101,6 +94,7 @@ class ModelSpec(_Strict):
     dropout: float = Field(0.0, ge=0.0, le=0.95, description="probability of dropping a hidden unit while training")
     batch_norm: bool = Field(False, description="batch normalisation after each hidden linear layer")
 
+    _kind = field_validator("kind")(lambda cls, v: _choice(v, "model_kinds"))
     _output = field_validator("output_activation")(lambda cls, v: _choice(v, "output_activations"))
     _init = field_validator("init")(lambda cls, v: _choice(v, "inits"))
 
@@ -146,9 +140,9 @@ class ScheduleSpec(_Strict):
     step_size: int = Field(10, ge=1, le=1_000_000, description="step: epochs between drops")
     gamma: float | None = Field(None, gt=0.0, le=1.0, description="step/exponential: factor per drop (default 0.5 for step, 0.95 for exponential)")
     decay: float = Field(0.1, ge=0.0, le=1000.0, description="time_based: k in lr0 / (1 + k·t)")
-    patience: int = Field(5, ge=1, le=10_000, description="plateau: epochs without dev improvement before a cut")
+    patience: int = Field(5, ge=1, le=10_000, description="plateau: epochs without dev improvement before a cut (as early stopping's patience)")
     factor: float = Field(0.5, gt=0.0, lt=1.0, description="plateau: lr multiplier at a cut")
-    min_lr: float = Field(0.0, ge=0.0, description="lower bound of the learning rate (cosine, plateau, bold_driver)")
+    min_lr: float = Field(0.0, ge=0.0, description="lower bound of the learning rate (cosine, plateau, bold_driver); at most train.learning_rate")
     increase: float = Field(1.05, ge=1.0, le=10.0, description="bold_driver: lr multiplier while the train loss falls")
     decrease: float = Field(0.5, gt=0.0, le=1.0, description="bold_driver: lr multiplier when the train loss rises")
 
@@ -165,7 +159,7 @@ class EarlyStoppingSpec(_Strict):
 
     patience: int | None = Field(None, ge=1, le=100_000, description="epochs without improvement before stopping; null turns it off")
     min_delta: float = Field(0.0, ge=0.0, description="smallest change that counts as an improvement")
-    restore_best: bool = Field(True, description="put back the weights of the best epoch at the end")
+    restore_best: bool = Field(True, description="put back the weights of the best epoch at the end (summary.kept_epoch says whose weights the model holds)")
     monitor: Literal["dev_loss", "dev_error"] = Field("dev_loss", description="metric watched")
 
 
@@ -174,18 +168,19 @@ class TrainSpec(_Strict):
 
     loss: str = Field("auto", description="loss function (see `neuralab info losses`)")
     optimizer: str = Field("adam", description="optimiser from torch.optim (see `neuralab info optimizers`)")
-    learning_rate: float = Field(0.001, gt=0.0, le=10.0, description="initial learning rate α")
-    momentum: float = Field(0.9, ge=0.0, lt=1.0, description="momentum (momentum, nesterov, rmsprop) or β1 (adam family)")
+    learning_rate: float = Field(0.001, gt=0.0, le=MAX_LEARNING_RATE, description="initial learning rate α")
+    momentum: float | None = Field(None, ge=0.0, lt=1.0, description="momentum (momentum, nesterov, rmsprop) or β1 (adam family); null: the optimiser's usual value (0.9; 0 for rmsprop)")
     batch_size: int | Literal["full"] = Field(64, description='"full" = batch GD, 1 = stochastic GD, N = mini-batch')
     epochs: int = Field(50, ge=1, le=100_000, description="passes over the training split")
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="learning-rate schedule")
-    l1: float = Field(0.0, ge=0.0, le=10.0, description="L1 penalty: l1 · Σ|w| added to the loss (weights, not biases)")
-    l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2 · Σw² added to the loss (weights, not biases)")
+    l1: float = Field(0.0, ge=0.0, le=10.0, description="L1 penalty: l1 · Σ|w| added to the training objective (weights, not biases); reported losses leave it out")
+    l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2 · Σw² added to the training objective (weights, not biases; AdamW: decoupled decay l2); reported losses leave it out")
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec, description="early stopping")
     grad_clip: float | None = Field(None, gt=0.0, description="clip the global gradient norm to this value; null: off")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present")
     threads: int | None = Field(None, ge=1, le=256, description="CPU threads; null: chosen by model size")
-    checkpoint_every: int = Field(1, ge=1, le=100_000, description="write a resumable checkpoint into the run directory every N epochs (and at the last, and on Ctrl-C/SIGTERM)")
+    checkpoint_every: int | None = Field(None, ge=1, le=100_000, description="write a resumable checkpoint every N epochs; null: every checkpoint_seconds (always also before the first epoch, at the last, and on Ctrl-C/SIGTERM)")
+    checkpoint_seconds: float = Field(30.0, gt=0.0, le=86_400.0, description="with checkpoint_every null: seconds of training between checkpoints")
     on_divergence: Literal["stop", "rollback"] = Field("stop", description="on a NaN/inf loss: stop with the last finite weights, or roll back to them and halve the learning rate")
     max_rollbacks: int = Field(3, ge=0, le=100, description="rollback: how many times one run may roll back before it stops")
     train_metrics: Literal["running", "full"] = Field("running", description="per-epoch train loss/error: running (averaged over the epoch's batches, free) or full (re-scored in eval mode after the epoch, ~⅓ more compute)")
@@ -193,6 +188,13 @@ class TrainSpec(_Strict):
 
     _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
     _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))
+
+    @model_validator(mode="after")
+    def _floor_below_rate(self) -> "TrainSpec":
+        if self.schedule.min_lr > self.learning_rate:
+            raise ValueError(f"__field__schedule.min_lr: {self.schedule.min_lr:g} is above train.learning_rate "
+                             f"{self.learning_rate:g}; the floor must be at most the initial rate")
+        return self
 
     @field_validator("batch_size", mode="before")
     @classmethod
@@ -231,147 +233,3 @@ class ExperimentSpec(_Strict):
     model: ModelSpec = Field(default_factory=ModelSpec, description="network")
     train: TrainSpec = Field(default_factory=TrainSpec, description="training")
     diagnose: DiagnoseSpec = Field(default_factory=DiagnoseSpec, description="diagnosis")
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = None, *,
-              overrides: Mapping[str, Any] | Sequence[str] | None = None) -> ExperimentSpec:
-    """Load and validate a spec from a file, a mapping or a spec, then apply overrides.
-
-    Args:
-        source: a ``.yaml``/``.yml``/``.json``/``.toml`` path, a mapping, a spec, or None
-            for all defaults.
-        overrides: ``{"train.epochs": 20}`` (values used as given) or
-            ``["train.epochs=20"]`` (values parsed as YAML), applied in order.
-
-    Raises:
-        SpecError: one line per problem, naming the dotted field, the value and what is allowed.
-
-    Example:
-        >>> load_spec(None, overrides=["model.hidden=[8, 8]"]).model.hidden
-        [8, 8]
-    """
-    base_dir: Path | None = None
-    if source is None:
-        raw: dict[str, Any] = {}
-    elif isinstance(source, ExperimentSpec):
-        raw = source.model_dump(mode="json")
-    elif isinstance(source, Mapping):
-        raw = json.loads(json.dumps(dict(source), default=str))  # deep copy, plain types
-    elif isinstance(source, (str, Path)):
-        raw = read_spec_file(source)
-        base_dir = Path(source).resolve().parent
-    else:
-        raise SpecError(f"spec: expected a spec file path, a mapping or an ExperimentSpec, not {type(source).__name__}")
-    for key, value in _override_pairs(overrides):
-        set_dotted(raw, key, value)
-    spec = validate_spec(raw)
-    return _resolve_data_path(spec, base_dir)
-
-
-def read_spec_file(path: str | Path) -> dict[str, Any]:
-    """Read a YAML/JSON/TOML spec file into a mapping (safe loaders only)."""
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"spec file: {str(path)!r} {'is not a file' if path.exists() else 'does not exist'}")
-    size = path.stat().st_size
-    if size > MAX_SPEC_BYTES:
-        raise SpecError(f"spec file: {str(path)!r} is {size:,} bytes; a spec file is at most {MAX_SPEC_BYTES:,}")
-    text = path.read_text(encoding="utf-8", errors="replace")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            raw = json.loads(text)
-        elif suffix == ".toml":
-            raw = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            raw = yaml.safe_load(text)
-        else:
-            raise SpecError(f"spec file: {str(path)!r} has suffix {suffix!r}; use .yaml, .yml, .json or .toml")
-    except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        first = str(exc).strip().splitlines()
-        raise SpecError(f"spec file: {str(path)!r} cannot be parsed: {' '.join(first)[:300]}") from None
-    except RecursionError:  # the parsers recurse per nesting level
-        raise SpecError(f"spec file: {str(path)!r} cannot be parsed: nested too deeply") from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise SpecError(f"spec file: {str(path)!r} must hold a mapping of fields, not {type(raw).__name__}")
-    return raw
-
-
-def _override_pairs(overrides: Mapping[str, Any] | Sequence[str] | None) -> list[tuple[str, Any]]:
-    if not overrides:
-        return []
-    if isinstance(overrides, Mapping):
-        return list(overrides.items())
-    pairs = []
-    for item in overrides:
-        key, sep, text = str(item).partition("=")
-        if not sep or not key.strip():
-            raise SpecError(f"--set {item!r}: expected dotted.key=value, e.g. train.learning_rate=0.01")
-        try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            value = text
-        except RecursionError:
-            raise SpecError(f"--set {key.strip()}: the value is nested too deeply") from None
-        pairs.append((key.strip(), value))
-    return pairs
-
-
-def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``raw[a][b][c] = value`` for ``key = "a.b.c"``, checking each part is a spec field."""
-    parts = key.split(".")
-    model: type[BaseModel] | None = ExperimentSpec
-    node = raw
-    for depth, part in enumerate(parts):
-        if model is None:
-            raise SpecError(f"{key}: {'.'.join(parts[:depth])} has no sub-fields")
-        if part not in model.model_fields:
-            prefix = ".".join(parts[:depth])
-            where = f"{prefix}." if prefix else ""
-            allowed = list(model.model_fields)
-            raise SpecError(f"{key}: unknown field {where}{part}; allowed: {', '.join(allowed)}"
-                            f"{did_you_mean(part, allowed)}")
-        if depth == len(parts) - 1:
-            node[part] = value
-            return
-        model = sub_model(model, part)
-        child = node.get(part)
-        if isinstance(child, str) and model is ScheduleSpec:
-            child = {"name": child}
-        if not isinstance(child, dict):
-            child = {}
-        node[part] = child
-        node = child
-
-
-def validate_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
-    """Validate a mapping into an ExperimentSpec, turning pydantic errors into SpecError."""
-    try:
-        return ExperimentSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise SpecError(validation_problems(exc, root=ExperimentSpec)) from None
-
-
-def _resolve_data_path(spec: ExperimentSpec, base_dir: Path | None) -> ExperimentSpec:
-    """Make a relative data path found beside the spec file absolute, so runs can re-read it."""
-    path = spec.data.path
-    if path and base_dir is not None and not Path(path).is_absolute() and not Path(path).exists():
-        candidate = base_dir / path
-        if candidate.exists():
-            spec.data.path = str(candidate)
-    return spec
-
-
-def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:
-    """Return the fully resolved spec as plain data (every field, defaults included)."""
-    return spec.model_dump(mode="json")
-
-
-def dump_spec(spec: ExperimentSpec) -> str:
-    """Return the spec as YAML text, field order kept."""
-    return yaml.safe_dump(spec_to_dict(spec), sort_keys=False)

@@ -2,8 +2,9 @@
 
 Each optimiser moves its own 2-element tensor ``[x, y]`` downhill on the same surface
 from the same start, with gradients from autograd (no finite differences) and its own
-learning rate; the paths are drawn over the surface's contours (:func:`plot_race`, PNG or
-an animated GIF) and by the playground's race view. One registry, :data:`SURFACES`.
+learning rate. One registry, :data:`SURFACES`; the lecture's optimisers race
+(:data:`RACE_OPTIMIZERS`, from the catalog). :func:`neuralab.viz.race_plot.plot_race` draws it
+(PNG or GIF) and the playground's race view shows it.
 
 Example:
     >>> paths = race("bowl", steps=20)
@@ -14,21 +15,18 @@ Example:
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from neuralab.errors import SpecError, not_one_of
 from neuralab.spec import TrainSpec
-from neuralab.training.optim import OPTIMIZERS
+from neuralab.spec.catalog import family
+from neuralab.training.optim import optimizer_options
 
-RACE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam")
-COLOURS = {"sgd": "#e41a1c", "momentum": "#377eb8", "nesterov": "#4daf4a", "adagrad": "#984ea3",
-           "rmsprop": "#ff7f00", "adadelta": "#a65628", "adam": "#f781bf"}
+RACE_OPTIMIZERS = family("optimizers", "lecture", "yes")  # the lecture's classic optimisers
 ESCAPE = 1e3  # a point this far out has left the picture: it stops there
 
 
@@ -95,7 +93,8 @@ def surface_of(name: str) -> Surface:
 
 
 def _optimizer(name: str, point: torch.Tensor, rate: float) -> torch.optim.Optimizer:
-    cls, options = OPTIMIZERS[name](TrainSpec(optimizer=name, momentum=0.9))
+    # each optimiser in its usual form: momentum/β1 0.9, RMSProp without momentum
+    cls, options = optimizer_options(TrainSpec(optimizer=name))
     return cls([point], lr=rate, **options)
 
 
@@ -139,95 +138,3 @@ def surface_grid(surface: Surface, *, size: int = 96) -> tuple[np.ndarray, np.nd
     grid_x, grid_y = np.meshgrid(xs, ys)
     values = surface.function(torch.from_numpy(grid_x), torch.from_numpy(grid_y)).numpy()
     return xs, ys, values
-
-
-def race_message(*, surface: str, start: tuple[float, float] | None, learning_rates: Mapping[str, float],
-                 steps: int) -> dict:
-    """The playground's race view: contour picture (log-scaled, top row first) and every path."""
-    from neuralab.playground.messages import MessageError
-    from neuralab.playground.pictures import encode
-
-    try:
-        paths = race(surface, start=start, learning_rates=learning_rates, steps=steps)
-    except SpecError as error:
-        raise MessageError("race: " + "; ".join(error.problems)) from None
-    chosen = SURFACES[surface]
-    _, _, values = surface_grid(chosen, size=64)
-    shaded = np.log1p(values - values.min())
-    shaded = 2 * shaded / (shaded.max() or 1.0) - 1
-    rates = {**chosen.learning_rates, **learning_rates}
-    return {"type": "race", "surface": surface, "box": list(chosen.box), "minima": [list(m) for m in chosen.minima],
-            "picture": encode(shaded[::-1].ravel()), "size": 64, "learning_rates": rates,
-            "paths": {name: np.round(path, 5).tolist() for name, path in paths.items()},
-            "final": {name: _finite(chosen.value(path[-1])) for name, path in paths.items()}}
-
-
-def _finite(value: float) -> float | None:
-    return round(value, 6) if math.isfinite(value) else None
-
-
-def plot_race(surface: str, out: str | Path, *, steps: int = 150, start: tuple[float, float] | None = None,
-              learning_rates: Mapping[str, float] | None = None, frames: int = 40) -> Path:
-    """Draw the race as a PNG (the whole paths) or an animated GIF (``frames`` frames).
-
-    Example:
-        >>> import tempfile, os
-        >>> path = plot_race("bowl", os.path.join(tempfile.mkdtemp(), "race.png"), steps=10)
-        >>> path.stat().st_size > 0
-        True
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(out)
-    if out.suffix.lower() not in (".png", ".gif"):
-        raise SpecError(f"--out: {str(out)!r} must end in .png or .gif")
-    paths = race(surface, start=start, learning_rates=learning_rates, steps=steps)
-    chosen = SURFACES[surface]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure, axes = plt.subplots(figsize=(6.4, 5.2), dpi=80)
-    _draw_background(axes, chosen)
-    lines = {name: axes.plot([], [], "-o", markersize=2, linewidth=1.5, color=COLOURS[name],
-                             label=f"{name} (lr {({**chosen.learning_rates, **(learning_rates or {})})[name]:g})")[0]
-             for name in paths}
-    axes.legend(loc="upper right", fontsize=7, framealpha=0.85)
-    axes.set_title(f"{chosen.name}: {steps} steps", fontsize=10)
-    if out.suffix.lower() == ".png":
-        _show_up_to(lines, paths, steps + 1)
-        figure.savefig(out)
-    else:
-        _save_gif(figure, lines, paths, out, steps=steps, frames=frames)
-    plt.close(figure)
-    return out
-
-
-def _draw_background(axes, surface: Surface) -> None:
-    xs, ys, values = surface_grid(surface)
-    shaded = np.log1p(values - values.min())
-    axes.contourf(xs, ys, shaded, levels=30, cmap="YlGnBu_r")
-    axes.contour(xs, ys, shaded, levels=15, colors="white", linewidths=0.4, alpha=0.6)
-    for x, y in surface.minima:
-        axes.plot([x], [y], marker="*", color="black", markersize=12)
-    axes.plot([surface.start[0]], [surface.start[1]], marker="s", color="black", markersize=5)
-    x_min, x_max, y_min, y_max = surface.box
-    axes.set_xlim(x_min, x_max)
-    axes.set_ylim(y_min, y_max)
-
-
-def _show_up_to(lines: dict, paths: dict[str, np.ndarray], count: int) -> None:
-    for name, line in lines.items():
-        line.set_data(paths[name][:count, 0], paths[name][:count, 1])
-
-
-def _save_gif(figure, lines: dict, paths: dict[str, np.ndarray], out: Path, *, steps: int, frames: int) -> None:
-    from PIL import Image
-
-    images = []
-    for index in range(1, frames + 1):
-        _show_up_to(lines, paths, 1 + round(index * steps / frames))
-        figure.canvas.draw()
-        images.append(Image.fromarray(np.asarray(figure.canvas.buffer_rgba())[..., :3]).quantize(colors=128))
-    images[0].save(out, save_all=True, append_images=images[1:], duration=80, loop=0, optimize=True)
-

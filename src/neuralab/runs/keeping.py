@@ -1,28 +1,29 @@
 """Keep a run directory resumable while it trains: checkpoints and metrics.csv, written atomically.
 
-Every ``train.checkpoint_every`` epochs, at the last epoch (or the one where training
-stops early) and when a signal interrupts training, the whole training state is saved
-into ``<run>/checkpoint/`` (see :mod:`neuralab.training.state_io`); ``metrics.csv`` gets
-each finished epoch's row. Add this callback last, so the state it saves includes every
-other callback's work for the epoch.
+A checkpoint of the whole training state goes into ``<run>/checkpoint/``
+(:mod:`neuralab.runs.checkpoint`) before the first epoch, every ``train.checkpoint_every``
+epochs — or, when that is null (the default), after the first epoch that ends
+``train.checkpoint_seconds`` (30) after the last checkpoint — at the last epoch (or the
+one where training stops early) and when a signal interrupts training. Between
+checkpoints each finished epoch's row is appended to ``metrics.csv`` and to the
+checkpoint's history, so a run killed at any moment resumes from its last checkpoint and
+still ends bit-identical to one never stopped. This callback runs last, so the state it
+saves includes every other callback's work for the epoch.
 
 Example:
     >>> import tempfile
-    >>> from neuralab.training.callbacks.checkpoint import Checkpointing
-    >>> run_dir = tempfile.mkdtemp()
-    >>> Checkpointing(run_dir, every=5, fingerprint={"spec": "s", "data": "d"}).every
+    >>> Checkpointing(tempfile.mkdtemp(), every=5, fingerprint={"spec": "s", "data": "d"}).every
     5
 """
 from __future__ import annotations
 
-import csv
-import io
+import time
 from pathlib import Path
 from typing import Any
 
-from neuralab.atomic import write_text_atomic
+from neuralab.runs.checkpoint import Checkpoint, CheckpointWriter, restore_callbacks, truncate_history
+from neuralab.runs.files import append_text, csv_text, write_text_atomic
 from neuralab.training.events import Callback, TrainingState
-from neuralab.training.state_io import Checkpoint, CheckpointWriter, restore_callbacks, truncate_history
 
 CHECKPOINT_FOLDER = "checkpoint"
 METRICS = "metrics.csv"
@@ -33,16 +34,19 @@ class Checkpointing(Callback):
 
     Args:
         run_dir: the run directory (it exists already).
-        every: epochs between checkpoints (``train.checkpoint_every``).
+        every: epochs between checkpoints (``train.checkpoint_every``); None: by time.
+        seconds: with ``every`` None, seconds of training between checkpoints.
         fingerprint: identifies the spec and data the run trains on; a resume checks it.
         resume_from: the checkpoint a resumed run continues from; its callback states are
             restored when training starts.
     """
 
-    def __init__(self, run_dir: str | Path, *, every: int, fingerprint: dict[str, str],
-                 resume_from: Checkpoint | None = None):
+    runs_last = True  # the experiment fires it after every other callback
+
+    def __init__(self, run_dir: str | Path, *, every: int | None, fingerprint: dict[str, str],
+                 seconds: float = 30.0, resume_from: Checkpoint | None = None):
         self.run_dir = Path(run_dir)
-        self.every = every
+        self.every, self.seconds = every, seconds
         self.fingerprint = fingerprint
         self.resume_from = resume_from
         folder = self.run_dir / CHECKPOINT_FOLDER
@@ -51,22 +55,30 @@ class Checkpointing(Callback):
         if resume_from is not None:  # rows written after the checkpoint belong to lost work: drop them
             truncate_history(folder, resume_from.history)
         self.metrics.rewrite(resume_from.history if resume_from else [])
+        self.last_save = time.monotonic()
 
     def on_fit_start(self, state: TrainingState) -> None:
         if self.resume_from is not None:
             restore_callbacks(state, self.resume_from.state.get("callbacks", {}))
+        else:  # a run killed in its first epoch can still be resumed
+            self._save(state)
 
     def on_epoch_end(self, state: TrainingState) -> None:
         self.metrics.append(state.history)
         done = len(state.history)
-        if done % self.every == 0 or state.stop_training or done >= state.spec.train.epochs:
-            self.writer.save(state, fingerprint=self.fingerprint)
+        due = (done % self.every == 0) if self.every else time.monotonic() - self.last_save >= self.seconds
+        if due or state.stop_training or done >= state.spec.train.epochs:
+            self._save(state)
         else:
             self.writer.append_history(state.history)
 
     def on_fit_end(self, state: TrainingState) -> None:
         if state.interrupted and not state.diverged:
-            self.writer.save(state, fingerprint=self.fingerprint)
+            self._save(state)
+
+    def _save(self, state: TrainingState) -> None:
+        self.writer.save(state, fingerprint=self.fingerprint)
+        self.last_save = time.monotonic()
 
 
 class MetricsFile:
@@ -78,8 +90,8 @@ class MetricsFile:
         self.columns: list[str] = []
 
     def rewrite(self, history: list[dict[str, Any]]) -> None:
-        self.columns = _columns(history)
-        write_text_atomic(self.path, _csv_text(history, self.columns, header=True))
+        self.columns = list(dict.fromkeys(key for row in history for key in row)) or ["epoch"]
+        write_text_atomic(self.path, csv_text(history, self.columns))
         self.rows = len(history)
 
     def append(self, history: list[dict[str, Any]]) -> None:
@@ -88,19 +100,5 @@ class MetricsFile:
             self.rewrite(history)  # a new column: the header changes
             return
         if new:
-            with open(self.path, "a", newline="", encoding="utf-8") as handle:
-                handle.write(_csv_text(new, self.columns, header=False))  # one write: no torn row on a kill
+            append_text(self.path, csv_text(new, self.columns, header=False))  # one write: no torn row on a kill
             self.rows = len(history)
-
-
-def _columns(history: list[dict[str, Any]]) -> list[str]:
-    return list(dict.fromkeys(key for row in history for key in row)) or ["epoch"]
-
-
-def _csv_text(rows: list[dict[str, Any]], columns: list[str], *, header: bool) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-    if header:
-        writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from neuralab.data import load_data
-from neuralab.data.bundled import load_bundled
+from neuralab.data.sklearn_sets import load_bundled
 from neuralab.errors import DataError
 from neuralab.spec import DataSpec
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuralab.data.bundle import RawData
+from neuralab.data.containers import RawData
 from neuralab.data.checks import finite_problems
 from neuralab.data.table import is_missing, numeric_column, parses_as_numbers, read_table
 from neuralab.errors import DataError, did_you_mean
@@ -77,7 +77,7 @@ def _encode_classes(values: np.ndarray, numbers: np.ndarray | None) -> tuple[np.
     return indices.astype(np.int64), _plain_labels(labels)
 
 
-def _target(values: np.ndarray, name: str, task: str) -> tuple[np.ndarray, list]:
+def target_values(values: np.ndarray, name: str, task: str) -> tuple[np.ndarray, list]:
     """Return the target as float64 values (regression) or class indices with their labels."""
     missing = is_missing(values)
     numbers = numeric_column(name, values, what="target column") if parses_as_numbers(values) else None
@@ -124,7 +124,7 @@ def load_file(data: DataSpec, *, seed: int = 0) -> RawData:
     inputs = _feature_matrix(columns, features)
     problems = finite_problems(inputs, features)
     try:
-        targets, classes = _target(columns[target], target, data.task)
+        targets, classes = target_values(columns[target], target, data.task)
     except DataError as error:
         raise DataError(problems + error.problems) from None
     if problems:

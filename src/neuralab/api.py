@@ -19,12 +19,13 @@ import numpy as np
 import torch
 
 from neuralab.data import DataBundle, load_data, read_inputs
-from neuralab.errors import RunError
+from neuralab.errors import RunError, SpecError
 from neuralab.runs.files import write_csv
 from neuralab.runs.run import Run, load_run
 from neuralab.runs.trainer import resume_run, train_run
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.training import Callback
+from neuralab.training.distributed import launch_environment, launched_group
 from neuralab.training.evaluate import evaluate_split, scores_of
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,20 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
     Returns:
         A :class:`~neuralab.runs.Run` with ``.summary``, ``.history``, ``.model`` and ``.dir``.
 
+    Started by ``torchrun`` with several processes (``neuralab train SPEC --nproc N`` does
+    that), the processes train the model together data-parallel — DistributedDataParallel,
+    gloo on CPUs, NCCL on GPUs, ``train.batch_size`` the global batch — and process 0
+    writes the run; every process returns the Run (``dir`` is None on the others).
+
     Raises:
         SpecError, DataError: before any training, one line per problem.
         TrainingInterrupted: Ctrl-C or SIGTERM stopped training; the checkpoint is saved and
             :func:`resume` continues the run.
+        PeerLost: another process of a data-parallel run died; the run keeps its last checkpoint.
     """
     spec = spec if isinstance(spec, ExperimentSpec) and not overrides else load_spec(spec, overrides=overrides)
-    return train_run(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle)
+    return train_run(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle,
+                     group=launched_group(spec.train.device))
 
 
 def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
@@ -79,7 +87,13 @@ def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
         ...     print("is complete" in str(error))
         True
     """
-    return resume_run(run_dir, callbacks=callbacks)
+    group = None
+    if launch_environment() is not None:  # several processes: the group's device comes from the run's spec
+        try:
+            group = launched_group(load_spec(Path(run_dir) / "spec.yaml").train.device)
+        except SpecError:
+            pass  # resume_run reports the broken spec
+    return resume_run(run_dir, callbacks=callbacks, group=group)
 
 
 def evaluate(run: Run | str | Path) -> dict[str, float]:

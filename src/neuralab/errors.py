@@ -59,6 +59,13 @@ class TrainingInterrupted(NeuralabError):
         self.run_dir = run_dir
 
 
+class PeerLost(NeuralabError):
+    """Another process of a data-parallel run died or stopped answering, so this one stopped too
+    (exit code 1); the run keeps its last checkpoint and resumes from it."""
+
+    exit_code = 1
+
+
 def did_you_mean(value: object, allowed: Iterable[str]) -> str:
     """Return ``" — did you mean 'x'?"`` for the closest allowed name, or ``""``."""
     close = difflib.get_close_matches(str(value), list(allowed), n=1, cutoff=0.6)

@@ -20,22 +20,38 @@ def train(
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the run directory is created in"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or tables"),
     resume: Path | None = typer.Option(None, "--resume", help="continue an interrupted run directory from its last checkpoint"),
-) -> None:
+    nproc: int = typer.Option(1, "--nproc", min=1, max=1024,
+                              help="train on N processes of this machine (data-parallel, torchrun); same results as 1"),
+) -> int | None:
     """Train the network a spec describes; print progress, test scores and the run directory.
 
     Ctrl-C (or SIGTERM) stops after the current batch, saves a checkpoint and exits with
     130 (143); `neuralab train --resume RUN_DIR` continues that run exactly where it stopped.
+    `--nproc N` trains on N processes (torchrun; gloo on CPUs, NCCL on GPUs); for several
+    machines start `torchrun … -m neuralab train SPEC` on each (see the README).
     """
     if (spec_file is None) == (resume is None):
         raise SpecError("train: give a spec file to train, or --resume RUN_DIR to continue a run (not both)")
     if resume is not None and set_:
         raise SpecError("--set: a resumed run keeps the spec it started with; to change it, train a new run")
     spec = load_spec(spec_file, overrides=set_) if resume is None else _resumed_spec(resume)
-    import neuralab.api as api  # the engine (torch) loads only once the spec is valid
+    from neuralab.training.distributed import launch_environment  # torch loads only once the spec is valid
+
+    launched = launch_environment()
+    if nproc > 1 and launched is None:  # start the processes; each runs this command without --nproc
+        from neuralab.cli.processes import run_torchrun
+
+        again = [*(["--resume", str(resume)] if resume is not None else [str(spec_file)]),
+                 *(item for value in set_ for item in ("--set", value)), "--out", str(out), *(["--quiet"] if quiet else [])]
+        return run_torchrun(["train", *again], nproc=nproc)
+    quiet = quiet or (launched is not None and launched[0] != 0)  # process 0 alone reports
+    import neuralab.api as api
     from neuralab.cli.progress import ProgressBar
 
     callbacks = [] if quiet else [ProgressBar(console, total_epochs=spec.train.epochs, label=spec.name)]
     run = api.train(spec, out_dir=out, callbacks=callbacks) if resume is None else api.resume(resume, callbacks=callbacks)
+    if run.dir is None and launched is not None:
+        return None  # not process 0: it reports for every process
     if not quiet:
         console.print(layer_table(run.summary["layers"], run.summary["n_parameters"]))
     console.print(result_line(run.summary))

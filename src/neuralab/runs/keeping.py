@@ -81,6 +81,22 @@ class Checkpointing(Callback):
         self.last_save = time.monotonic()
 
 
+class Restoring(Callback):
+    """Gives the callbacks their state from a checkpoint when training starts, writing nothing.
+
+    What a resumed data-parallel process other than process 0 needs: the same early-stopping,
+    schedule and recorder state as process 0, whose :class:`Checkpointing` does the writing.
+    """
+
+    runs_last = True
+
+    def __init__(self, checkpoint: Checkpoint):
+        self.checkpoint = checkpoint
+
+    def on_fit_start(self, state: TrainingState) -> None:
+        restore_callbacks(state, self.checkpoint.state.get("callbacks", {}))
+
+
 class MetricsFile:
     """``metrics.csv`` kept current: rows are appended; the file is rewritten atomically when columns change."""
 

@@ -7,6 +7,12 @@ and finishes it with :func:`~neuralab.runs.layout.finish_run`. :func:`resume_run
 an interrupted run from its checkpoint, bit for bit. ``neuralab.train`` and
 ``neuralab.resume``, the doctor's rounds and a study's final run all come here.
 
+With ``group`` (several processes started by torchrun, see
+:mod:`neuralab.training.distributed`) every process trains its rows of each batch and
+process 0 alone writes the run directory, checkpoints and plots; a resumed run reads the
+same checkpoint on every process. When another process dies, the survivors stop with a
+:class:`~neuralab.errors.PeerLost` error and the run keeps its last checkpoint.
+
 Example:
     >>> import neuralab
     >>> run = train_run(neuralab.load_spec({"data": {"dataset": "xor", "n_samples": 60}, "train": {"epochs": 2}}),
@@ -23,13 +29,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from neuralab.data import DataBundle
-from neuralab.errors import RunError, SpecError, TrainingInterrupted
+from neuralab.errors import PeerLost, RunError, SpecError, TrainingInterrupted
 from neuralab.runs.checkpoint import Checkpoint, read_checkpoint, restore
-from neuralab.runs.keeping import CHECKPOINT_FOLDER, Checkpointing
+from neuralab.runs.keeping import CHECKPOINT_FOLDER, Checkpointing, Restoring
 from neuralab.runs.layout import finish_run, run_of, start_run
 from neuralab.runs.run import Run
 from neuralab.spec import ExperimentSpec, dump_spec, load_spec
 from neuralab.training import Callback, TrainingState
+from neuralab.training.distributed import ProcessGroup, is_peer_failure, peer_lost_message, separate_dropout
 from neuralab.training.experiment import Experiment
 from neuralab.training.interrupt import exit_code, stop_on_signals
 
@@ -37,12 +44,13 @@ log = logging.getLogger(__name__)
 
 
 def train_run(spec: ExperimentSpec, *, out_dir: str | Path | None, callbacks: Iterable[Callback] = (),
-              bundle: DataBundle | None = None) -> Run:
-    """Train ``spec`` (on ``bundle`` when given) into a new run directory under ``out_dir`` (None: none)."""
-    return _train(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle)
+              bundle: DataBundle | None = None, group: ProcessGroup | None = None) -> Run:
+    """Train ``spec`` (on ``bundle`` when given) into a new run directory under ``out_dir`` (None: none);
+    with ``group``, as one of several data-parallel processes."""
+    return _train(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle, group=group)
 
 
-def resume_run(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
+def resume_run(run_dir: str | Path, *, callbacks: Iterable[Callback] = (), group: ProcessGroup | None = None) -> Run:
     """Continue the interrupted run in ``run_dir`` from its last checkpoint (see ``neuralab.resume``)."""
     folder = Path(run_dir)
     if not folder.is_dir():
@@ -54,15 +62,16 @@ def resume_run(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Ru
     except SpecError as error:
         raise RunError([f"resume spec.yaml: {line}" for line in error.problems]) from None
     checkpoint = read_checkpoint(folder / CHECKPOINT_FOLDER)
-    return _train(spec, run_dir=folder, checkpoint=checkpoint, callbacks=callbacks)
+    return _train(spec, run_dir=folder, checkpoint=checkpoint, callbacks=callbacks, group=group)
 
 
 def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: Path | None = None,
            checkpoint: Checkpoint | None = None, callbacks: Iterable[Callback] = (),
-           bundle: DataBundle | None = None) -> Run:
+           bundle: DataBundle | None = None, group: ProcessGroup | None = None) -> Run:
     started = time.perf_counter()
-    experiment = Experiment.from_spec(spec, bundle=bundle)
+    experiment = Experiment.from_spec(spec, bundle=bundle, group=group)
     state = experiment.state
+    writes = group is None or group.writes  # of several processes, process 0 alone writes the run
     fingerprint = {"spec": hashlib.sha256(dump_spec(spec).encode()).hexdigest()[:16],
                    "data": experiment.bundle.fingerprint()}
     # Ctrl-C / SIGTERM: finish the batch, checkpoint, stop. Installed before the run directory
@@ -72,15 +81,22 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
             _check_fingerprint(checkpoint, fingerprint, run_dir)
             with experiment.training():  # the saved global RNG state becomes the experiment's own
                 restore(state, checkpoint)
-        elif out_dir is not None:
+                separate_dropout(spec.seed, group, step=state.step)
+        elif out_dir is not None and writes:
             run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
         keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, seconds=spec.train.checkpoint_seconds,
-                                fingerprint=fingerprint, resume_from=checkpoint)] if run_dir is not None else []
-        experiment.fit([*callbacks, *keeper])
+                                fingerprint=fingerprint, resume_from=checkpoint)] if run_dir is not None and writes \
+            else [Restoring(checkpoint)] if checkpoint is not None else []
+        try:
+            experiment.fit([*callbacks, *keeper])
+        except RuntimeError as error:
+            if group is None or not is_peer_failure(error):
+                raise
+            raise PeerLost(peer_lost_message(error, group, run_dir=run_dir if writes else None)) from None
     if state.interrupted:
-        raise _interrupted(state, run_dir)
+        raise _interrupted(state, run_dir if writes else None, group=group)
     run = run_of(experiment, seconds=time.perf_counter() - started)
-    if run_dir is not None:
+    if run_dir is not None and writes:
         finish_run(run, run_dir)
         log.info("run written to %s", run.dir)
     return run
@@ -98,13 +114,17 @@ def _check_fingerprint(checkpoint: Checkpoint, fingerprint: dict[str, str], run_
         raise RunError(problems)
 
 
-def _interrupted(state: TrainingState, run_dir: Path | None) -> TrainingInterrupted:
+def _interrupted(state: TrainingState, run_dir: Path | None, *, group: ProcessGroup | None = None) -> TrainingInterrupted:
     position = (f"in epoch {state.epoch + 1} after {state.batch_index} batches" if state.batch_index
                 else f"after epoch {len(state.history)}")
     where = f"training interrupted by {state.interrupted} {position} ({state.step} steps)"
+    if group is not None and not group.writes:
+        return TrainingInterrupted([f"process {group.rank} of {group.size}: {where}, with process 0"],
+                                   exit_code=exit_code(state.interrupted))
     if run_dir is None:
         return TrainingInterrupted([f"{where}; nothing was saved (out_dir=None)"],
                                    exit_code=exit_code(state.interrupted))
+    processes = f" --nproc {group.size}" if group is not None else ""
     return TrainingInterrupted([f"{where}; checkpoint saved in {run_dir / CHECKPOINT_FOLDER}",
-                                f"resume with: neuralab train --resume {run_dir}"],
+                                f"resume with: neuralab train --resume {run_dir}{processes}"],
                                exit_code=exit_code(state.interrupted), run_dir=run_dir)

@@ -58,6 +58,7 @@ class TrainingState:
     epoch_order: Tensor | None = None  # the current epoch's row order (batch_index > 0 resumes it)
     epoch_totals: tuple[Tensor, Tensor] | None = None  # the current epoch's running (loss sum, errors)
     callbacks: list[Any] = field(default_factory=list)  # the callbacks of this fit, in firing order
+    parallel: Any = None  # DataParallel when several processes train this model together (training/distributed.py)
 
     @property
     def learning_rate(self) -> float:

@@ -12,6 +12,12 @@ masks from torch's global generator, which the experiment swaps in while it trai
 out when it stops, so experiments trained in turns in one process (playground tabs, the
 doctor's rounds) do not disturb each other.
 
+Given a process group (:func:`neuralab.training.distributed.launched_group`), the
+experiment is one of several processes training the same model data-parallel: its model
+is wrapped in DistributedDataParallel (``state.parallel``) and the one training loop
+takes this process's rows of every batch; everything else — spec, data, initial weights,
+batch order — is the same on every process.
+
 Example:
     >>> import neuralab
     >>> spec = neuralab.load_spec({"data": {"dataset": "xor", "n_samples": 100}, "model": {"hidden": [4]},
@@ -40,6 +46,7 @@ from neuralab.spec import ExperimentSpec
 from neuralab.training import rules
 from neuralab.training.callbacks import default_callbacks
 from neuralab.training.callbacks.health_recorder import HealthRecorder
+from neuralab.training.distributed import DataParallel, ProcessGroup, prepare_model, refusals, separate_dropout
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.events import Callback, CallbackList, TrainingState
 from neuralab.training.hardware import choose_device, choose_threads, torch_threads
@@ -68,13 +75,14 @@ class Experiment:
     """
 
     def __init__(self, *, spec: ExperimentSpec, bundle: DataBundle, head: Head, model: nn.Module,
-                 device: torch.device, threads: int, global_rng: Tensor):
+                 device: torch.device, threads: int, global_rng: Tensor, group: ProcessGroup | None = None):
         self.spec, self.bundle, self.head, self.model = spec, bundle, head, model
-        self.device, self.threads = device, threads
+        self.device, self.threads, self.group = device, threads, group
         self.splits = SplitTensors(bundle, device)
         self.state = TrainingState(model=model, optimizer=build_optimizer(model, spec.train, device=device.type),
                                    rate=LearningRate(spec.train), spec=spec,
-                                   generator=rules.batches_generator(spec.seed, device))
+                                   generator=rules.batches_generator(spec.seed, device),
+                                   parallel=DataParallel(model, group) if group is not None else None)
         self.health: HealthRecorder | None = None
         self._health_record: dict[str, Any] | None = None  # set when another engine recorded it
         self._global_rng = global_rng  # torch's global generator state while this experiment is out
@@ -84,7 +92,7 @@ class Experiment:
 
     @classmethod
     def from_spec(cls, spec: ExperimentSpec, *, bundle: DataBundle | None = None,
-                  device: torch.device | str | None = None) -> "Experiment":
+                  device: torch.device | str | None = None, group: ProcessGroup | None = None) -> "Experiment":
         """Build data (unless given), head, model (seeded), optimiser, learning rate and streams.
 
         Args:
@@ -92,10 +100,13 @@ class Experiment:
             bundle: its data already loaded (a cache, a learning-curve subset, arrays); default:
                 ``load_data(spec.data, seed=spec.seed)``.
             device: overrides ``spec.train.device``.
+            group: the processes training this model together (data-parallel); None: this one alone.
 
         Raises:
             SpecError, DataError: the spec or data cannot make this experiment (one line each).
         """
+        if group is not None and refusals(spec, group):
+            raise SpecError(refusals(spec, group))
         bundle = bundle if bundle is not None else load_data(spec.data, seed=spec.seed)
         kind = kind_of(spec.model)
         if bundle.kind not in kind.data_kinds:
@@ -103,17 +114,21 @@ class Experiment:
                             f"data.dataset {spec.data.dataset!r} is {bundle.kind}")
         head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
                          output_activation=spec.model.output_activation, loss=spec.train.loss)
-        where = torch.device(device) if device is not None else choose_device(spec.train.device)
+        where = torch.device(device) if device is not None else \
+            group.device if group is not None else choose_device(spec.train.device)
         with _GLOBAL_RNG:
             saved = torch.get_rng_state()
             torch.manual_seed(rules.stream_seed(spec.seed, "weights"))  # initial weights depend on the seed alone
             model = build_model(spec.model, model_shape(bundle, head)).to(where)
+            separate_dropout(spec.seed, group, step=0)
             global_rng = torch.get_rng_state()  # dropout continues from here
             torch.set_rng_state(saved)
+        if group is not None:
+            model = prepare_model(model, group)
         n_parameters = sum(p.numel() for p in model.parameters())
         threads = choose_threads(requested=spec.train.threads, n_parameters=n_parameters)
         return cls(spec=spec, bundle=bundle, head=head, model=model, device=where, threads=threads,
-                   global_rng=global_rng)
+                   global_rng=global_rng, group=group)
 
     @property
     def n_parameters(self) -> int:

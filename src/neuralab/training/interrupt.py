@@ -5,6 +5,8 @@ state (``state.interrupted = "SIGINT"``); the loop stops after the current batch
 checkpoint callback can save where it stopped. A second signal raises
 ``KeyboardInterrupt`` at once, for someone who will not wait. Handlers are installed
 only in the main thread (Python allows no other) and the previous ones are restored on exit.
+When several processes train one model (``state.parallel``), the signal is only noted:
+the processes agree at the next step and all stop after that same step.
 
 Example:
     >>> from neuralab.spec import load_spec
@@ -38,11 +40,16 @@ def stop_on_signals(state: TrainingState) -> Iterator[None]:
         return
 
     def handle(number: int, frame: object) -> None:
-        if state.interrupted:
+        parallel = state.parallel
+        if state.interrupted or (parallel is not None and parallel.pending_signal):
             raise KeyboardInterrupt  # a second signal: stop now, without waiting for the batch
-        state.interrupted = signal.Signals(number).name
-        state.stop(f"interrupted by {state.interrupted}")
-        log.warning("%s received: stopping after the current batch", state.interrupted)
+        name = signal.Signals(number).name
+        if parallel is not None:  # every process must stop after the same step: agreed in the next one
+            parallel.pending_signal = name
+        else:
+            state.interrupted = name
+            state.stop(f"interrupted by {name}")
+        log.warning("%s received: stopping after the current batch", name)
 
     previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
     for number in STOP_SIGNALS:

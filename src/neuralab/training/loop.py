@@ -57,8 +57,15 @@ def run_epoch(state: TrainingState, head: Head, *, train: tuple[Tensor, Tensor],
 
 def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tensor],
                      events: CallbackList) -> tuple[Tensor, Tensor] | None:
-    """One pass over the shuffled training rows; returns (summed batch loss, misclassified count)."""
+    """One pass over the shuffled training rows; returns (summed batch loss, misclassified count).
+
+    On several processes (``state.parallel``) each takes its rows of every batch
+    (:class:`~neuralab.training.rules.Shard`), DDP averages the gradients, and the batch
+    loss and the stop decision come back the same on every process.
+    """
     model, optimizer, settings = state.model, state.optimizer, state.spec.train
+    parallel = state.parallel
+    shard = rules.ONE_PROCESS if parallel is None else parallel.shard
     inputs, targets = train
     n_rows = len(inputs)
     bounds = rules.batch_bounds(n_rows, rules.batch_size_of(settings, n_rows), batch_norm=state.spec.model.batch_norm)
@@ -71,17 +78,20 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         state.batch_index, state.epoch_totals = 0, None
         state.epoch_order = rules.epoch_order(n_rows, state.generator)
     totals = RunningTotals(device=inputs.device, predict=head.predict if count_errors else None,
-                           totals=state.epoch_totals)
+                           totals=state.epoch_totals if parallel is None else parallel.carried(state.epoch_totals))
     order = state.epoch_order
     for start, stop in bounds[state.batch_index:]:
-        rows = order[start:stop]
-        batch = rules.augment(inputs[rows], noise, state.generator)  # (batch, n_inputs)
-        state.inputs, state.targets = batch, targets[rows]
+        rows = shard.rows(order, start, stop)
+        batch = rules.augment(inputs[rows], noise, state.generator, shard=shard, batch_rows=stop - start)
+        state.inputs, state.targets = batch, targets[rows]  # (rows, n_inputs), (rows,)
         batch_events = events.batch_due(state.step)
         if batch_events:
             events.fire("batch_start", state)
-        scores = model(batch)  # (batch, n_outputs)
-        loss = data_loss = head.compute_loss(scores, state.targets)
+        if parallel is None:
+            scores = model(batch)  # (batch, n_outputs)
+            loss = data_loss = head.compute_loss(scores, state.targets)
+        else:
+            scores, data_loss, loss = parallel.objective(batch, state.targets, head, batch_rows=stop - start)
         if weights:
             loss = loss + rules.l1_penalty(weights, settings.l1)
         state.loss = loss
@@ -90,6 +100,8 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         for parameter in parameters:  # what optimizer.zero_grad(set_to_none=True) does, without its hooks' cost
             parameter.grad = None
         loss.backward()
+        if parallel is not None:
+            data_loss = parallel.agree(state)  # the whole batch's loss; every process stops at the same step
         if batch_events:
             events.fire("after_backward", state)
         rules.clip_gradients(parameters, settings.grad_clip)
@@ -99,15 +111,21 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         if batch_events:
             events.fire("after_step", state)
             events.fire("batch_end", state)
-        if not totals.add(data_loss, scores, state.targets):
+        if not totals.add(data_loss, scores, state.targets, rows=stop - start):
             _mark_diverged(state, float(totals.fold()[0]))
             return None
         if state.interrupted or state.stop_at_once:  # a signal: stop here; batch_index, epoch_order and
-            state.epoch_totals = totals.fold()                # epoch_totals say where to resume
+            state.epoch_totals = _folded(totals, parallel)    # epoch_totals say where to resume
             return None
-    loss_sum, wrong = totals.fold()
+    loss_sum, wrong = _folded(totals, parallel)
     state.batch_index, state.epoch_order, state.epoch_totals = 0, None, None
     return loss_sum, wrong
+
+
+def _folded(totals: RunningTotals, parallel) -> tuple[Tensor, Tensor]:
+    """The epoch's running totals so far; on several processes the error count is summed over them."""
+    loss_sum, wrong = totals.fold()
+    return (loss_sum, wrong) if parallel is None else (loss_sum, parallel.total(wrong))
 
 
 def _mark_diverged(state: TrainingState, value: float, *, what: str = "training loss") -> None:

@@ -12,6 +12,9 @@ Example:
     ([(0, 4), (4, 8), (8, 10)], [(0, 4), (4, 9)])
     >>> weight_decay(TrainSpec(optimizer="adamw", l2=0.01)), weight_decay(TrainSpec(optimizer="sgd", l2=0.01))
     (WeightDecay(rate=0.01, decoupled=True), WeightDecay(rate=0.02, decoupled=False))
+    >>> order = torch.arange(10)
+    >>> ONE_PROCESS.rows(order, 0, 5).tolist(), Shard(rank=1, size=2).rows(order, 0, 5).tolist()
+    ([0, 1, 2, 3, 4], [1, 3])
 """
 from __future__ import annotations
 
@@ -28,12 +31,22 @@ from neuralab.spec.catalog import OPTIMIZERS
 # initial weights come from torch's global RNG seeded with the seed itself; the batch order
 # and the augmentation noise from the "batches" stream; dropout masks from torch's global
 # RNG after the weights are drawn.
-STREAM_OFFSETS = {"weights": 0, "batches": 1}
+STREAM_OFFSETS = {"weights": 0, "batches": 1, "process": 2}
 
 
 def stream_seed(seed: int, stream: str) -> int:
     """The seed of one named random stream of an experiment with seed ``seed``."""
     return seed + STREAM_OFFSETS[stream]
+
+
+def process_dropout_seed(seed: int, *, rank: int, step: int) -> int:
+    """The dropout stream of data-parallel process ``rank`` > 0 from optimiser step ``step`` on.
+
+    Process 0 draws its dropout masks as training alone does; the others draw theirs from
+    streams of their own (the same masks on every process would be the same noise
+    ``size`` times), seeded again where a resumed run starts.
+    """
+    return (stream_seed(seed, "process") * 1_000_003 + rank * 7_919 + step) % 2**63
 
 
 def batches_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
@@ -66,11 +79,49 @@ def epoch_order(n_rows: int, generator: torch.Generator) -> Tensor:
     return torch.randperm(n_rows, generator=generator, device=generator.device)
 
 
-def augment(inputs: Tensor, noise: float, generator: torch.Generator) -> Tensor:
-    """Inputs plus Gaussian noise of std ``noise`` (data.augment_noise), drawn from the batches stream."""
+@dataclass(frozen=True)
+class Shard:
+    """The part of every batch one of ``size`` data-parallel processes computes (``rank`` 0 … size−1).
+
+    Every process draws the same epoch order and cuts the same batches (``train.batch_size``
+    is the global batch); process ``rank`` takes the batch's rows ``rank, rank + size, …`` —
+    what torch's ``DistributedSampler`` does to a data set, here inside each batch of the
+    in-memory tensors, so that the processes' rows together are exactly the batch one
+    process would train on. One process (``ONE_PROCESS``) takes every row: the single loop
+    is the ``size == 1`` case of this rule.
+    """
+
+    rank: int = 0
+    size: int = 1
+
+    def rows(self, order: Tensor, start: int, stop: int) -> Tensor:
+        """This process's rows of the batch ``order[start:stop]``, (≈ (stop − start) / size,)."""
+        return order[start + self.rank:stop:self.size]
+
+    def part(self, values: Tensor) -> Tensor:
+        """This process's share of something drawn for the whole batch (first dimension = the batch's rows)."""
+        return values if self.size == 1 else values[self.rank::self.size]
+
+    def weight(self, rows: int, batch_rows: int) -> float:
+        """Scale of this process's mean loss so that the processes' averaged gradients are the whole
+        batch's mean gradient (DistributedDataParallel averages over processes): rows · size / batch_rows."""
+        return rows * self.size / batch_rows
+
+
+ONE_PROCESS = Shard()
+
+
+def augment(inputs: Tensor, noise: float, generator: torch.Generator, *, shard: Shard = ONE_PROCESS,
+            batch_rows: int | None = None) -> Tensor:
+    """Inputs plus Gaussian noise of std ``noise`` (data.augment_noise), drawn from the batches stream.
+
+    On several processes every process draws the noise of the whole batch (``batch_rows``
+    rows) and adds its own rows' share, so the noise is the one training alone would draw.
+    """
     if noise <= 0:
         return inputs
-    return inputs + noise * torch.randn(inputs.shape, device=inputs.device, generator=generator)
+    shape = inputs.shape if shard.size == 1 else (batch_rows, *inputs.shape[1:])
+    return inputs + noise * shard.part(torch.randn(shape, device=inputs.device, generator=generator))
 
 
 # --------------------------------------------------------------------------- regularisation

@@ -55,9 +55,10 @@ class RunningTotals:
         self._targets: list[Tensor] = []  # (batch,) per step since the last fold
         self._steps = 0
 
-    def add(self, loss: Tensor, scores: Tensor, targets: Tensor) -> bool:
-        """Record one batch; returns False when the run has diverged (NaN/inf loss seen)."""
-        rows = len(targets)
+    def add(self, loss: Tensor, scores: Tensor, targets: Tensor, *, rows: int | None = None) -> bool:
+        """Record one batch (``rows`` rows, default ``len(targets)``: on several processes the loss is
+        the whole batch's, the scores this process's); returns False when the run has diverged."""
+        rows = len(targets) if rows is None else rows
         self._steps += 1
         finite = True
         if self.on_cpu:

@@ -38,23 +38,21 @@ def run_torchrun(arguments: Sequence[str], *, nproc: int) -> int:
     except SignalException as stopped:  # Ctrl-C or SIGTERM reached torchrun; it passed it on to the processes
         return 128 + int(stopped.sigval)
     except ChildFailedError as failed:
-        return _report_failures(failed.failures, nproc=nproc)
+        return _report_failures(failed, nproc=nproc)
     return 0
 
 
-def _report_failures(failures: dict, *, nproc: int) -> int:
-    codes = {rank: failure.exitcode for rank, failure in failures.items()}
-    if all(code in (130, 143) for code in codes.values()):
-        return max(codes.values())  # interrupted: process 0 printed the checkpoint and the resume command
-    for rank, failure in sorted(failures.items()):
-        if failure.exitcode in (130, 143):
-            continue
-        how = f"was killed by {failure.signal_name()}" if failure.exitcode < 0 else f"ended with exit code {failure.exitcode}"
-        errors.print(f"[bold red]error[/]: training process {failure.local_rank} of {nproc} {how}; "
-                     "torchrun stopped the others", highlight=False)
-    errors.print("the run keeps its last checkpoint: resume it with "
-                 f"`neuralab train --resume RUN_DIR --nproc {nproc}` (process 0 printed RUN_DIR above)",
-                 highlight=False)
+def _report_failures(failed, *, nproc: int) -> int:
+    codes = [failure.exitcode for failure in failed.failures.values()]
+    if all(code in (130, 143) for code in codes):
+        return max(codes)  # interrupted: process 0 printed the checkpoint and the resume command
+    # the cause is a process killed by a signal; the others' exit code 1 says they lost it (PeerLost)
+    killed = sorted((rank, failure) for rank, failure in failed.failures.items() if failure.exitcode < 0)
+    rank, first = killed[0] if killed else failed.get_first_failure()
+    how = f"was killed by {first.signal_name()}" if first.exitcode < 0 else f"ended with exit code {first.exitcode}"
+    errors.print(f"[bold red]error[/]: training process {rank} of {nproc} {how}; torchrun stopped the others. "
+                 f"The run keeps its last checkpoint: `neuralab train --resume RUN_DIR --nproc {nproc}` "
+                 "continues it (process 0 printed RUN_DIR above)", highlight=False)
     return 1
 
 

@@ -118,9 +118,8 @@ def _interrupted(state: TrainingState, run_dir: Path | None, *, group: ProcessGr
     position = (f"in epoch {state.epoch + 1} after {state.batch_index} batches" if state.batch_index
                 else f"after epoch {len(state.history)}")
     where = f"training interrupted by {state.interrupted} {position} ({state.step} steps)"
-    if group is not None and not group.writes:
-        return TrainingInterrupted([f"process {group.rank} of {group.size}: {where}, with process 0"],
-                                   exit_code=exit_code(state.interrupted))
+    if group is not None and not group.writes:  # silent: process 0 says where the checkpoint is
+        return TrainingInterrupted([], exit_code=exit_code(state.interrupted))
     if run_dir is None:
         return TrainingInterrupted([f"{where}; nothing was saved (out_dir=None)"],
                                    exit_code=exit_code(state.interrupted))

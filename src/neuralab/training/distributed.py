@@ -204,7 +204,8 @@ def is_peer_failure(error: BaseException) -> bool:
 
 def peer_lost_message(error: BaseException, group: ProcessGroup, *, run_dir) -> list[str]:
     """The lines that say a peer process failed, where the last checkpoint is and how to resume."""
-    first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    first = first.split(". This is typically")[0][:200]  # gloo's hint about remote workers: said below
     lines = [f"process {group.rank} of {group.size}: another training process died or stopped answering ({first}); "
              "this one stopped too"]
     if run_dir is not None:

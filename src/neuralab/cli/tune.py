@@ -15,8 +15,8 @@ from neuralab.cli.app import app, console
 from neuralab.cli.runs import SET_HELP
 from neuralab.spec import load_spec
 
-STORAGE_HELP = ("study storage URL shared by workers (sqlite:///study.db, postgresql://user@host/db); "
-                "default: study.db in the output folder")
+STORAGE_HELP = ("study storage shared by workers: sqlite:///study.db, postgresql://user@host/db, "
+                "journal:///shared/drive/study.journal; default: study.db in the output folder")
 RESUME_HELP = "continue an existing study, or join it from another worker/machine"
 
 
@@ -57,12 +57,20 @@ def tune(
     study: str = typer.Option(None, "--study", help="study name (default: the spec's name)"),
     resume: bool = typer.Option(False, "--resume", help=RESUME_HELP),
     heartbeat: int = typer.Option(10, "--heartbeat", min=1, help="seconds between heartbeats; a silent trial fails after 2x"),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, max=256,
+                                help="worker processes on this machine sharing the study"),
+    worker: bool = typer.Option(False, "--worker", hidden=True,
+                                help="run trials of an existing study as one of --workers; write nothing"),
     final: bool = typer.Option(True, "--final/--no-final", help="train the best spec and score the test split"),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the tune folder is created in"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
-    """Search hyperparameters (grid, random, TPE, CMA-ES) with pruning; write best.yaml, trials.csv, plots."""
+    """Search hyperparameters (grid, random, TPE, CMA-ES) with pruning; write best.yaml, trials.csv, plots.
+
+    `--workers N` runs N worker processes on one study; on several machines run the same
+    command with one `--storage` every machine reaches and `--resume` (see the README).
+    """
     from neuralab.tune.samplers import choice_problems
     from neuralab.tune.space import check_space, load_space
 
@@ -73,11 +81,12 @@ def tune(
     from neuralab.tune.search import tune_study  # optuna and torch load once the input is valid
 
     label = f"tune {study or base.name}"
-    with _progress(label, quiet) as progress:
+    with _progress(label, quiet or worker) as progress:
         result = tune_study(base, search_space, sampler=sampler, trials=trials, pruner=pruner, storage=storage,
                             study_name=study, resume=resume, out_dir=out, final=final, heartbeat_seconds=heartbeat,
-                            on_trial=progress)
-    _print_result(result)
+                            workers=workers, worker=worker, on_trial=progress)
+    if result is not None:  # a --worker writes and prints nothing: whoever started it reports
+        _print_result(result)
 
 
 @app.command()
@@ -201,5 +210,7 @@ def _print_result(result) -> None:
     console.print(f"best spec: [bold]{result.files['best']}[/]  (neuralab train {result.files['best']})")
     console.print(f"trials: {result.files['trials']}; plots: "
                   + ", ".join(str(path) for key, path in result.files.items() if path.suffix == ".png"))
-    if result.storage_url.startswith("sqlite"):
-        console.print(f"dashboard: optuna-dashboard {result.storage_url}")
+    from neuralab.tune.storage import dashboard_target
+
+    console.print(f"watch it: optuna-dashboard {dashboard_target(result.storage_url)}  (pip install optuna-dashboard)",
+                  highlight=False)

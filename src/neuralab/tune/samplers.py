@@ -5,6 +5,13 @@ optimisation —, CMA-ES); ``PRUNERS`` picks when an unpromising trial stops ear
 dev error per epoch (Hyperband, median, none). Every entry is seeded from the spec's seed,
 so the same spec and space give the same trials on one worker. Optuna is imported on use.
 
+None of them loads a pickle from the study's storage (a shared database or journal is
+not code): grid, random and TPE sample from the trials' JSON parameters and values;
+CMA-ES keeps its optimiser in the process (:mod:`neuralab.tune.cmaes`) instead of the
+pickle Optuna's sampler saves and loads; the pruners read the trials' reported dev errors
+(Hyperband also its bracket numbers). ``tests/tune/test_samplers.py`` runs every sampler
+and pruner, resumed, with ``pickle.loads`` made to fail, and plants a pickle for CMA-ES.
+
 Example:
     >>> from neuralab.tune.space import load_space
     >>> space = load_space({"params": {"train.learning_rate": {"low": 1e-3, "high": 1e-1, "log": True}}})
@@ -42,9 +49,12 @@ def _tpe(space: SearchSpace, seed: int) -> Any:
 def _cmaes(space: SearchSpace, seed: int) -> Any:
     import optuna
 
-    # CMA-ES handles numbers only; categorical choices go to the seeded random sampler
-    return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False,
-                                        independent_sampler=optuna.samplers.RandomSampler(seed=seed))
+    from neuralab.tune.cmaes import InProcessCmaEsSampler
+
+    # CMA-ES handles numbers only; categorical choices go to the seeded random sampler. Its state
+    # stays in this process: Optuna's own CmaEsSampler would unpickle it from the storage.
+    return InProcessCmaEsSampler(seed=seed, warn_independent_sampling=False,
+                                 independent_sampler=optuna.samplers.RandomSampler(seed=seed))
 
 
 SAMPLERS: dict[str, Callable[[SearchSpace, int], Any]] = {

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import socket
-import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,6 +33,7 @@ from neuralab.errors import NeuralabError, RunError, SpecError
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.training import Callback, TrainingState
 from neuralab.tune.batched import batchable, grid_results, point_key, random_results
+from neuralab.tune.budget import run_trials
 from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
 from neuralab.tune.space import SearchSpace, check_space, grid_size, load_space, space_to_dict, suggest
 from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_url, hide_password, open_storage,
@@ -75,8 +75,9 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
                storage: str | None = None, study_name: str | None = None, resume: bool = False,
                out_dir: str | Path = "runs", folder_name: str | None = None,
                overrides: Mapping[str, Any] | Sequence[str] | None = None, final: bool = True,
-               heartbeat_seconds: int | None = DEFAULT_HEARTBEAT_SECONDS,
-               callbacks: Iterable[Callback] = (), on_trial: Callable[[TrialReport], None] | None = None) -> TuneResult:
+               heartbeat_seconds: int | None = DEFAULT_HEARTBEAT_SECONDS, workers: int = 1, worker: bool = False,
+               callbacks: Iterable[Callback] = (),
+               on_trial: Callable[[TrialReport], None] | None = None) -> TuneResult | None:
     """Search ``space`` around ``spec`` with an Optuna study; write best.yaml, trials.csv and plots.
 
     Args:
@@ -95,8 +96,14 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
         overrides: dotted overrides applied to ``spec`` first, as for ``neuralab train``.
         final: train the best spec once more and score it on the test split (default True).
         heartbeat_seconds: heartbeat of running trials; a trial is failed after 2× (default 10).
+        workers: worker processes to run the trials (default 1: this process); with more, the
+            study is opened here, N ``neuralab tune … --worker`` processes share it
+            (:mod:`neuralab.tune.workers`) and this process writes the outputs when they are done.
+        worker: be one of those workers: join the existing study, run trials until it holds
+            ``trials`` finished ones, write nothing and return None.
         callbacks: extra training callbacks for every trial.
-        on_trial: called with a :class:`TrialReport` after each trial this worker runs.
+        on_trial: called with a :class:`TrialReport` after each trial this worker runs (with
+            ``workers`` > 1: about every second, with the study's latest trial).
 
     Raises:
         SpecError: a bad spec, space, sampler or pruner — before any trial runs.
@@ -108,6 +115,9 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     problems = choice_problems(sampler=sampler, pruner=pruner)
     if trials is not None and trials < 1:
         problems.append(f"--trials: {trials} — must be at least 1")
+    if workers < 1 or (workers > 1 and (worker or callbacks)):
+        problems.append(f"--workers: {workers} — must be at least 1, and a worker (or a search with callbacks) "
+                        "runs its trials itself")
     if problems:
         raise SpecError(problems)
     check_space(space, spec)
@@ -118,15 +128,22 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     url = storage or default_storage_url(folder)
     rdb = open_storage(url, heartbeat_seconds=heartbeat_seconds)
     study = _open_study(rdb, study_name, spec=spec, space=space, sampler=sampler, pruner=pruner, resume=resume,
-                        shared=storage is not None)
+                        shared=storage is not None or worker)
+    if workers > 1:
+        from neuralab.tune.workers import run_workers
+
+        run_workers(study, count=workers, folder=folder, spec=spec, space=space, url=url, sampler=sampler,
+                    pruner=pruner, total=total, heartbeat_seconds=heartbeat_seconds,
+                    watch=(lambda watched: on_trial(_latest(watched, total))) if on_trial else None)
+        return _finish(study, spec, folder=folder, url=url, final=final)
     objective = Objective(spec, space, uniform_width=sampler == "grid", callbacks=callbacks)
-    if batchable(sampler=sampler, shared_storage=storage is not None) and not objective.callbacks:
+    if batchable(sampler=sampler, shared_storage=storage is not None) and not objective.callbacks and not worker:
         if on_trial:  # the display starts before the points trained up front, not after
             on_trial(_started(study, total))
         objective.ready = _points_up_front(study, spec, space, sampler=sampler, total=total)
-    _optimize(study, objective, total=total, on_trial=on_trial)
-    _settle_dead_workers(study, grace_seconds=rdb.grace_period if rdb.heartbeat_interval else None)
-    return _finish(study, spec, folder=folder, url=url, final=final)
+    _optimize(study, objective, total=total, on_trial=on_trial,
+              grace_seconds=rdb.grace_period if rdb.heartbeat_interval else None)
+    return None if worker else _finish(study, spec, folder=folder, url=url, final=final)
 
 
 def _points_up_front(study: Any, spec: ExperimentSpec, space: SearchSpace, *, sampler: str,
@@ -195,19 +212,17 @@ def _check_same_study(study: Any, settings: dict[str, Any]) -> None:
                          f"(the {key} must stay the same; use --study NEW_NAME for a new search)" for key in differs])
 
 
-def _optimize(study: Any, objective: "Objective", *, total: int, on_trial: Callable | None) -> None:
-    import optuna
+def _optimize(study: Any, objective: "Objective", *, total: int, on_trial: Callable | None,
+              grace_seconds: float | None) -> None:
     from optuna.trial import TrialState
 
-    finished_states = (TrialState.COMPLETE, TrialState.PRUNED)
-    remaining = total - len(study.get_trials(deepcopy=False, states=finished_states))
-    if remaining <= 0:
+    finished = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+    if finished >= total:
         return
     if on_trial:  # the study is open and valid: a display may start
         on_trial(_started(study, total))
-    stop_at_total = optuna.study.MaxTrialsCallback(total, states=finished_states)
-    callbacks = [stop_at_total] + ([_reporter(on_trial, total)] if on_trial else [])
-    study.optimize(objective, n_trials=remaining, callbacks=callbacks, catch=(NeuralabError,))
+    run_trials(study, objective, total=total, grace_seconds=grace_seconds,
+               callbacks=[_reporter(on_trial, total)] if on_trial else [])
 
 
 def _started(study: Any, total: int) -> TrialReport:
@@ -219,24 +234,16 @@ def _started(study: Any, total: int) -> TrialReport:
                        finished=min(finished, total), total=total)
 
 
-def _settle_dead_workers(study: Any, *, grace_seconds: int | None) -> None:
-    """Before leaving, wait (at most 1.5 grace periods) for a dead worker's trial to be failed.
-
-    A trial whose worker was killed stays RUNNING until some worker notices its heartbeat
-    stopped; the last worker alive would otherwise leave it so. A live worker's trial keeps
-    beating and is left alone once the wait is over.
-    """
-    import optuna
+def _latest(study: Any, total: int) -> TrialReport:
+    """A report of the study's latest finished trial, whichever worker ran it."""
     from optuna.trial import TrialState
 
-    if not grace_seconds:
-        return
-    deadline = time.monotonic() + grace_seconds * 1.5
-    while True:
-        optuna.storages.fail_stale_trials(study)  # fails trials silent for a grace period, queues a retry
-        if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) or time.monotonic() > deadline:
-            return
-        time.sleep(grace_seconds / 4)
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))
+    last = max(done, key=lambda trial: trial.datetime_complete) if done else None
+    finished = sum(trial.state != TrialState.FAIL for trial in done)
+    return TrialReport(number=last.number if last else -1, state=last.state.name if last else "STARTED",
+                       value=last.value if last else None, best_value=_best_value(study),
+                       finished=min(finished, total), total=total)
 
 
 def _reporter(on_trial: Callable[[TrialReport], None], total: int) -> Callable:

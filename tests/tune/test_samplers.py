@@ -6,7 +6,7 @@ import json
 import pytest
 
 from neuralab.errors import SpecError
-from neuralab.tune.samplers import PRUNERS, SAMPLERS, choice_problems
+from neuralab.tune.samplers import PRUNERS, SAMPLERS, choice_problems, make_pruner, make_sampler
 from neuralab.tune.search import tune_study
 
 SPACE = {"params": {"train.learning_rate": {"low": 1e-3, "high": 0.3, "log": True, "points": 3},
@@ -59,3 +59,45 @@ def test_every_sampler_searches_the_architecture(sampler, tiny_spec, tmp_path):
         assert len(hidden) == trial.params["architecture.layers"] and all(4 <= w <= 8 for w in hidden)
     assert result.best_spec.model.hidden == json.loads(
         result.study.best_trial.user_attrs["overrides"])["model.hidden"]
+
+
+@pytest.fixture
+def no_unpickling(monkeypatch):
+    """Any pickle.load/loads while the fixture is active fails the test."""
+    import pickle
+
+    def refuse(*arguments, **settings):
+        raise AssertionError("a pickle was loaded")
+
+    for name in ("load", "loads"):
+        monkeypatch.setattr(pickle, name, refuse)
+
+
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS))
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_no_sampler_or_pruner_loads_a_pickle_from_the_storage_even_resumed(sampler, tmp_path, no_unpickling):
+    import optuna
+
+    from neuralab.tune.space import load_space, suggest
+    from neuralab.tune.storage import open_storage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = load_space(SPACE)
+
+    def objective(trial):  # what a trial reports: a dev error per epoch, then the last one
+        overrides = suggest(space, trial, uniform_width=sampler == "grid")
+        error = overrides["train.learning_rate"] + (overrides["train.optimizer"] == "sgd")
+        for epoch in range(1, 4):
+            trial.report(error / epoch, step=epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return error / 3
+
+    for pruner in sorted(PRUNERS):
+        url = f"journal://{tmp_path}/{pruner}.journal"
+        for worker in range(2):  # a second worker (or a resumed study) opens the same storage afresh
+            study = optuna.create_study(storage=open_storage(url, heartbeat_seconds=None), study_name="s",
+                                        load_if_exists=True, sampler=make_sampler(sampler, space, seed=worker),
+                                        pruner=make_pruner(pruner, epochs=3))
+            study.optimize(objective, n_trials=3 if sampler == "grid" else 8)
+        assert len(study.trials) == (6 if sampler == "grid" else 16)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -48,7 +49,9 @@ def run_trials(study: Any, objective: Callable[[Any], float], *, total: int, gra
 
     poll = max(0.2, min(2.0, (grace_seconds or 1) / 8))
     while True:
-        optuna.storages.fail_stale_trials(study)  # a dead worker's trial: FAIL, and its retry is queued
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna; neuralab relies on them knowingly
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)  # a dead worker's trial: FAIL, and its retry is queued
         finished, running = _counts(study)
         if finished >= total or _grid_exhausted(study):
             return

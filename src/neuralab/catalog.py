@@ -88,15 +88,15 @@ INITS = _table(
 )
 
 OPTIMIZERS = _table(
-    Entry("sgd", "plain (stochastic) gradient descent: w ← w − α∇", {"torch": "SGD", "adaptive": "no"}),
-    Entry("momentum", "SGD with heavy-ball momentum (train.momentum)", {"torch": "SGD(momentum)", "adaptive": "no"}),
-    Entry("nesterov", "SGD with Nesterov momentum (train.momentum)", {"torch": "SGD(nesterov=True)", "adaptive": "no"}),
-    Entry("adagrad", "per-weight rate shrinks with the sum of squared gradients", {"torch": "Adagrad", "adaptive": "yes"}),
-    Entry("rmsprop", "per-weight rate from a moving average of squared gradients", {"torch": "RMSprop", "adaptive": "yes"}),
-    Entry("adadelta", "RMSProp with unit-correcting update ratio; lr ≈ 1 is usual", {"torch": "Adadelta", "adaptive": "yes"}),
-    Entry("adam", "momentum + RMSProp with bias correction", {"torch": "Adam", "adaptive": "yes"}),
-    Entry("adamw", "Adam with decoupled weight decay (train.l2 is the decay)", {"torch": "AdamW", "adaptive": "yes"}),
-    Entry("nadam", "Adam with Nesterov momentum", {"torch": "NAdam", "adaptive": "yes"}),
+    Entry("sgd", "plain (stochastic) gradient descent: w ← w − α∇", {"torch": "SGD", "adaptive": "no", "momentum": "no"}),
+    Entry("momentum", "SGD with heavy-ball momentum (train.momentum)", {"torch": "SGD(momentum)", "adaptive": "no", "momentum": "heavy ball"}),
+    Entry("nesterov", "SGD with Nesterov momentum (train.momentum)", {"torch": "SGD(nesterov=True)", "adaptive": "no", "momentum": "Nesterov"}),
+    Entry("adagrad", "per-weight rate shrinks with the sum of squared gradients", {"torch": "Adagrad", "adaptive": "yes", "momentum": "no"}),
+    Entry("rmsprop", "per-weight rate from a moving average of squared gradients", {"torch": "RMSprop", "adaptive": "yes", "momentum": "no"}),
+    Entry("adadelta", "RMSProp with unit-correcting update ratio; lr ≈ 1 is usual", {"torch": "Adadelta", "adaptive": "yes", "momentum": "no"}),
+    Entry("adam", "momentum + RMSProp with bias correction", {"torch": "Adam", "adaptive": "yes", "momentum": "β1"}),
+    Entry("adamw", "Adam with decoupled weight decay (train.l2 is the decay)", {"torch": "AdamW", "adaptive": "yes", "momentum": "β1"}),
+    Entry("nadam", "Adam with Nesterov momentum", {"torch": "NAdam", "adaptive": "yes", "momentum": "β1"}),
 )
 
 SCHEDULES = _table(
@@ -169,6 +169,8 @@ TABLES: dict[str, dict[str, Entry]] = {
 SYNTHETIC_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "synthetic 2-D")
 BUNDLED_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "bundled")
 FILE_DATASETS = ("csv", "parquet")
+# optimisers that read train.momentum (as momentum or as Adam's β1); the others ignore it
+MOMENTUM_OPTIMIZERS = tuple(n for n, e in OPTIMIZERS.items() if e.properties["momentum"] != "no")
 
 
 def names(table: str) -> tuple[str, ...]:

@@ -73,16 +73,17 @@ def fit(model: nn.Module, head: Head, spec, *, train: tuple[Tensor, Tensor], dev
     return state
 
 
-def new_state(model: nn.Module, spec, *, device: str | None = None) -> TrainingState:
+def new_state(model: nn.Module, spec, *, device: str | None = None, split_groups: bool = False) -> TrainingState:
     """A fresh :class:`TrainingState`: the spec's optimiser and schedule over ``model``'s parameters.
 
     Args:
         model: the network, already on its device.
         spec: the ExperimentSpec.
         device: device type for fused optimiser kernels (default: where the model lives).
+        split_groups: weights in a parameter group of their own, so L2 can change while training.
     """
     device = device or next(model.parameters()).device.type
-    optimizer = build_optimizer(model, spec.train, device=device)
+    optimizer = build_optimizer(model, spec.train, device=device, split_groups=split_groups)
     return TrainingState(model=model, optimizer=optimizer, schedule=build_schedule(optimizer, spec.train), spec=spec)
 
 

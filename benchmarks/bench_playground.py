@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/bench_playground.py [--seconds 8] [--busy]
 
-Three networks, each pressed "play" on the real uvicorn server by a WebSocket client that
-acknowledges every frame as a browser does (``drawn``):
+Three networks, each pressed "play" on the real server (``neuralab playground``, in its own
+process as a browser's server is) by a WebSocket client that acknowledges every frame as
+a browser does (``drawn``):
 
 * the default 4-2 tanh network on 500 circle points (250 train, batch 10: 25 steps an epoch);
 * 6 × 8 tanh on the same points;
@@ -23,15 +24,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuralab.playground.server import BackgroundServer
 
 TFP_EPOCHS_PER_SECOND = 60
 CASES = [  # name, state, epochs/s target, frames/s target
@@ -93,6 +97,22 @@ def hand_loop_epochs_per_second(state: dict, seconds: float) -> float:
     return epochs / (time.perf_counter() - started)
 
 
+@contextmanager
+def playground_server():
+    """``neuralab playground --port 0`` in its own process; yields its URL."""
+    command = [str(Path(sys.executable).parent / "neuralab"), "playground", "--port", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    try:
+        match = re.search(r"http://127\.0\.0\.1:\d+", process.stdout.readline())
+        if not match:
+            raise RuntimeError("the playground server did not start")
+        yield match.group(0)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
@@ -105,7 +125,7 @@ def main() -> None:
         print(f"{'network':<28}{'epochs/s':>10}{'frames/s':>10}{'steps/frame':>13}{'hand loop':>11}"
               f"{'÷ hand':>8}{'÷ TFP 60':>10}  target")
         ok = True
-        with BackgroundServer() as url:
+        with playground_server() as url:
             for name, state, epoch_target, frame_target in CASES:
                 epochs, frames, steps = asyncio.run(_play(url, state, args.seconds))
                 floor = hand_loop_epochs_per_second(state, min(args.seconds, 4.0))

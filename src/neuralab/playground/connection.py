@@ -4,10 +4,10 @@ Training and drawing are decoupled. While playing, a worker thread trains for as
 the next frame is not due (many epochs of a small network; a big network's epoch pauses
 between two batches), then draws a frame; the event loop meanwhile reads the tab's
 messages, so a learning-rate change made while playing applies to the next epoch. A
-:class:`FramePacer` decides when a frame is due: at most ``FRAMES_PER_SECOND``, drawing
-at most ``FRAME_SHARE`` of the time (a big network's frame is costly: fewer frames, more
-training), and never more than ``IN_FLIGHT`` frames the page has not drawn yet (it says
-``drawn`` after each), so a slow browser gets fewer frames instead of a growing queue.
+:class:`~neuralab.playground.pacing.FramePacer` decides when a frame is due: at most 30 a
+second, drawing at most a quarter of the time (a big network's frame is costly: fewer frames, more
+training), and never more than two frames the page has not drawn yet (it says ``drawn``
+after each), so a slow browser gets fewer frames instead of a growing queue.
 A refused message answers with an ``error`` message; the session goes on.
 """
 from __future__ import annotations
@@ -16,61 +16,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from neuralab.playground.limits import RateLimits
+from neuralab.playground.pacing import FramePacer
 from neuralab.playground.messages import MessageError, encode_reply, parse_message
 from neuralab.playground.session import Session
 
 log = logging.getLogger(__name__)
-
-FRAMES_PER_SECOND = 30
-FRAME_SHARE = 0.25  # drawing takes at most this share of the time; training gets the rest
-IN_FLIGHT = 2  # frames sent but not yet drawn by the page
-DRAWN_TIMEOUT = 1.0  # seconds; a page that never says "drawn" still gets frames this often
-
-
-class FramePacer:
-    """When the next frame is due, from the frame rate, the cost of a frame and the page's pace.
-
-    Example:
-        >>> clock = [0.0]
-        >>> pacer = FramePacer(clock=lambda: clock[0])
-        >>> pacer.sent(cost=0.02)  # a 20 ms frame: at most one per 80 ms
-        >>> round(pacer.seconds_to_next(), 3)
-        0.08
-    """
-
-    def __init__(self, *, fps: float = FRAMES_PER_SECOND, share: float = FRAME_SHARE, in_flight: int = IN_FLIGHT,
-                 clock: Callable[[], float] = time.perf_counter):
-        self.interval, self.share, self.in_flight, self.clock = 1.0 / fps, share, in_flight, clock
-        self.last = -1e9
-        self.cost = 0.0
-        self.unacknowledged: list[float] = []  # when each frame not yet drawn was sent
-
-    def seconds_to_next(self) -> float:
-        """Seconds of training before the next frame may be drawn."""
-        return max(0.0, self.last + max(self.interval, self.cost / self.share) - self.clock())
-
-    def may_send(self) -> bool:
-        """False while the page still has ``in_flight`` frames to draw."""
-        now = self.clock()
-        self.unacknowledged = [sent for sent in self.unacknowledged if now - sent < DRAWN_TIMEOUT]
-        return len(self.unacknowledged) < self.in_flight
-
-    def sent(self, *, cost: float) -> None:
-        """A frame that took ``cost`` seconds to draw was sent now."""
-        self.last, self.cost = self.clock(), cost
-        self.unacknowledged.append(self.last)
-
-    def drawn(self) -> None:
-        """The page drew a frame."""
-        if self.unacknowledged:
-            self.unacknowledged.pop(0)
-
 
 class Connection:
     """A session and the socket of the tab that owns it."""

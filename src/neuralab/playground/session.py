@@ -43,11 +43,12 @@ from neuralab.models import build_model
 from neuralab.playground import exchange, own_data, pictures
 from neuralab.playground.health import HEALTH_SECONDS, HealthRecorder, health_every, live_health
 from neuralab.playground.messages import MessageError, problems
-from neuralab.playground.state import OWN, PlaygroundState, apply_changes, to_spec
+from neuralab.playground.pacing import PauseForFrame
+from neuralab.playground.state import OWN, PlaygroundState, apply_changes, split_fractions, to_spec
 from neuralab.training import make_head
 from neuralab.training.callbacks import default_callbacks
 from neuralab.training.evaluate import evaluate_split
-from neuralab.training.events import Callback, CallbackList
+from neuralab.training.events import CallbackList
 from neuralab.training.loop import new_state, run_epoch
 from neuralab.training.optim import set_l2
 from neuralab.training.setup import target_scale
@@ -57,20 +58,6 @@ log = logging.getLogger(__name__)
 MAX_EPOCHS = 100_000
 FRAME_SECONDS = 1 / 30  # advance() without a number of epochs trains this long
 _GLOBAL_RNG = threading.Lock()  # dropout draws from torch's global RNG: one session at a time
-
-
-class _PauseForFrame(Callback):
-    """Stops the loop between two batches once the training budget is spent (a big network's
-    epoch can outlast a frame); the loop keeps where it stopped, and the next epoch call resumes."""
-
-    batch_every = 4  # look at the clock every few steps only
-
-    def __init__(self) -> None:
-        self.deadline: float | None = None
-
-    def on_batch_end(self, state) -> None:
-        if self.deadline is not None and time.perf_counter() >= self.deadline:
-            state.interrupted = "frame"
 
 
 class Session:
@@ -148,7 +135,7 @@ class Session:
         self.training.extras["generator"] = torch.Generator().manual_seed(spec.seed + 1)
         steps_per_epoch = math.ceil(self.bundle.n_train / min(spec.train.batch_size, self.bundle.n_train))
         self.recorder = HealthRecorder(every=health_every(steps_per_epoch))  # reads the model only: numbers unchanged
-        self.pause = _PauseForFrame()
+        self.pause = PauseForFrame()
         self.events = CallbackList([*default_callbacks(spec), self.recorder, self.pause])
         self.training.callbacks = self.events.callbacks
         self.events.fire("fit_start", self.training)
@@ -277,7 +264,7 @@ class Session:
                 if "data" in acts:
                     if self.own is not None and state.dataset == OWN and state.ratio != previous.ratio:
                         self.own = own_data.from_points(self.own.points, self.own.labels, problem=state.problem,
-                                                        fractions=self.spec_fractions(), seed=state.seed)
+                                                        fractions=split_fractions(state), seed=state.seed)
                     self._load_data()
                     self._build()
                     return self.restart_messages() + notes
@@ -290,11 +277,6 @@ class Session:
             if "live" in acts:
                 self._apply_live()
             return [self.state_message(), self.frame()] + notes
-
-    def spec_fractions(self) -> list[float]:
-        """[train, dev, test] fractions of the ratio control."""
-        held_out = round((1 - self.state.ratio / 100) / 2, 6)
-        return [round(1 - 2 * held_out, 6), held_out, held_out]
 
     def _apply_live(self) -> None:
         spec = self.spec = self.spec_for(epochs=MAX_EPOCHS)
@@ -393,7 +375,7 @@ class Session:
         """Replace the own data with a CSV's rows (x1, x2, label), split by the ratio control."""
         points, labels, problem = own_data.parse_csv(text)
         with self.lock:
-            self.own = own_data.from_points(points, labels, problem=problem, fractions=self.spec_fractions(),
+            self.own = own_data.from_points(points, labels, problem=problem, fractions=split_fractions(self.state),
                                             seed=self.state.seed)
             changes = {"dataset": OWN, "problem": problem, "features": ["x1", "x2"]}
             if problem == "regression" and self.state.loss in ("cross_entropy", "hinge"):

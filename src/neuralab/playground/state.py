@@ -182,14 +182,12 @@ def to_spec(state: PlaygroundState, *, epochs: int = 1, name: str = "playground"
     The schedule's length is fixed by ``schedule_steps``, so the number of epochs changes
     nothing but where training stops: epoch k of a longer run equals epoch k of this one.
     """
-    train_fraction = state.ratio / 100
-    held_out = round((1 - train_fraction) / 2, 6)
     activation: str | list[str] = state.activations
     if state.activations and len(set(state.activations)) == 1:
         activation = state.activations[0]
     elif not state.activations:
         activation = "relu"
-    split = [round(1 - 2 * held_out, 6), held_out, held_out]
+    split = split_fractions(state)
     data = {"dataset": state.dataset, "n_samples": state.n_samples, "noise": state.noise,
             "n_classes": state.n_classes if state.dataset in MULTICLASS_DATASETS else 2,
             "features": list(state.features), "split": split}
@@ -206,6 +204,17 @@ def to_spec(state: PlaygroundState, *, epochs: int = 1, name: str = "playground"
                   "l2": state.regularization_rate if state.regularization == "l2" else 0.0,
                   "device": "cpu", "threads": 1},
     })
+
+
+def split_fractions(state: PlaygroundState) -> list[float]:
+    """[train, dev, test] fractions of the ratio control: the rest is shared by dev and test.
+
+    Example:
+        >>> split_fractions(PlaygroundState(ratio=70))
+        [0.7, 0.15, 0.15]
+    """
+    held_out = round((1 - state.ratio / 100) / 2, 6)
+    return [round(1 - 2 * held_out, 6), held_out, held_out]
 
 
 def from_spec(spec: ExperimentSpec) -> PlaygroundState:

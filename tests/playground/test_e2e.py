@@ -303,3 +303,18 @@ def test_the_page_reconnects_after_a_server_restart_and_restores_the_link(browse
     finally:
         context.close()
         server.__exit__(None, None, None)
+
+
+def test_a_server_with_a_token_serves_the_page_only_with_it(browser):
+    with BackgroundServer(token="classroom-token-123") as address:
+        context = browser.new_context(viewport={"width": 1280, "height": 760})
+        page = context.new_page()
+        try:
+            assert page.goto(address + "/").status == 403
+            page.goto(address + "/?token=classroom-token-123#dataset=xor")
+            page.wait_for_function("() => window.playground && window.playground.page.state && window.playground.page.state.dataset === 'xor'")
+            page.click("#step")  # the socket carries the token's cookie
+            page.wait_for_function("() => window.playground.page.frame.epoch === 1")
+            assert "token=classroom-token-123" in page.url
+        finally:
+            context.close()

@@ -4,7 +4,7 @@ Training and drawing are decoupled. While playing, a worker thread trains for as
 the next frame is not due (many epochs of a small network; a big network's epoch pauses
 between two batches), then draws a frame; the event loop meanwhile reads the tab's
 messages, so a learning-rate change made while playing applies to the next epoch. A
-:class:`~neuralab.playground.pacing.FramePacer` decides when a frame is due: at most 30 a
+:class:`~neuralab.playground.pacing.FramePacer` decides when a frame is due: about 30 a
 second, drawing at most a quarter of the time (a big network's frame is costly: fewer frames, more
 training), and never more than two frames the page has not drawn yet (it says ``drawn``
 after each), so a slow browser gets fewer frames instead of a growing queue.

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from neuralab.training.events import Callback
 
-FRAMES_PER_SECOND = 30
+FRAMES_PER_SECOND = 32  # a little above 30, so a frame a bit late still keeps 30 a second
 FRAME_SHARE = 0.25  # drawing takes at most this share of the time; training gets the rest
 IN_FLIGHT = 2  # frames sent but not yet drawn by the page
 DRAWN_TIMEOUT = 1.0  # seconds; a page that never says "drawn" still gets frames this often
@@ -24,9 +24,9 @@ class FramePacer:
     Example:
         >>> clock = [0.0]
         >>> pacer = FramePacer(clock=lambda: clock[0])
-        >>> pacer.sent(cost=0.02)  # a 20 ms frame: at most one per 80 ms
+        >>> pacer.sent(cost=0.02)  # a 20 ms frame: at most one per 80 ms, counted from its start
         >>> round(pacer.seconds_to_next(), 3)
-        0.08
+        0.06
     """
 
     def __init__(self, *, fps: float = FRAMES_PER_SECOND, share: float = FRAME_SHARE, in_flight: int = IN_FLIGHT,
@@ -47,9 +47,10 @@ class FramePacer:
         return len(self.unacknowledged) < self.in_flight
 
     def sent(self, *, cost: float) -> None:
-        """A frame that took ``cost`` seconds to draw was sent now."""
-        self.last, self.cost = self.clock(), cost
-        self.unacknowledged.append(self.last)
+        """A frame that took ``cost`` seconds to draw was sent now (the next one is due an interval after it began)."""
+        now = self.clock()
+        self.last, self.cost = now - cost, cost
+        self.unacknowledged.append(now)
 
     def drawn(self) -> None:
         """The page drew a frame."""

@@ -82,3 +82,28 @@ def test_divergence_is_named_with_where_and_at_which_rate():
     assert not rules.weights_finite([torch.tensor([1.0, math.nan])])
     reason = rules.divergence_reason(math.nan, epoch=2, step=40, learning_rate=0.5, what="dev loss")
     assert reason == "diverged: the dev loss became NaN in epoch 3 (step 40, learning rate 0.5)"
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_the_processes_rows_of_a_batch_are_the_batch(size):
+    order = torch.randperm(50, generator=torch.Generator().manual_seed(0))
+    for start, stop in rules.batch_bounds(50, 7, batch_norm=False):  # 7 rows: shares of 4 + 3, 3 + 2 + 2, …
+        shares = [rules.Shard(rank=rank, size=size).rows(order, start, stop) for rank in range(size)]
+        assert sorted(torch.cat(shares).tolist()) == sorted(order[start:stop].tolist())
+        assert sum(rules.Shard(rank=rank, size=size).weight(len(share), stop - start)
+                   for rank, share in enumerate(shares)) == pytest.approx(size)  # DDP divides by size: weight 1 in all
+    assert torch.equal(rules.ONE_PROCESS.rows(order, 3, 10), order[3:10])  # one process: the plain batch
+
+
+def test_each_process_adds_its_rows_share_of_the_noise_one_process_would_draw():
+    inputs = torch.arange(14.0).reshape(7, 2)
+    alone = rules.augment(inputs, 0.1, rules.batches_generator(4))
+    for rank in range(3):
+        shard = rules.Shard(rank=rank, size=3)
+        mine = rules.augment(inputs[rank::3], 0.1, rules.batches_generator(4), shard=shard, batch_rows=7)
+        assert torch.equal(mine, alone[rank::3])
+
+
+def test_other_processes_draw_dropout_from_streams_of_their_own():
+    seeds = {rules.process_dropout_seed(0, rank=rank, step=step) for rank in (1, 2, 3) for step in (0, 100)}
+    assert len(seeds) == 6

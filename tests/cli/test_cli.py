@@ -95,3 +95,23 @@ def test_installed_script_exits_2_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "train.optimizer" in result.stderr and "train.epochs" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_nproc_refuses_a_bad_spec_before_starting_any_process(spec_file, tmp_path, capsys, monkeypatch):
+    import neuralab.cli.processes as processes
+
+    monkeypatch.setattr(processes, "run_torchrun", lambda *a, **k: pytest.fail("torchrun started"))
+    code = main(["train", str(spec_file), "--nproc", "2", "--set", "train.optimizer=adm", "--out", str(tmp_path)])
+    assert code == 2 and "train.optimizer: 'adm'" in capsys.readouterr().err
+    assert main(["train", str(spec_file), "--nproc", "0"]) == 2  # at least one process
+
+
+def test_nproc_starts_torchrun_with_the_same_command(spec_file, tmp_path, monkeypatch):
+    import neuralab.cli.processes as processes
+
+    started = {}
+    monkeypatch.setattr(processes, "run_torchrun", lambda arguments, nproc: started.update(
+        arguments=arguments, nproc=nproc) or 0)
+    assert main(["train", str(spec_file), "--nproc", "3", "--set", "train.epochs=2", "--out", str(tmp_path), "-q"]) == 0
+    assert started == {"nproc": 3, "arguments": ["train", str(spec_file), "--set", "train.epochs=2",
+                                                 "--out", str(tmp_path), "--quiet"]}

@@ -103,3 +103,10 @@ def test_the_command_line_starts_without_optuna():
 
     code = "import sys; from neuralab.cli.app import _register; _register(); print('optuna' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_workers_and_worker_mistakes_exit_2(files, tmp_path, capsys):
+    spec, space = files
+    assert main(["tune", str(spec), "--space", str(space), "--workers", "0", "--out", str(tmp_path)]) == 2
+    code = main(["tune", str(spec), "--space", str(space), "--workers", "2", "--worker", "--out", str(tmp_path)])
+    assert code == 2 and "--workers: 2" in capsys.readouterr().err

@@ -136,3 +136,35 @@ def test_a_killed_process_stops_the_other_then_ctrl_c_stops_both_and_the_run_res
     resumed = finish(launch("--resume", str(run_dir)))
     assert "test accuracy" in resumed, resumed
     assert_same_training(run_dir, alone)
+
+
+def test_batch_norm_on_several_cpu_processes_is_refused_with_the_reason():
+    from neuralab.training.distributed import ProcessGroup, refusals
+
+    group = ProcessGroup(rank=0, size=2, local_rank=0, device=torch.device("cpu"))
+    spec = neuralab.load_spec({"model": {"batch_norm": True}})
+    [problem] = refusals(spec, group)
+    assert problem.startswith("model.batch_norm:") and "SyncBatchNorm needs GPUs" in problem
+    assert refusals(neuralab.load_spec({}), group) == []
+
+
+def test_more_processes_than_gpus_is_refused(monkeypatch):
+    from neuralab.training import distributed
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    [problem] = distributed.process_problems("auto", 2)
+    assert "2 processes on this machine but 1 GPU(s)" in problem
+    assert distributed.process_problems("auto", 1) == [] and distributed.process_problems("cpu", 8) == []
+
+
+def test_a_lost_peer_is_told_in_one_line_with_the_resume_command():
+    from neuralab.training.distributed import ProcessGroup, is_peer_failure, peer_lost_message
+
+    error = RuntimeError("[../third_party/gloo/gloo/transport/tcp/pair.cc:537] Read error [127.0.0.1]:11143: "
+                         "Connection reset by peer. This is typically caused by a remote worker hanging")
+    assert is_peer_failure(error) and not is_peer_failure(RuntimeError("shape mismatch"))
+    lines = peer_lost_message(error, ProcessGroup(rank=0, size=2, local_rank=0, device=torch.device("cpu")),
+                              run_dir="runs/x")
+    assert "Connection reset by peer" in lines[0] and "typically" not in lines[0]
+    assert lines[1].endswith("resume with: neuralab train --resume runs/x --nproc 2")

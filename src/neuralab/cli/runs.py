@@ -35,12 +35,14 @@ def train(
     if resume is not None and set_:
         raise SpecError("--set: a resumed run keeps the spec it started with; to change it, train a new run")
     spec = load_spec(spec_file, overrides=set_) if resume is None else _resumed_spec(resume)
-    from neuralab.training.distributed import launch_environment  # torch loads only once the spec is valid
+    from neuralab.training.distributed import launch_environment, process_problems  # torch loads once the spec is valid
 
     launched = launch_environment()
     if nproc > 1 and launched is None:  # start the processes; each runs this command without --nproc
         from neuralab.cli.processes import run_torchrun
 
+        if process_problems(spec.train.device, nproc):
+            raise SpecError(process_problems(spec.train.device, nproc))
         again = [*(["--resume", str(resume)] if resume is not None else [str(spec_file)]),
                  *(item for value in set_ for item in ("--set", value)), "--out", str(out), *(["--quiet"] if quiet else [])]
         return run_torchrun(["train", *again], nproc=nproc)

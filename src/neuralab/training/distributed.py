@@ -32,6 +32,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
+from neuralab.errors import SpecError
 from neuralab.training import rules
 from neuralab.training.hardware import choose_device
 from neuralab.training.running import CUDA_CHECK_EVERY
@@ -86,13 +87,25 @@ def launched_group(device: str = "auto") -> ProcessGroup | None:
         return None
     rank, size, local_rank = found
     where = choose_device(device)
+    problems = process_problems(device, int(os.environ.get("LOCAL_WORLD_SIZE", size)))
+    if problems:
+        raise SpecError(problems)
     if where.type == "cuda":
-        where = torch.device("cuda", local_rank % torch.cuda.device_count())
+        where = torch.device("cuda", local_rank)
         torch.cuda.set_device(where)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if where.type == "cuda" else "gloo")
         log.info("process %d of %d joined the group (%s)", rank, size, dist.get_backend())
     return ProcessGroup(rank=rank, size=size, local_rank=local_rank, device=where)
+
+
+def process_problems(device: str, processes_here: int) -> list[str]:
+    """Why ``processes_here`` processes on this machine cannot train on ``device`` ([] when they can):
+    on GPUs each process needs a card of its own (NCCL refuses two processes on one card)."""
+    if choose_device(device).type == "cuda" and processes_here > torch.cuda.device_count():
+        return [f"--nproc: {processes_here} processes on this machine but {torch.cuda.device_count()} GPU(s); "
+                f"use --nproc {torch.cuda.device_count()} (one process per GPU) or set train.device: cpu"]
+    return []
 
 
 def refusals(spec, group: ProcessGroup) -> list[str]:

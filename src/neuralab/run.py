@@ -41,6 +41,8 @@ from neuralab.training.losses import Head
 
 FORMAT = "neuralab.run/1"
 FILES = ("spec.yaml", "metrics.csv", "summary.json", "model.safetensors", "model.json")
+# What a run directory's files say about how training ended (see :func:`run_status`).
+STATUSES = ("finished", "diverged", "interrupted", "incomplete")
 
 
 @dataclass
@@ -220,10 +222,85 @@ def load_run(run_dir: str | Path) -> Run:
     head = Head(**meta.head.model_dump())
     preprocessor = Preprocessor.from_dict(meta.preprocessor)
     model = _rebuild_model(folder / "model.safetensors", spec, meta, head)
-    summary = _read_json(folder / "summary.json")
+    summary = _read_summary(folder)
     history = read_metrics_csv(folder / "metrics.csv")
     return Run(spec=spec, summary=summary, history=history, model=model, head=head,
                preprocessor=preprocessor, dir=folder)
+
+
+@dataclass
+class RunRecord:
+    """What a run directory says about itself, read without loading the weights.
+
+    Attributes:
+        dir: the run directory.
+        spec: its ``spec.yaml``.
+        status: one of :data:`STATUSES` (see :func:`run_status`).
+        summary: ``summary.json``, or None for a run that did not finish.
+        history: the rows of ``metrics.csv`` written so far.
+        started: when training started (the time ``spec.yaml`` was written), seconds since the epoch.
+    """
+
+    dir: Path
+    spec: ExperimentSpec
+    status: str
+    summary: dict[str, Any] | None
+    history: list[dict[str, float]]
+    started: float
+
+
+def run_status(folder: str | Path) -> str:
+    """How a run directory's training ended, from the files it holds.
+
+    ``finished``: ``summary.json`` is there; ``diverged``: it is, and says the loss became
+    NaN/inf; ``interrupted``: no summary but a checkpoint to resume from; ``incomplete``:
+    neither (stopped before its first checkpoint).
+    """
+    folder = Path(folder)
+    if (folder / "summary.json").is_file():
+        return "diverged" if _read_summary(folder).get("diverged") else "finished"
+    return "interrupted" if (folder / "checkpoint" / "checkpoint.json").is_file() else "incomplete"
+
+
+def read_run_record(run_dir: str | Path) -> RunRecord:
+    """Read a run directory's spec, status, summary and per-epoch metrics (finished or not).
+
+    Raises:
+        RunError: the folder holds no (valid) ``spec.yaml``, or a file cannot be read.
+
+    Example:
+        >>> import neuralab, tempfile
+        >>> run = neuralab.train({"data": {"dataset": "xor", "n_samples": 60}, "train": {"epochs": 2}},
+        ...                      out_dir=tempfile.mkdtemp())
+        >>> record = read_run_record(run.dir)
+        >>> record.status, len(record.history)
+        ('finished', 2)
+    """
+    folder = Path(run_dir)
+    if not (folder / "spec.yaml").is_file():
+        raise RunError(f"run: {str(folder)!r} holds no spec.yaml — is it a neuralab run directory?")
+    try:
+        spec = load_spec(folder / "spec.yaml")
+    except SpecError as error:
+        raise RunError([f"run {folder.name}/spec.yaml: {line}" for line in error.problems]) from None
+    status = run_status(folder)
+    summary = _read_summary(folder) if status in ("finished", "diverged") else None
+    history = read_metrics_csv(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else []
+    return RunRecord(dir=folder, spec=spec, status=status, summary=summary, history=history,
+                     started=(folder / "spec.yaml").stat().st_mtime)
+
+
+def find_runs(folder: str | Path) -> list[Path]:
+    """The run directories (folders holding ``spec.yaml``) directly inside ``folder``, by name.
+
+    Raises:
+        RunError: ``folder`` is not a directory.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunError(f"runs: {str(folder)!r} is not a directory")
+    return sorted(child for child in folder.iterdir()
+                  if child.is_dir() and not child.name.startswith(".") and (child / "spec.yaml").is_file())
 
 
 def incomplete_message(folder: Path) -> str:
@@ -241,6 +318,13 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RunError(f"run {path.name}: cannot be read as JSON ({error})") from None
+
+
+def _read_summary(folder: Path) -> dict[str, Any]:
+    summary = _read_json(folder / "summary.json")
+    if not isinstance(summary, dict):
+        raise RunError(f"run {folder.name}/summary.json: expected a mapping, got {type(summary).__name__}")
+    return summary
 
 
 def _read_meta(path: Path) -> _ModelMeta:

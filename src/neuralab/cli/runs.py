@@ -1,4 +1,4 @@
-"""``neuralab train | evaluate | predict``: the commands that make and use run directories."""
+"""``neuralab train | evaluate | predict | export``: the commands that make and use run directories."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -83,6 +83,26 @@ def predict(
 
     table = api.predict(run_dir, input_file, output=output)
     console.print(f"{len(table['prediction'])} predictions written to [bold]{output}[/]")
+
+
+@app.command()
+def export(
+    run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`"),
+    format_: str = typer.Option("onnx", "--format", "-f", help="onnx or torchscript"),
+    output: Path | None = typer.Option(None, "--output", "-o",
+                                       help="file to write (default: <run name>.onnx or .pt in this folder)"),
+) -> None:
+    """Export the trained network with its preprocessing (raw rows in, predictions out; any batch size)."""
+    from neuralab.export import export_run
+
+    output = output or Path(f"{run_dir.name}.{'onnx' if format_ == 'onnx' else 'pt'}")
+    result = export_run(run_dir, format=format_, output=output)
+    names = {"onnx": "ONNX", "torchscript": "TorchScript"}
+    classes = f" (classes {', '.join(map(str, result.classes))})" if result.classes else ""
+    console.print(f"exported [bold]{result.path}[/] ({names[result.format]}): float32 rows of "
+                  f"{', '.join(result.inputs)}, any number of them → {', '.join(result.outputs)}{classes}",
+                  highlight=False)
+    console.print(f"checked against neuralab predict: largest difference {result.max_difference:.2g}", highlight=False)
 
 
 def layer_table(layers: list[dict], n_parameters: int) -> Table:

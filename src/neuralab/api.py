@@ -22,7 +22,7 @@ import numpy as np
 from neuralab.data import DataBundle, load_data, read_inputs
 from neuralab.errors import RunError, SpecError, TrainingInterrupted
 from neuralab.models import layer_summary
-from neuralab.run import Run, finish_run, load_run, start_run, to_tensor
+from neuralab.run import Run, finish_run, fresh_name, load_run, start_run, to_tensor
 from neuralab.spec import ExperimentSpec, dump_spec, load_spec
 from neuralab.training import Callback, TrainingState, fit
 from neuralab.training.callbacks.checkpoint import CHECKPOINT_FOLDER, Checkpointing
@@ -30,6 +30,7 @@ from neuralab.training.interrupt import exit_code, stop_on_signals
 from neuralab.training.loop import new_state
 from neuralab.training.state_io import Checkpoint, read_checkpoint, restore
 from neuralab.training.callbacks.health import HealthRecorder
+from neuralab.training.callbacks.tensorboard import TensorBoardLogger, require_tensorboard
 from neuralab.training.evaluate import evaluate_split, scores_of
 from neuralab.training.setup import Setup, prepare, target_scale, torch_threads
 
@@ -108,11 +109,14 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
     state = new_state(model, spec)
     fingerprint = {"spec": hashlib.sha256(dump_spec(spec).encode()).hexdigest()[:16],
                    "data": data_fingerprint(bundle)}
+    if spec.train.tensorboard:
+        require_tensorboard()
     if checkpoint is not None:
         _check_fingerprint(checkpoint, fingerprint, run_dir)
         restore(state, checkpoint)
     elif out_dir is not None:
         run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
+    board = tensorboard_logger(spec, run_dir, checkpoint=checkpoint) if spec.train.tensorboard else None
     keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, fingerprint=fingerprint,
                             resume_from=checkpoint)] if run_dir is not None else []
     # Gradient/activation health for `neuralab diagnose`, on by default (diagnose.health_every).
@@ -120,9 +124,12 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
     with torch_threads(threads):
         with stop_on_signals(state):  # Ctrl-C / SIGTERM: finish the batch, checkpoint, stop
             state = fit(model, head, spec, train=splits["train"], dev=splits["dev"],
-                        callbacks=[*callbacks, *([recorder] if recorder else []), *keeper],  # checkpoint last
+                        callbacks=[*callbacks, *([board] if board else []), *([recorder] if recorder else []),
+                                   *keeper],  # checkpoint last
                         target_scale=scale, state=state)
         if state.interrupted:
+            if board:
+                board.close()
             raise _interrupted(state, run_dir)
         final = {name: evaluate_split(model, head, *splits[name], target_scale=scale) for name in splits}
     summary = summarize(spec, bundle, setup, final=final, history=state.history, best_epoch=state.best_epoch,
@@ -133,10 +140,31 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
               preprocessor=bundle.preprocessor)
     if recorder is not None:
         run.extras["health"] = recorder.records()
+    if board is not None:
+        board.finish(summary)
+        run.extras["tensorboard"] = board.log_dir
     if run_dir is not None:
         finish_run(run, run_dir)
         log.info("run written to %s", run.dir)
     return run
+
+
+def tensorboard_logger(spec: ExperimentSpec, run_dir: Path | None, *,
+                       checkpoint: Checkpoint | None = None) -> TensorBoardLogger:
+    """The TensorBoard writer of a run, histograms at the doctor's rate, in ``<train.tensorboard>/``:
+    the run directory's name (``-2``, ``-3``… when a run of another folder took it), the folder a
+    resumed run wrote to (its checkpoint says), or a fresh ``<name>-<date>-<time>`` when the run
+    is not written."""
+    parent = Path(spec.train.tensorboard)
+    if run_dir is None:
+        return TensorBoardLogger(fresh_name(parent, spec.name), every=spec.diagnose.health_every)
+    saved = checkpoint.state.get("callbacks", {}).get(TensorBoardLogger.__name__) if checkpoint else None
+    if isinstance(saved, dict) and isinstance(saved.get("log_dir"), str) and Path(saved["log_dir"]).parent == parent:
+        return TensorBoardLogger(saved["log_dir"], every=spec.diagnose.health_every)
+    folder, counter = parent / run_dir.name, 2
+    while folder.exists():
+        folder, counter = parent / f"{run_dir.name}-{counter}", counter + 1
+    return TensorBoardLogger(folder, every=spec.diagnose.health_every)
 
 
 def _check_fingerprint(checkpoint: Checkpoint, fingerprint: dict[str, str], run_dir: Path | None) -> None:

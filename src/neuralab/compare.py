@@ -30,7 +30,8 @@ from typing import Any
 
 from neuralab.errors import RunError
 from neuralab.run import RunRecord, find_runs, load_run, read_run_record
-from neuralab.spec import ExperimentSpec, spec_to_dict
+from neuralab.spec import ExperimentSpec
+from neuralab.spec_reference import spec_values
 
 log = logging.getLogger(__name__)
 IGNORED_FIELDS = ("name",)  # the run's name is its own column
@@ -66,27 +67,6 @@ class Comparison:
         keys = next((list(verdicts) for verdicts in self.verdicts if verdicts), [])
         return [[key, *((verdicts or {}).get(key, "— (did not finish)") for verdicts in self.verdicts)]
                 for key in keys]
-
-
-def spec_values(spec: ExperimentSpec) -> dict[str, Any]:
-    """Every spec field by its dotted name (``train.schedule.name``: ``cosine``), nested lists kept.
-
-    Example:
-        >>> from neuralab.spec import load_spec
-        >>> spec_values(load_spec(None))["train.schedule.name"]
-        'constant'
-    """
-    flat: dict[str, Any] = {}
-
-    def walk(node: dict[str, Any], prefix: str) -> None:
-        for key, value in node.items():
-            if isinstance(value, dict):
-                walk(value, f"{prefix}{key}.")
-            else:
-                flat[f"{prefix}{key}"] = value
-
-    walk(spec_to_dict(spec), "")
-    return flat
 
 
 def differing_fields(specs: Sequence[ExperimentSpec]) -> list[str]:

@@ -96,7 +96,7 @@ def write_run(run: Run, out_dir: str | Path) -> Path:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    final = _fresh_name(out_dir, run.spec.name)
+    final = fresh_name(out_dir, run.spec.name)
     partial = out_dir / f".{final.name}.partial-{os.getpid()}"
     partial.mkdir()
     try:
@@ -119,7 +119,7 @@ def start_run(spec: ExperimentSpec, out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     while True:  # mkdir is the claim: two runs started in the same second get different names
-        folder = _fresh_name(out_dir, spec.name)
+        folder = fresh_name(out_dir, spec.name)
         try:
             folder.mkdir()
             break
@@ -137,7 +137,8 @@ def finish_run(run: Run, folder: str | Path) -> Path:
     return folder
 
 
-def _fresh_name(out_dir: Path, name: str) -> Path:
+def fresh_name(out_dir: Path, name: str) -> Path:
+    """``out_dir/<name>-<date>-<time>``, with ``-2``, ``-3``… when that exists already."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     candidate, counter = out_dir / f"{name}-{stamp}", 2
     while candidate.exists():

@@ -20,6 +20,8 @@ def train(
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the run directory is created in"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or tables"),
     resume: Path | None = typer.Option(None, "--resume", help="continue an interrupted run directory from its last checkpoint"),
+    tensorboard: Path | None = typer.Option(None, "--tensorboard", help="write TensorBoard event files into this "
+                                            "folder, one sub-folder per run (sets train.tensorboard)"),
 ) -> None:
     """Train the network a spec describes; print progress, test scores and the run directory.
 
@@ -28,9 +30,13 @@ def train(
     """
     if (spec_file is None) == (resume is None):
         raise SpecError("train: give a spec file to train, or --resume RUN_DIR to continue a run (not both)")
-    if resume is not None and set_:
-        raise SpecError("--set: a resumed run keeps the spec it started with; to change it, train a new run")
+    if resume is not None and (set_ or tensorboard):
+        option = "--set" if set_ else "--tensorboard"
+        raise SpecError(f"{option}: a resumed run keeps the spec it started with (its train.tensorboard too); "
+                        "to change it, train a new run")
     spec = load_spec(spec_file, overrides=set_) if resume is None else _resumed_spec(resume)
+    if tensorboard is not None:
+        spec.train.tensorboard = str(tensorboard)
     import neuralab.api as api  # the engine (torch) loads only once the spec is valid
     from neuralab.cli.progress import ProgressBar
 
@@ -47,6 +53,9 @@ def train(
         console.print(f"likely cause: {divergence_cause(run.spec, run.extras.get('health'))} "
                       f"(`neuralab diagnose {run.dir}` for the whole diagnosis)", highlight=False)
     console.print(f"run written to [bold]{run.dir}[/]")
+    if run.extras.get("tensorboard"):
+        console.print(f"TensorBoard events in [bold]{run.extras['tensorboard']}[/] "
+                      f"(view: tensorboard --logdir {run.spec.train.tensorboard})")
 
 
 def _resumed_spec(run_dir: Path) -> ExperimentSpec:

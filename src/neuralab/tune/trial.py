@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 
@@ -23,6 +24,7 @@ from neuralab.training.setup import prepare, torch_threads
 from neuralab.data import DataBundle, load_data
 from neuralab.spec import ExperimentSpec
 from neuralab.training import Callback, fit
+from neuralab.training.callbacks.tensorboard import TensorBoardLogger, hparam_values, require_tensorboard
 from neuralab.training.evaluate import evaluate_split
 
 
@@ -66,3 +68,15 @@ def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
         "diverged": state.diverged, "epochs_run": len(state.history),
         "stop_reason": state.stop_reason or "completed all epochs", "history": state.history,
     }
+
+
+def trial_board(spec: ExperimentSpec, trial: Any, values: dict[str, Any]) -> TensorBoardLogger | None:
+    """A trial's TensorBoard run, ``<train.tensorboard>/<study>-trial-<number>``, with the
+    trial's sampled ``values`` as its hyperparameters — so TensorBoard's HParams view
+    compares the trials. None when ``train.tensorboard`` is off.
+    """
+    if not spec.train.tensorboard:
+        return None
+    require_tensorboard()
+    folder = Path(spec.train.tensorboard) / f"{trial.study.study_name}-trial-{trial.number:04d}"
+    return TensorBoardLogger(folder, every=spec.diagnose.health_every, hyperparameters=hparam_values(values))

@@ -83,7 +83,7 @@ class HealthRecorder(Callback):
     # ------------------------------------------------------------------ events
 
     def on_fit_start(self, state: TrainingState) -> None:
-        self._linears, self._modules, names, activations = _weight_layers(state.model)
+        self._linears, self._modules, names, activations = weight_layers(state.model)
         self.layers = [{"name": name, "activation": activation, "inputs": linear.in_features,
                         "outputs": linear.out_features}
                        for name, linear, activation in zip(names, self._linears, activations)]
@@ -225,7 +225,7 @@ class HealthRecorder(Callback):
             self.every *= 2
 
 
-def _weight_layers(model: nn.Module) -> tuple[list[nn.Linear], list[nn.Module | None], list[str], list[str | None]]:
+def weight_layers(model: nn.Module) -> tuple[list[nn.Linear], list[nn.Module | None], list[str], list[str | None]]:
     """Linear layers in order, the activation module after each, their names and activation names."""
     if hasattr(model, "linear_layers") and hasattr(model, "hidden"):
         linears = model.linear_layers()

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | Path | None = "runs", *,
           overrides: Mapping[str, Any] | Sequence[str] | None = None,
-          callbacks: Iterable[Callback] = ()) -> Run:
+          callbacks: Iterable[Callback] = (), bundle: DataBundle | None = None) -> Run:
     """Train the network a spec describes, score it on dev and test, and write the run.
 
     Args:
@@ -47,6 +47,7 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
         out_dir: parent folder of the run directory (default ``runs``); None writes nothing.
         overrides: dotted overrides applied to ``spec`` first (see :func:`neuralab.load_spec`).
         callbacks: extra training callbacks (progress, recording...).
+        bundle: data already loaded (e.g. from arrays); default: the spec's data set.
 
     Returns:
         A :class:`~neuralab.run.Run` with ``.summary``, ``.history``, ``.model`` and ``.dir``.
@@ -57,7 +58,7 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
             :func:`resume` continues the run.
     """
     spec = spec if isinstance(spec, ExperimentSpec) and not overrides else load_spec(spec, overrides=overrides)
-    return _train(spec, out_dir=out_dir, callbacks=callbacks)
+    return _train(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle)
 
 
 def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
@@ -99,9 +100,10 @@ def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
 
 
 def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: Path | None = None,
-           checkpoint: Checkpoint | None = None, callbacks: Iterable[Callback] = ()) -> Run:
+           checkpoint: Checkpoint | None = None, callbacks: Iterable[Callback] = (),
+           bundle: DataBundle | None = None) -> Run:
     started = time.perf_counter()
-    bundle = load_data(spec.data, seed=spec.seed)
+    bundle = bundle if bundle is not None else load_data(spec.data, seed=spec.seed)
     setup = prepare(spec, bundle)
     head, model, threads, scale = setup.head, setup.model, setup.threads, setup.target_scale
     splits = {name: setup.tensors(getattr(bundle, f"x_{name}"), getattr(bundle, f"y_{name}"))

@@ -92,8 +92,10 @@ def test_float64_float32_and_pandas_inputs_give_the_same_model():
     assert from_frame.run_.preprocessor.input_columns == ["height", "width", "depth"]
     assert not hasattr(from_float32, "feature_names_in_")
     np.testing.assert_allclose(from_frame.predict_proba(frame), from_float32.predict_proba(X), atol=1e-5)
-    with pytest.raises(ValueError, match="X has 2 features, but NeuralClassifier is expecting 3"):
+    with pytest.raises(ValueError, match="Feature names seen at fit time, yet now missing:\n- depth"):
         from_frame.predict(frame.iloc[:, :2])
+    with pytest.raises(ValueError, match="X has 2 features, but NeuralClassifier is expecting 3"):
+        from_float32.predict(X[:, :2])
 
 
 def test_regressor_predicts_in_the_targets_units():

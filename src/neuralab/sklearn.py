@@ -56,6 +56,22 @@ class _NeuralEstimator(BaseEstimator):
 
     _task_kind = "classification"
 
+    # One constructor for both estimators (scikit-learn reads the parameters from its signature).
+    def __init__(self, hidden=(128, 128), activation="relu", output_activation="auto", init="he_normal",
+                 init_std=0.05, dropout=0.0, batch_norm=False, loss="auto", optimizer="adam", learning_rate=0.001,
+                 momentum=0.9, batch_size=64, epochs=50, schedule="constant", l1=0.0, l2=0.0, grad_clip=None,
+                 early_stopping=False, patience=10, validation_fraction=0.1, standardize=True, augment_noise=0.0,
+                 device="auto", threads=None, health_every=100, optimal_error=0.0, tensorboard=None,
+                 random_state=None):
+        self.hidden, self.activation, self.output_activation, self.init = hidden, activation, output_activation, init
+        self.init_std, self.dropout, self.batch_norm, self.loss = init_std, dropout, batch_norm, loss
+        self.optimizer, self.learning_rate, self.momentum, self.batch_size = optimizer, learning_rate, momentum, batch_size
+        self.epochs, self.schedule, self.l1, self.l2, self.grad_clip = epochs, schedule, l1, l2, grad_clip
+        self.early_stopping, self.patience, self.validation_fraction = early_stopping, patience, validation_fraction
+        self.standardize, self.augment_noise, self.device, self.threads = standardize, augment_noise, device, threads
+        self.health_every, self.optimal_error, self.tensorboard = health_every, optimal_error, tensorboard
+        self.random_state = random_state
+
     def _spec(self, *, seed: int, validation: bool) -> Any:
         """The ExperimentSpec of these parameters; a bad value raises ValueError naming the parameter."""
         from neuralab.spec import load_spec
@@ -169,21 +185,6 @@ class NeuralClassifier(ClassifierMixin, _NeuralEstimator):
         random_state: seed of the split, initial weights, batches and dropout (None: a fresh one).
     """
 
-    def __init__(self, hidden=(128, 128), activation="relu", output_activation="auto", init="he_normal",
-                 init_std=0.05, dropout=0.0, batch_norm=False, loss="auto", optimizer="adam", learning_rate=0.001,
-                 momentum=0.9, batch_size=64, epochs=50, schedule="constant", l1=0.0, l2=0.0, grad_clip=None,
-                 early_stopping=False, patience=10, validation_fraction=0.1, standardize=True, augment_noise=0.0,
-                 device="auto", threads=None, health_every=100, optimal_error=0.0, tensorboard=None,
-                 random_state=None):
-        self.hidden, self.activation, self.output_activation, self.init = hidden, activation, output_activation, init
-        self.init_std, self.dropout, self.batch_norm, self.loss = init_std, dropout, batch_norm, loss
-        self.optimizer, self.learning_rate, self.momentum, self.batch_size = optimizer, learning_rate, momentum, batch_size
-        self.epochs, self.schedule, self.l1, self.l2, self.grad_clip = epochs, schedule, l1, l2, grad_clip
-        self.early_stopping, self.patience, self.validation_fraction = early_stopping, patience, validation_fraction
-        self.standardize, self.augment_noise, self.device, self.threads = standardize, augment_noise, device, threads
-        self.health_every, self.optimal_error, self.tensorboard = health_every, optimal_error, tensorboard
-        self.random_state = random_state
-
     def fit(self, X: Any, y: Any) -> "NeuralClassifier":
         """Train on ``X`` (n, d) and labels ``y`` (n,); returns the fitted estimator."""
         return self._fit(X, y)
@@ -223,21 +224,6 @@ class NeuralRegressor(RegressorMixin, _NeuralEstimator):
     """
 
     _task_kind = "regression"
-
-    def __init__(self, hidden=(128, 128), activation="relu", output_activation="auto", init="he_normal",
-                 init_std=0.05, dropout=0.0, batch_norm=False, loss="auto", optimizer="adam", learning_rate=0.001,
-                 momentum=0.9, batch_size=64, epochs=50, schedule="constant", l1=0.0, l2=0.0, grad_clip=None,
-                 early_stopping=False, patience=10, validation_fraction=0.1, standardize=True, augment_noise=0.0,
-                 device="auto", threads=None, health_every=100, optimal_error=0.0, tensorboard=None,
-                 random_state=None):
-        self.hidden, self.activation, self.output_activation, self.init = hidden, activation, output_activation, init
-        self.init_std, self.dropout, self.batch_norm, self.loss = init_std, dropout, batch_norm, loss
-        self.optimizer, self.learning_rate, self.momentum, self.batch_size = optimizer, learning_rate, momentum, batch_size
-        self.epochs, self.schedule, self.l1, self.l2, self.grad_clip = epochs, schedule, l1, l2, grad_clip
-        self.early_stopping, self.patience, self.validation_fraction = early_stopping, patience, validation_fraction
-        self.standardize, self.augment_noise, self.device, self.threads = standardize, augment_noise, device, threads
-        self.health_every, self.optimal_error, self.tensorboard = health_every, optimal_error, tensorboard
-        self.random_state = random_state
 
     def fit(self, X: Any, y: Any) -> "NeuralRegressor":
         """Train on ``X`` (n, d) and values ``y`` (n,); returns the fitted estimator."""

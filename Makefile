@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,tensorboard,onnx,bench]"
 	$(BIN)/python benchmarks/peers.py
 	$(BIN)/python benchmarks/population.py
+	$(BIN)/python benchmarks/bench_sklearn.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -1,11 +1,11 @@
 """The declared table: every implementation registry covers exactly the catalog's names."""
 from __future__ import annotations
 
-from neuralab import catalog
+from neuralab.spec import catalog
 from neuralab.models.activations import ACTIVATIONS
 from neuralab.models.init import INITS
 from neuralab.training.losses import LOSSES
-from neuralab.training.optim import OPTIMIZERS
+from neuralab.training.optim import TORCH_OPTIMIZERS as OPTIMIZERS
 from neuralab.training.schedules import SCHEDULES
 
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import neuralab
-from neuralab import catalog
+from neuralab.spec import catalog
 
 BASE = {"seed": 0, "data": {"dataset": "gauss", "n_samples": 100},
         "model": {"hidden": [8], "activation": "tanh", "init": "xavier_uniform"},

@@ -15,7 +15,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 import neuralab
 from neuralab.sklearn import PARAMETERS, NeuralClassifier, NeuralRegressor, expected_failed_checks
-from neuralab.spec_reference import spec_values
+from neuralab.spec.reference import spec_values
 
 SMALL = {"hidden": (16,), "epochs": 30, "learning_rate": 0.01, "random_state": 0}
 
@@ -75,11 +75,10 @@ def test_classifier_predicts_labels_and_probabilities_and_trains_through_neurala
 
 
 def _bundle_of(model, X, y):
-    from neuralab.sklearn import arrays_bundle
+    from neuralab.data import bundle_from_arrays
 
     indices = np.searchsorted(model.classes_, y)
-    return arrays_bundle(X, indices, classes=model.classes_.tolist(), columns=["x1", "x2", "x3"], dev_fraction=0.0,
-                         standardize=True, seed=model.run_.spec.seed)
+    return bundle_from_arrays(X, indices, classes=model.classes_.tolist(), dev_fraction=0.0, seed=model.run_.spec.seed)
 
 
 def test_float64_float32_and_pandas_inputs_give_the_same_model():
@@ -147,3 +146,53 @@ def test_pipeline_grid_search_and_parallel_cross_validation():
     scores = cross_val_score(NeuralClassifier(**SMALL), X, y, cv=3, n_jobs=2)
     alone = cross_val_score(NeuralClassifier(**SMALL), X, y, cv=3, n_jobs=1)
     assert np.allclose(scores, alone) and scores.mean() > 0.8  # the same numbers in worker processes
+
+
+def test_partial_fit_trains_one_more_epoch_each_call_with_the_same_optimiser():
+    X, y = blobs(150)
+    model = NeuralClassifier(**{**SMALL, "schedule": "cosine"})
+    for start in range(0, 150, 50):
+        model.partial_fit(X[start:start + 50], y[start:start + 50], classes=["left", "right", "up"])
+    assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
+    assert model.classes_.tolist() == ["left", "right", "up"]
+    first_batch_statistics = model.run_.preprocessor.input_mean
+    assert first_batch_statistics == pytest.approx(X[:50].mean(axis=0).tolist())  # scaled as the first call's rows
+    # The same three epochs as one experiment run epoch by epoch on the three batches in turn.
+    from neuralab.data import bundle_from_arrays
+    from neuralab.training.experiment import Experiment
+
+    labels = np.searchsorted(model.classes_, y)
+    bundles = [bundle_from_arrays(X[s:s + 50], labels[s:s + 50], classes=model.classes_.tolist(), dev_fraction=0.0,
+                                  seed=model.run_.spec.seed) for s in range(0, 150, 50)]
+    experiment = Experiment.from_spec(model.run_.spec, bundle=bundles[0])
+    with experiment.training():
+        experiment.begin()
+        for index, bundle in enumerate(bundles):
+            if index:
+                experiment.use_data(bundle_from_arrays(X[50 * index:50 * index + 50], labels[50 * index:50 * index + 50],
+                                                       classes=model.classes_.tolist(), dev_fraction=0.0,
+                                                       preprocessor=bundles[0].preprocessor))
+            experiment.run_epoch()
+    assert [row["train_loss"] for row in experiment.state.history] == pytest.approx(model.loss_curve_)
+    with pytest.raises(ValueError, match="'down' are not among the fitted classes_"):
+        model.partial_fit(X[:2], ["up", "down"])
+    with pytest.raises(ValueError, match="X has 2 features, but NeuralClassifier is expecting 3"):
+        model.partial_fit(X[:5, :2], y[:5])
+
+
+def test_partial_fit_after_fit_goes_on_from_the_fitted_weights():
+    X, y = blobs()
+    model = NeuralRegressor(**SMALL).fit(X, X[:, 0] * 2.0)
+    before = model.score(X, X[:, 0] * 2.0)
+    model.partial_fit(X, X[:, 0] * 2.0)
+    assert model.n_iter_ == 1 and model.score(X, X[:, 0] * 2.0) > before - 0.05  # not a fresh network
+    restored = pickle.loads(pickle.dumps(model))  # the live training state is not pickled
+    assert not hasattr(restored, "_experiment") and restored.predict(X[:3]).tolist() == model.predict(X[:3]).tolist()
+
+
+def test_a_schedule_that_watches_the_dev_loss_needs_early_stopping():
+    X, y = blobs()
+    with pytest.raises(ValueError, match="schedule: 'plateau' watches the dev loss; it needs early_stopping=True"):
+        NeuralClassifier(**SMALL, schedule="plateau").fit(X, y)
+    model = NeuralClassifier(**SMALL, schedule="plateau", early_stopping=True).fit(X, y)
+    assert model.run_.summary["n_dev"] == 12

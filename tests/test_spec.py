@@ -7,7 +7,7 @@ import pytest
 
 from neuralab.errors import SpecError
 from neuralab.spec import ExperimentSpec, dump_spec, load_spec
-from neuralab.spec_reference import spec_reference
+from neuralab.spec.reference import spec_reference
 
 
 def problems(raw=None, overrides=None) -> list[str]:

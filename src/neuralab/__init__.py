@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "train": "neuralab.api", "evaluate": "neuralab.api", "predict": "neuralab.api", "resume": "neuralab.api",
-    "Run": "neuralab.run", "load_run": "neuralab.run",
+    "Run": "neuralab.runs", "load_run": "neuralab.runs",
     "train_many": "neuralab.many",
     "diagnose": "neuralab.doctor.diagnosis", "bias_variance": "neuralab.doctor.bias_and_variance",
     "improve": "neuralab.doctor.rounds",

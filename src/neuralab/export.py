@@ -37,12 +37,14 @@ import torch
 from torch import Tensor, nn
 
 from neuralab.errors import RunError, SpecError, not_one_of
-from neuralab.run import Run, load_run
+from neuralab.data import Preprocessor
+from neuralab.models import kind_of
+from neuralab.runs.run import Run, load_run
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("onnx", "torchscript")
-EXPORTABLE_KINDS = ("mlp",)  # models whose forward takes one float tensor (batch, features)
+EXPORTED_DATA = "tabular"  # rows of numbers: what an exported model's one input takes
 TOLERANCE = 1e-5  # largest difference from neuralab.predict an export may show (relative above 1)
 CHECK_BATCHES = (1, 64)  # rows run through the exported file: a lone row and a batch
 EXTRAS = {"onnx": "onnx, onnxscript and onnxruntime", "torchscript": None}
@@ -146,10 +148,11 @@ def check_rows(run: Run, count: int) -> np.ndarray:
 
 
 def _check_exportable(run: Run) -> None:
-    kind = getattr(run.spec.model, "kind", "mlp")
+    kind = kind_of(run.spec.model)
     problems = []
-    if kind not in EXPORTABLE_KINDS:
-        problems.append(f"export: model.kind {kind!r} cannot be exported yet; exportable: {', '.join(EXPORTABLE_KINDS)}")
+    if EXPORTED_DATA not in kind.data_kinds or not isinstance(run.preprocessor, Preprocessor):
+        problems.append(f"export: model.kind {kind.name!r} learns from {' or '.join(kind.data_kinds)} data; "
+                        f"export takes {EXPORTED_DATA} rows only (raw numbers in, predictions out)")
     if not all(torch.isfinite(tensor).all() for tensor in run.model.state_dict().values()
                if tensor.is_floating_point()):
         problems.append("export: the run's weights hold NaN or inf (a diverged run that kept no finite "

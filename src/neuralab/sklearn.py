@@ -9,7 +9,7 @@ given. Inputs may be float64 or float32 arrays, lists or pandas frames (whose co
 names become the run's input columns). There is no hidden validation split: the whole of
 ``X`` trains, unless ``early_stopping=True``, which holds out ``validation_fraction`` of
 it (stratified for classifiers) as the dev split it watches — as ``MLPClassifier`` does.
-After ``fit``: ``run_`` (the :class:`~neuralab.run.Run`), ``classes_``,
+After ``fit``: ``run_`` (the :class:`~neuralab.runs.Run`), ``classes_``,
 ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_curve_``, and
 :meth:`diagnose` for the doctor's verdict.
 
@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from types import SimpleNamespace
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from neuralab.errors import NeuralabError
+from neuralab.spec.catalog import family
 
 # Estimator parameter → spec field. The defaults in the constructors are the spec's own
 # (tests/test_sklearn.py checks they agree).
@@ -59,7 +62,7 @@ class _NeuralEstimator(BaseEstimator):
     # One constructor for both estimators (scikit-learn reads the parameters from its signature).
     def __init__(self, hidden=(128, 128), activation="relu", output_activation="auto", init="he_normal",
                  init_std=0.05, dropout=0.0, batch_norm=False, loss="auto", optimizer="adam", learning_rate=0.001,
-                 momentum=0.9, batch_size=64, epochs=50, schedule="constant", l1=0.0, l2=0.0, grad_clip=None,
+                 momentum=None, batch_size=64, epochs=50, schedule="constant", l1=0.0, l2=0.0, grad_clip=None,
                  early_stopping=False, patience=10, validation_fraction=0.1, standardize=True, augment_noise=0.0,
                  device="auto", threads=None, health_every=100, optimal_error=0.0, tensorboard=None,
                  random_state=None):
@@ -81,10 +84,8 @@ class _NeuralEstimator(BaseEstimator):
         overrides["seed"], overrides["name"] = seed, type(self).__name__
         if validation:
             overrides["train.early_stopping.patience"] = self.patience
-        try:
+        with _as_value_error():
             return load_spec(None, overrides=overrides)
-        except NeuralabError as error:
-            raise ValueError(_parameter_problems(error.problems)) from None
 
     def _seed(self) -> int:
         """An int seed from ``random_state`` (None draws one from numpy's global generator)."""
@@ -100,17 +101,75 @@ class _NeuralEstimator(BaseEstimator):
                              "(the share of X held out for early stopping)")
         seed = self._seed()
         spec = self._spec(seed=seed, validation=bool(self.early_stopping))
-        dev_fraction = self.validation_fraction if self.early_stopping else 0.0
-        try:
-            bundle = arrays_bundle(X, targets, classes=classes, columns=self._columns(),
-                                   dev_fraction=dev_fraction, standardize=spec.data.standardize, seed=seed)
-            run = neuralab.train(spec, out_dir=None, bundle=bundle)
-        except NeuralabError as error:
-            raise ValueError(_parameter_problems(error.problems)) from None
+        _check_schedule(spec, has_dev=bool(self.early_stopping))
+        self._experiment = None  # a later partial_fit starts from these weights
+        with _as_value_error():
+            bundle = self._bundle(X, targets, spec, classes=classes,
+                                  dev_fraction=self.validation_fraction if self.early_stopping else 0.0)
+            self._keep(neuralab.train(spec, out_dir=None, bundle=bundle))
+        return self
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> "_NeuralEstimator":
+        """Train one more epoch on ``X``, ``y``: the first call builds the network (or starts from
+        the weights ``fit`` left), later calls go on with the same optimiser and learning rate.
+
+        Inputs are scaled with the statistics of the first call's rows (or of ``fit``'s).
+
+        Args:
+            classes: every class the calls will show (classifiers; default: those of the
+                first call's ``y``).
+        """
+        from neuralab.runs.layout import run_of
+        from neuralab.training.experiment import Experiment
+
+        fitted = hasattr(self, "run_")
+        X, y = validate_data(self, X, y, reset=not fitted, dtype=(np.float64, np.float32),
+                             y_numeric=self._task_kind == "regression")
+        if fitted:
+            targets, known = self._known_targets(y), self.run_.preprocessor.classes
+        else:
+            targets, known = self._targets(y, classes=classes)
+        experiment = getattr(self, "_experiment", None)
+        started = time.perf_counter()
+        with _as_value_error():
+            if experiment is None:
+                spec = self._spec(seed=self._seed(), validation=False)
+                _check_schedule(spec, has_dev=False)
+                bundle = self._bundle(X, targets, spec, classes=known, dev_fraction=0.0,
+                                      preprocessor=self.run_.preprocessor if fitted else None)
+                experiment = Experiment.from_spec(spec, bundle=bundle)
+                if fitted:
+                    experiment.model.load_state_dict(self.run_.model.state_dict())
+            else:
+                experiment.use_data(self._bundle(X, targets, experiment.spec, classes=known, dev_fraction=0.0,
+                                                 preprocessor=experiment.bundle.preprocessor))
+            with experiment.training():
+                if getattr(self, "_experiment", None) is None:
+                    experiment.begin()
+                experiment.model.to(experiment.device)  # the last run_of handed the weights over on the CPU
+                experiment.run_epoch()
+            self._experiment = experiment
+            self._keep(run_of(experiment, seconds=time.perf_counter() - started))
+        return self
+
+    def _bundle(self, X: np.ndarray, targets: np.ndarray, spec: Any, *, classes: list, dev_fraction: float,
+                preprocessor: Any = None) -> Any:
+        """The arrays as a DataBundle: checked, all rows train but ``dev_fraction``, no test split."""
+        from neuralab.data import bundle_from_arrays
+
+        return bundle_from_arrays(X, targets, data=spec.data, seed=spec.seed, columns=self._columns(),
+                                  classes=classes, dev_fraction=dev_fraction, preprocessor=preprocessor)
+
+    def _keep(self, run: Any) -> None:
         self.run_ = run
         self.n_iter_ = int(run.summary["epochs_run"])
         self.loss_curve_ = [row["train_loss"] for row in run.history]
-        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickle keeps the estimator and its run, not the live training state of partial_fit.
+        state = dict(super().__getstate__())
+        state.pop("_experiment", None)
+        return state
 
     def _columns(self) -> list[str]:
         names = getattr(self, "feature_names_in_", None)
@@ -118,7 +177,7 @@ class _NeuralEstimator(BaseEstimator):
             return [str(name) for name in names]
         return [f"x{i + 1}" for i in range(self.n_features_in_)]
 
-    def _targets(self, y: np.ndarray) -> tuple[np.ndarray, list]:
+    def _targets(self, y: np.ndarray, *, classes: Any = None) -> tuple[np.ndarray, list]:
         return np.asarray(y, dtype=np.float64), []
 
     def _raw(self, X: Any) -> np.ndarray:
@@ -154,16 +213,17 @@ class _NeuralEstimator(BaseEstimator):
 
     def _dev_scores(self, X: Any, y: Any) -> dict[str, float]:
         """``dev_error`` and ``dev_loss`` of the network on ``X``, ``y`` (as training scores its dev split)."""
-        from neuralab.run import to_tensor
+        import torch
+
         from neuralab.training.evaluate import evaluate_split
-        from neuralab.training.setup import target_scale
 
         raw = self._raw(X)
-        pre = self.run_.preprocessor
-        targets = pre.transform_target(self._known_targets(column_or_1d(y)))
-        scale = target_scale(SimpleNamespace(task=pre.task, preprocessor=pre))  # the run's own rule, on its preprocessor
-        scores = evaluate_split(self.run_.model, self.run_.head, to_tensor(pre.transform_inputs(raw)),
-                                to_tensor(targets), target_scale=scale)
+        run = self.run_
+        with _as_value_error():
+            data = self._bundle(raw, self._known_targets(column_or_1d(y)), run.spec,
+                                classes=run.preprocessor.classes, dev_fraction=0.0, preprocessor=run.preprocessor)
+        scores = evaluate_split(run.model, run.head, torch.from_numpy(data.x_train), torch.from_numpy(data.y_train),
+                                target_scale=data.target_scale)
         return {"dev_error": scores["error"], "dev_loss": scores["loss"]}
 
     def _known_targets(self, y: np.ndarray) -> np.ndarray:
@@ -189,11 +249,11 @@ class NeuralClassifier(ClassifierMixin, _NeuralEstimator):
         """Train on ``X`` (n, d) and labels ``y`` (n,); returns the fitted estimator."""
         return self._fit(X, y)
 
-    def _targets(self, y: np.ndarray) -> tuple[np.ndarray, list]:
-        """Class indices of ``y`` and the classes (sorted, as ``classes_``)."""
+    def _targets(self, y: np.ndarray, *, classes: Any = None) -> tuple[np.ndarray, list]:
+        """Class indices of ``y`` and the classes (sorted, as ``classes_``; ``classes``: all there will be)."""
         check_classification_targets(y)
-        self.classes_, indices = np.unique(y, return_inverse=True)
-        return indices.astype(np.int64), self.classes_.tolist()
+        self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        return self._known_targets(y), self.classes_.tolist()
 
     def _known_targets(self, y: np.ndarray) -> np.ndarray:
         lookup = {label: index for index, label in enumerate(self.classes_.tolist())}
@@ -237,47 +297,6 @@ class NeuralRegressor(RegressorMixin, _NeuralEstimator):
         return np.asarray(neuralab.predict(self.run_, raw)["prediction"], dtype=np.float64)
 
 
-def arrays_bundle(inputs: np.ndarray, targets: np.ndarray, *, classes: list, columns: list[str],
-                  dev_fraction: float, standardize: bool, seed: int) -> Any:
-    """A DataBundle from arrays: all rows train, but ``dev_fraction`` of them held out as dev
-    (stratified for classes); no test split. Checked and preprocessed like a file's rows.
-
-    Args:
-        inputs: (n, d) numbers; targets: (n,) class indices (with ``classes``) or values.
-        classes: labels in class-index order; ``[]`` for regression.
-        columns: the input columns' names.
-        dev_fraction: share of the rows held out as the dev split (0: none).
-        standardize: scale inputs (and regression targets) with the training rows' statistics.
-        seed: seed of the dev split.
-
-    Raises:
-        DataError: one line per problem (NaN/inf, one class, no training rows…).
-    """
-    from neuralab.data import DataBundle, Preprocessor
-    from neuralab.data.checks import check_data
-    from neuralab.data.split import split_indices
-    from neuralab.errors import DataError
-
-    inputs = np.asarray(inputs, dtype=np.float64)
-    check_data(inputs, targets, columns=columns, classes=classes or None)
-    n = len(targets)
-    n_dev = math.ceil(dev_fraction * n) if dev_fraction else 0
-    if n_dev >= n:
-        raise DataError(f"validation_fraction: {dev_fraction:g} of {n} rows leaves none to train on")
-    parts = dict(zip(("train", "dev", "test"),
-                     split_indices(targets, (n - n_dev, n_dev, 0), seed=seed, stratify=bool(classes))))
-    task = "binary" if len(classes) == 2 else ("multiclass" if classes else "regression")
-    pre = Preprocessor.fit(inputs[parts["train"]], targets[parts["train"]], input_columns=columns, task=task,
-                           classes=classes, standardize=standardize)
-    return DataBundle(
-        dataset="arrays", task=task, feature_names=pre.feature_names, input_columns=list(columns),
-        classes=list(pre.classes),
-        **{f"x_{name}": pre.transform_inputs(inputs[index]) for name, index in parts.items()},
-        **{f"y_{name}": pre.transform_target(targets[index]) for name, index in parts.items()},
-        **{f"raw_{name}": inputs[index].astype(np.float32) for name, index in parts.items()},
-        preprocessor=pre, split_fractions=[(n - n_dev) / n, n_dev / n, 0.0])
-
-
 def expected_failed_checks(estimator: BaseEstimator) -> dict[str, str]:
     """The scikit-learn estimator checks these estimators fail on purpose, each with its reason
     (for ``check_estimator(est, expected_failed_checks=...)``; every other check passes)."""
@@ -285,6 +304,22 @@ def expected_failed_checks(estimator: BaseEstimator) -> dict[str, str]:
             "the network computes in float32, and torch may sum a matrix product of 1 row and of 20 rows "
             "in a different order: outputs can differ in the last bit (~1e-7 relative), above the check's "
             "1e-7 tolerance for values; labels (classifiers) do not change"}
+
+
+def _check_schedule(spec: Any, *, has_dev: bool) -> None:
+    """A schedule that watches the dev loss needs a dev split: refuse it clearly without one."""
+    if not has_dev and spec.train.schedule.name in family("schedules", "watches", "dev_loss"):
+        raise ValueError(f"schedule: {spec.train.schedule.name!r} watches the dev loss; it needs early_stopping=True "
+                         "with fit (the validation_fraction split is the dev split it watches)")
+
+
+@contextmanager
+def _as_value_error() -> Iterator[None]:
+    """neuralab's refusals (spec, data) as the ValueError scikit-learn's conventions expect, naming parameters."""
+    try:
+        yield
+    except NeuralabError as error:
+        raise ValueError(_parameter_problems(error.problems)) from None
 
 
 _SPEC_NAMES = {field: name for name, field in PARAMETERS.items()} | {

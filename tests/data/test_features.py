@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from neuralab.catalog import FEATURES
+from neuralab.spec.catalog import FEATURES
 from neuralab.data import load_data
 from neuralab.data.features import FEATURE_FUNCTIONS, expand_features
 from neuralab.errors import DataError

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_moons
 
-from neuralab.catalog import SYNTHETIC_DATASETS
+from neuralab.spec.catalog import SYNTHETIC_DATASETS
 from neuralab.data import load_data
 from neuralab.data.synthetic import MULTI_GAUSS_CENTRES, circle, gauss, load_synthetic, multi_gauss, plane, spiral, xor
 from neuralab.errors import DataError

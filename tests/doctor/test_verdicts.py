@@ -13,7 +13,7 @@ DEEP = {"name": "deep", "data": {"dataset": "digits"}, "model": {"hidden": [32] 
 
 def verdicts_of(overrides, base=DEEP):
     run = neuralab.train(base, out_dir=None, overrides=overrides)
-    return run, {layer.name: layer.verdicts for layer in layer_verdicts(run.extras["health"], run.spec)}
+    return run, {layer.name: layer.verdicts for layer in layer_verdicts(run.health, run.spec)}
 
 
 def test_deep_sigmoid_with_small_init_vanishes_in_its_early_layers():
@@ -31,7 +31,7 @@ def test_large_init_and_high_learning_rate_diverge_with_that_cause():
     run, verdicts = verdicts_of({"model.hidden": [64, 64, 64], "model.init": "normal", "model.init_std": 1.0,
                                  "train.optimizer": "sgd", "train.learning_rate": 0.5})
     assert run.summary["diverged"]
-    cause = divergence_cause(run.spec, run.extras["health"])
+    cause = divergence_cause(run.spec, run.health)
     assert "learning rate too high" in cause and "exploding gradients from large initial weights" in cause
     assert "exploding" in verdicts["hidden1"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from neuralab.catalog import ACTIVATIONS as DESCRIBED
+from neuralab.spec.catalog import ACTIVATIONS as DESCRIBED
 from neuralab.models.activations import ACTIVATIONS, make_activation
 
 

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 import neuralab
 from neuralab.cli import main
 from neuralab.errors import RunError
-from neuralab.run import read_metrics_csv
+from neuralab.runs.run import read_metrics_csv
 
 SPEC = """name: killed
 seed: 5

@@ -94,7 +94,9 @@ def test_a_pickle_in_place_of_checkpoint_tensors_is_refused(tmp_path, marker):
 
 @pytest.mark.parametrize("file, change, message", [
     ("model.json", lambda meta: meta.update(n_inputs=-1), "n_inputs"),
-    ("model.json", lambda meta: meta.update(n_inputs=10**9), "parameters; the limit is"),
+    ("model.json", lambda meta: meta.update(n_inputs=10**9, shape={**meta["shape"], "n_inputs": 10**9}),
+     "parameters; the limit is"),
+    ("model.json", lambda meta: meta.update(n_inputs=10**9), "n_inputs 1000000000 disagrees with shape"),
     ("model.json", lambda meta: meta["head"].update(n_outputs="__import__('os')"), "n_outputs"),
     ("model.json", lambda meta: meta["head"].update(task="exec"), "head.task"),
 ])

@@ -17,9 +17,9 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from neuralab.catalog import names
+from neuralab.spec.catalog import names
 from neuralab.cli import main
-from neuralab.spec_reference import spec_reference
+from neuralab.spec.reference import spec_reference
 
 BASE = {"name": "prop", "data": {"dataset": "circle", "n_samples": 40},
         "model": {"hidden": [4]}, "train": {"epochs": 2, "batch_size": 8}}

@@ -5,13 +5,14 @@ import pytest
 import torch
 
 from neuralab.spec import TrainSpec
-from neuralab.training.optim import OPTIMIZERS, build_optimizer
+from neuralab.spec.catalog import names
+from neuralab.training.optim import TORCH_OPTIMIZERS, build_optimizer
 
 EXPECTED_CLASS = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop",
                   "adadelta": "Adadelta", "adam": "Adam", "adamw": "AdamW", "nadam": "NAdam"}
 
 
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("name", names("optimizers"))
 def test_each_name_builds_its_torch_optimizer(name):
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1))
     optimizer = build_optimizer(model, TrainSpec(optimizer=name, learning_rate=0.05, momentum=0.8, l2=0.01))
@@ -28,6 +29,28 @@ def test_momentum_settings_reach_torch():
     assert build_optimizer(model, TrainSpec(optimizer="nesterov")).defaults["nesterov"] is True
     assert build_optimizer(model, TrainSpec(optimizer="adam", momentum=0.8)).defaults["betas"] == (0.8, 0.999)
     assert build_optimizer(model, TrainSpec(optimizer="sgd")).defaults["momentum"] == 0
+    assert build_optimizer(model, TrainSpec(optimizer="rmsprop", momentum=0.6)).defaults["momentum"] == 0.6
+
+
+def test_a_null_momentum_is_each_optimisers_usual_value():
+    model = torch.nn.Linear(2, 1)
+    assert build_optimizer(model, TrainSpec(optimizer="momentum")).defaults["momentum"] == 0.9
+    assert build_optimizer(model, TrainSpec(optimizer="adam")).defaults["betas"] == (0.9, 0.999)
+    assert build_optimizer(model, TrainSpec(optimizer="rmsprop")).defaults["momentum"] == 0  # plain RMSProp
+
+
+def test_the_registry_covers_the_catalog():
+    assert set(TORCH_OPTIMIZERS) == set(names("optimizers"))
+
+
+def test_adamw_decays_decoupled_by_l2_and_l2_can_be_switched_on_live():
+    from neuralab.training.optim import set_weight_decay
+
+    model = torch.nn.Linear(2, 1)
+    optimizer = build_optimizer(model, TrainSpec(optimizer="sgd"))  # l2 = 0: still two groups
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.0, 0.0]
+    set_weight_decay(optimizer, model, TrainSpec(optimizer="sgd", l2=0.1))
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.2, 0.0]
 
 
 def test_l2_as_weight_decay_equals_the_loss_penalty_for_sgd():

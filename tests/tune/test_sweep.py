@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from neuralab.errors import SpecError
-from neuralab.tune.report import trial_rows
+from neuralab.tune.study_files import trial_rows
 from neuralab.tune.sweep import parse_values, sweep
 
 

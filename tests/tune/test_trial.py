@@ -4,13 +4,14 @@ from __future__ import annotations
 import pytest
 
 import neuralab
-from neuralab.tune.trial import DataCache, train_on_dev
+from neuralab.training.experiment import cached_data
+from neuralab.tune.trial import train_on_dev
 
 
 def test_a_trial_matches_train_on_dev_and_never_reads_the_test_split(tiny_spec):
     expected = neuralab.train(tiny_spec, out_dir=None).summary
-    cache = DataCache()
-    bundle = cache.get(tiny_spec)
+    cache: dict = {}
+    bundle = cached_data(tiny_spec, cache)
     bundle.x_test = bundle.y_test = None  # any use of the test split would fail
     scores = train_on_dev(tiny_spec, cache=cache)
     assert scores["dev_error"] == pytest.approx(expected["dev_error"])
@@ -19,10 +20,10 @@ def test_a_trial_matches_train_on_dev_and_never_reads_the_test_split(tiny_spec):
 
 
 def test_the_cache_reloads_only_when_the_data_change(tiny_spec):
-    cache = DataCache()
-    first = cache.get(tiny_spec)
-    assert cache.get(neuralab.load_spec(tiny_spec, overrides={"train.epochs": 9})) is first
-    assert cache.get(neuralab.load_spec(tiny_spec, overrides={"data.n_samples": 100})) is not first
+    cache: dict = {}
+    first = cached_data(tiny_spec, cache)
+    assert cached_data(neuralab.load_spec(tiny_spec, overrides={"train.epochs": 9}), cache) is first
+    assert cached_data(neuralab.load_spec(tiny_spec, overrides={"data.n_samples": 100}), cache) is not first
 
 
 @pytest.mark.parametrize("sampler", ["random", "tpe"])  # trained in populations up front / one trial at a time

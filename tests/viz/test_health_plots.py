@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuralab.viz.health import plot_activation_histograms, plot_gradient_heatmap, plot_learning_curve
+from neuralab.viz.health_plots import plot_activation_histograms, plot_gradient_heatmap, plot_learning_curve
 
 
 def test_heatmap_is_layers_by_steps_in_log10_with_gaps_for_non_finite():

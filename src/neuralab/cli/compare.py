@@ -21,7 +21,7 @@ def runs(folder: Path = typer.Argument(Path("runs"), help="folder holding run di
     Status: finished, diverged (the loss became NaN/inf), interrupted (a checkpoint to
     resume from, no summary yet) or incomplete (stopped before its first checkpoint).
     """
-    from neuralab.compare import list_runs, runs_table
+    from neuralab.comparison import list_runs, runs_table
 
     records, problems = list_runs(folder)
     for line in problems:
@@ -49,7 +49,7 @@ def compare(
     out: Path = typer.Option(Path("."), "--out", "-o", help="folder to write compare.png and compare.md in"),
 ) -> None:
     """Compare runs: learning curves overlaid (compare.png), spec diff and the doctor's verdicts side by side (compare.md)."""
-    from neuralab.compare import NO_VERDICTS, SAME_SPECS, compare_runs
+    from neuralab.comparison import NO_VERDICTS, SAME_SPECS, compare_runs
 
     comparison = compare_runs(run_dirs, out_dir=out)
     for title, rows, fallback in (("spec fields that differ", comparison.diff_rows(), SAME_SPECS),

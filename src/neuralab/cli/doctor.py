@@ -77,7 +77,7 @@ def baseline(
 
     summary = None
     if source.is_dir():
-        from neuralab.run import load_run
+        from neuralab.runs.run import load_run
 
         run = load_run(source)
         spec, summary = load_spec(run.spec, overrides=set_), run.summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from neuralab.catalog import TABLES
+from neuralab.spec.catalog import TABLES
 from neuralab.cli.app import app, console
 from neuralab.errors import SpecError, not_one_of
 
@@ -35,7 +35,7 @@ def catalog_table(topic: str) -> Table:
 
 def spec_table() -> Table:
     """A rich table of every spec field: name, type, default, allowed values, description."""
-    from neuralab.spec_reference import spec_reference
+    from neuralab.spec.reference import spec_reference
 
     table = Table(title="spec fields — set with --set field=value", show_lines=False)
     table.add_column("field", style="bold cyan", no_wrap=True)

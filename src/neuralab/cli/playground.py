@@ -51,7 +51,9 @@ def optimizers(
 ) -> None:
     """Race SGD, momentum, Nesterov, Adagrad, RMSProp, AdaDelta and Adam on a 2-D surface."""
     from neuralab.errors import SpecError
-    from neuralab.viz.optimizers import SURFACES, plot_race, race
+    from neuralab.runs.files import write_bytes_atomic
+    from neuralab.training.race import SURFACES, race
+    from neuralab.viz.race_plot import race_image
 
     rates = {}
     for item in lr:
@@ -60,7 +62,12 @@ def optimizers(
             rates[name.strip()] = float(value)
         except ValueError:
             raise SpecError(f"--lr {item!r}: expected NAME=RATE, e.g. adam=0.1") from None
-    path = plot_race(surface, out, steps=steps, learning_rates=rates)
+    if out.suffix.lower() not in (".png", ".gif"):
+        raise SpecError(f"--out: {str(out)!r} must end in .png or .gif")
+    image = race_image(surface, image_format=out.suffix.lower().lstrip("."), steps=steps, learning_rates=rates)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(out, image)
+    path = out
     chosen = SURFACES[surface]
     paths = race(surface, steps=steps, learning_rates=rates)
     for name, points in paths.items():

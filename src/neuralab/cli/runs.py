@@ -50,11 +50,11 @@ def train(
     if run.summary["diverged"]:
         from neuralab.doctor.verdicts import divergence_cause
 
-        console.print(f"likely cause: {divergence_cause(run.spec, run.extras.get('health'))} "
+        console.print(f"likely cause: {divergence_cause(run.spec, run.health)} "
                       f"(`neuralab diagnose {run.dir}` for the whole diagnosis)", highlight=False)
     console.print(f"run written to [bold]{run.dir}[/]")
-    if run.extras.get("tensorboard"):
-        console.print(f"TensorBoard events in [bold]{run.extras['tensorboard']}[/] "
+    if run.tensorboard is not None:
+        console.print(f"TensorBoard events in [bold]{run.tensorboard}[/] "
                       f"(view: tensorboard --logdir {run.spec.train.tensorboard})")
 
 

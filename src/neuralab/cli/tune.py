@@ -107,7 +107,7 @@ def sweep(
     table = Table(title=f"{param}: dev and train error per value")
     for column in (param, "dev error", "train error", "note"):
         table.add_column(column, justify="left" if column == "note" else "right")
-    from neuralab.tune.report import trial_rows
+    from neuralab.tune.study_files import trial_rows
 
     for row in sorted(trial_rows(result.study), key=lambda r: _order(r.get(param))):
         if row["state"] == "COMPLETE":

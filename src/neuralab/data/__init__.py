@@ -1,7 +1,9 @@
 """Data for neuralab: load, check, expand, split and standardise a data set.
 
-``load_data(spec.data, seed=spec.seed)`` returns a :class:`DataBundle` with float32
-train/dev/test inputs, targets and the fitted :class:`Preprocessor`. Bad data raise
+``load_data(spec.data, seed=spec.seed)`` returns a :class:`DataBundle` with the
+train/dev/test inputs, targets and the fitted preprocessor. The data set's *data kind*
+(a catalog property: ``tabular`` here; sequence and text kinds register their own loader
+in :data:`DATA_KINDS`) decides which loader makes it. Bad data raise
 :class:`neuralab.errors.DataError` with one line per problem, before any training.
 
 Example:
@@ -12,83 +14,36 @@ Example:
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-import numpy as np
-
-from neuralab.catalog import DATASETS, SYNTHETIC_DATASETS
-from neuralab.data import bundled, files, synthetic
-from neuralab.data.bundle import DataBundle, RawData
-from neuralab.data.checks import check_data
-from neuralab.data.features import RAW_COLUMNS
-from neuralab.data.files import read_inputs
+from neuralab.data.containers import DataBundle, RawData
+from neuralab.data.file_sets import read_inputs
 from neuralab.data.preprocess import Preprocessor
-from neuralab.data.split import split_fractions, split_indices, split_sizes
-from neuralab.errors import DataError
+from neuralab.data.split import split_fractions, split_sizes
+from neuralab.data.tabular import RAW_LOADERS, bundle_from_arrays, load_raw, load_tabular
 from neuralab.spec import DataSpec
+from neuralab.spec.catalog import DATASETS
 
-__all__ = ["load_data", "DataBundle", "Preprocessor", "RawData", "read_inputs", "split_sizes",
-           "split_fractions", "DATASET_LOADERS"]
+__all__ = ["load_data", "load_raw", "data_kind", "bundle_from_arrays", "DataBundle", "Preprocessor", "RawData", "read_inputs",
+           "split_sizes", "split_fractions", "DATA_KINDS", "RAW_LOADERS"]
 
-logger = logging.getLogger(__name__)
-
-DATASET_LOADERS: dict[str, Callable[..., RawData]] = {
-    name: {**synthetic.LOADERS, **bundled.LOADERS, **files.LOADERS}[name] for name in DATASETS
-}
+# data kind → loader (data section, seed) → DataBundle. A new kind registers here.
+DATA_KINDS: dict[str, Callable[..., DataBundle]] = {"tabular": load_tabular}
 
 
-def _features_problem(data: DataSpec) -> None:
-    if data.dataset not in SYNTHETIC_DATASETS and list(data.features) != RAW_COLUMNS:
-        raise DataError(f"data.features: {data.features} only applies to the synthetic 2-D data sets "
-                        f"({', '.join(SYNTHETIC_DATASETS)}); remove it for {data.dataset!r}")
-
-
-def load_raw(data: DataSpec, *, seed: int = 0) -> RawData:
-    """Load and check all rows of ``data.dataset``, unsplit and unscaled.
-
-    Example:
-        >>> load_raw(DataSpec(dataset="moons", n_samples=20), seed=0).inputs.shape
-        (20, 2)
-    """
-    if data.dataset not in DATASET_LOADERS:
-        raise DataError(f"data.dataset: {data.dataset!r} is not one of {', '.join(DATASET_LOADERS)}")
-    _features_problem(data)
-    raw = DATASET_LOADERS[data.dataset](data, seed=seed)
-    check_data(raw.inputs, raw.targets, columns=raw.input_columns, target_name=raw.target_name,
-               classes=raw.classes if raw.classes else None)
-    return raw
+def data_kind(dataset: str) -> str:
+    """The data kind of a catalog data set (``tabular``, ``sequence``, ``text``)."""
+    return DATASETS[dataset].properties["data kind"]
 
 
 def load_data(data: DataSpec, *, seed: int = 0) -> DataBundle:
-    """Load, check, split (seeded; stratified for classification) and standardise data.
+    """Load ``data.dataset`` with its kind's loader: checked, split (seeded) and preprocessed.
 
     Args:
         data: the ``data`` section of an experiment spec.
-        seed: seed of the synthetic generator and of the split.
+        seed: seed of any generator and of the split.
 
     Raises:
         DataError: one line per problem (NaN/inf, no rows, one class, empty split, ...).
-
-    Example:
-        >>> bundle = load_data(DataSpec(dataset="circle", n_samples=100, features=["x1", "x2", "x1^2"]))
-        >>> bundle.feature_names, bundle.input_columns, bundle.x_train.shape
-        (['x1', 'x2', 'x1^2'], ['x1', 'x2'], (60, 3))
     """
-    raw = load_raw(data, seed=seed)
-    n = len(raw.targets)
-    sizes = split_sizes(n, data.split)
-    train, dev, test = split_indices(raw.targets, sizes, seed=seed, stratify=bool(raw.classes))
-    preprocessor = Preprocessor.fit(raw.inputs[train], raw.targets[train], input_columns=raw.input_columns,
-                                    task=raw.task, classes=raw.classes, features=raw.features,
-                                    standardize=data.standardize)
-    logger.debug("loaded %s: %d train, %d dev, %d test", data.dataset, *sizes)
-    parts = {name: index for name, index in (("train", train), ("dev", dev), ("test", test))}
-    return DataBundle(
-        dataset=data.dataset, task=raw.task, feature_names=preprocessor.feature_names,
-        input_columns=list(raw.input_columns), classes=list(preprocessor.classes),
-        **{f"x_{name}": preprocessor.transform_inputs(raw.inputs[index]) for name, index in parts.items()},
-        **{f"y_{name}": preprocessor.transform_target(raw.targets[index]) for name, index in parts.items()},
-        **{f"raw_{name}": raw.inputs[index].astype(np.float32) for name, index in parts.items()},
-        preprocessor=preprocessor, split_fractions=split_fractions(n, data.split),
-    )
+    return DATA_KINDS[data_kind(data.dataset)](data, seed=seed)

@@ -36,7 +36,7 @@ def expand_features(raw: Any, features: Sequence[str], *, xp: Any = np) -> Any:
 
     Args:
         raw: the raw inputs, column 0 is x1 and column 1 is x2.
-        features: feature names from ``neuralab.catalog.FEATURES``, in the wanted order.
+        features: feature names from ``neuralab.spec.catalog.FEATURES``, in the wanted order.
         xp: the array library of ``raw``: numpy (default; raw is read as float64) or torch
             (raw is a tensor and the columns are computed in its dtype).
 

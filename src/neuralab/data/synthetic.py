@@ -36,14 +36,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from neuralab.catalog import DATASETS
-from neuralab.data.bundle import RawData
+from neuralab.spec.catalog import DATASETS, SYNTHETIC_DATASETS, family
+from neuralab.data.containers import RawData
 from neuralab.data.features import RAW_COLUMNS
 from neuralab.errors import DataError
 from neuralab.spec import DataSpec
 
-MULTICLASS_DATASETS = ("gauss", "spiral")
-REGRESSION_DATASETS = ("plane", "multi_gauss")
+MULTICLASS_DATASETS = family("datasets", "classes", "n_classes")
+REGRESSION_DATASETS = tuple(name for name in family("datasets", "task", "regression") if name in SYNTHETIC_DATASETS)
 GAUSS_RADIUS = 2 * math.sqrt(2)
 MULTI_GAUSS_CENTRES = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1],
                                 [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]], dtype=np.float64)

@@ -25,14 +25,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neuralab.catalog import SYNTHETIC_DATASETS
+from neuralab.spec.catalog import SYNTHETIC_DATASETS, family
 from neuralab.spec import ExperimentSpec, load_spec
 
 PROBLEMS = ("diverged", "symmetric", "exploding", "vanishing", "dead_units", "saturated",
             "high_bias", "high_variance")
 MAX_WIDTH, MAX_DEPTH, MIN_WIDTH = 1024, 4, 16
-SQUASHING = ("sigmoid", "tanh")
-ADAPTIVE = ("adam", "adamw", "nadam", "rmsprop")
+SQUASHING = family("activations", "saturating", "both sides")
+ADAPTIVE = family("optimizers", "adaptive", "yes")
+SCALED_INITS = family("inits", "scale", "init_std")  # inits whose size model.init_std sets
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def _good_init(spec: ExperimentSpec | None) -> str:
 
 
 def _exploding(spec: ExperimentSpec | None) -> list[list[Change]]:
-    large_init = spec is not None and spec.model.init in ("normal", "uniform") and spec.model.init_std > 0.2
+    large_init = spec is not None and spec.model.init in SCALED_INITS and spec.model.init_std > 0.2
     return [
         [("train.learning_rate", lambda v: nice(v / 10), "a smaller step keeps updates from overshooting"),
          ("train.grad_clip", lambda v: 1.0 if v is None or v > 1.0 else None,

@@ -18,17 +18,15 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from neuralab.training.setup import prepare, torch_threads
 from neuralab.data import DataBundle, load_data
 from neuralab.errors import SpecError
 from neuralab.spec import ExperimentSpec
-from neuralab.training import fit
-from neuralab.training.evaluate import evaluate_split
+from neuralab.training.experiment import Experiment
 
 MIN_ROWS = 4  # fewer training rows than this cannot make a point of the curve
 
@@ -97,21 +95,18 @@ def learning_curve(spec: ExperimentSpec, *, fractions: list[float] | None = None
 
 
 def _train_and_score(spec: ExperimentSpec, bundle: DataBundle, rows: np.ndarray, held: np.ndarray) -> dict[str, float]:
-    """Train a fresh network (same seed) on ``rows`` of the training split; score train, dev, train-dev."""
-    setup = prepare(spec, bundle)
-    head, model, scale = setup.head, setup.model, setup.target_scale
+    """Train a fresh network (same seed) on ``rows`` of the training split; score train, dev, train-dev.
 
-    def part(x: np.ndarray, y: np.ndarray, index: np.ndarray | None = None):
-        return setup.tensors(x if index is None else x[index], y if index is None else y[index])
-
-    train, dev = part(bundle.x_train, bundle.y_train, rows), part(bundle.x_dev, bundle.y_dev)
-    with torch_threads(setup.threads):
-        fit(model, head, spec, train=train, dev=dev, target_scale=scale)
-        scores = {"train": evaluate_split(model, head, *train, target_scale=scale)["error"],
-                  "dev": evaluate_split(model, head, *dev, target_scale=scale)["error"]}
-        if len(held):
-            held_split = part(bundle.x_train, bundle.y_train, held)
-            scores["train_dev"] = evaluate_split(model, head, *held_split, target_scale=scale)["error"]
+    The train-dev rows stand in the test split's place, which the curve never reads.
+    """
+    subset = replace(bundle, x_train=bundle.x_train[rows], y_train=bundle.y_train[rows],
+                     x_test=bundle.x_train[held], y_test=bundle.y_train[held])
+    experiment = Experiment.from_spec(spec, bundle=subset)
+    experiment.fit(record_health=False)
+    splits = ["train", "dev", "test"] if len(held) else ["train", "dev"]
+    scores = {name: values["error"] for name, values in experiment.score(splits).items()}
+    if "test" in scores:
+        scores["train_dev"] = scores.pop("test")
     return scores
 
 

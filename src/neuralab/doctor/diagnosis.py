@@ -25,8 +25,8 @@ from neuralab.doctor.advice import PROBLEMS, Advice, advise, renumber
 from neuralab.doctor.bias_and_variance import BiasVariance, bias_variance
 from neuralab.doctor.curves import LearningCurve, learning_curve
 from neuralab.doctor.verdicts import LayerHealth, divergence_cause, layer_verdicts
-from neuralab.run import Run, load_run
-from neuralab.training.callbacks.health import read_health
+from neuralab.runs.run import Run, load_run
+from neuralab.runs.records import read_health
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def diagnose(run: Run | str | Path, *, optimal_error: float | None = None, learn
     """Diagnose a trained run: bias/variance, gradient health, divergence, learning curves, advice.
 
     Args:
-        run: a :class:`~neuralab.run.Run` or a run directory.
+        run: a :class:`~neuralab.runs.Run` or a run directory.
         optimal_error: the optimal (e.g. human-level) error; default the spec's ``diagnose.optimal_error``.
         learning_curves: retrain on fractions of the training data to draw learning curves (default True;
             costs about two trainings).
@@ -109,7 +109,7 @@ def diagnose(run: Run | str | Path, *, optimal_error: float | None = None, learn
                             optimal_error=optimal, bias_tolerance=spec.diagnose.bias_tolerance,
                             variance_tolerance=spec.diagnose.variance_tolerance, spec=spec,
                             percent=run.head.task != "regression")
-    health = run.extras.get("health") or (read_health(run.dir) if run.dir else None)
+    health = run.health or (read_health(run.dir) if run.dir else None)
     layers = layer_verdicts(health, spec) if health and health["samples"] else []
     diverged = bool(run.summary.get("diverged"))
     cause = divergence_cause(spec, health) if diverged else None

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from neuralab.atomic import write_bytes_atomic, write_text_atomic
-from neuralab.run import Run
+from neuralab.runs.files import write_bytes_atomic, write_text_atomic
+from neuralab.runs.run import Run
 
 if TYPE_CHECKING:
     from neuralab.doctor.diagnosis import Diagnosis
@@ -40,12 +40,12 @@ def write_report(diagnosis: Diagnosis, run: Run, folder: str | Path) -> Path:
 
 
 def _write_pictures(diagnosis: Diagnosis, run: Run, folder: Path) -> list[tuple[str, str]]:
-    from neuralab.viz.health import plot_activation_histograms, plot_gradient_heatmap, plot_learning_curve
+    from neuralab.viz.health_plots import plot_activation_histograms, plot_gradient_heatmap, plot_learning_curve
 
     pictures = [("loss and error per epoch", "curves.png")] if (folder / "curves.png").is_file() else []
-    health = run.extras.get("health")
+    health = run.health
     if health is None and run.dir is not None:
-        from neuralab.training.callbacks.health import read_health
+        from neuralab.runs.records import read_health
 
         health = read_health(run.dir)
     if health and health["samples"]:

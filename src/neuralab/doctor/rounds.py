@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neuralab.api import train
-from neuralab.atomic import write_text_atomic
+from neuralab.runs.trainer import train_run
+from neuralab.runs.files import write_text_atomic
 from neuralab.doctor.advice import Advice, apply_advice
 from neuralab.doctor.diagnosis import Diagnosis, diagnose
 from neuralab.doctor.report import json_safe, markdown_table
-from neuralab.run import Run
+from neuralab.runs.run import Run
 from neuralab.spec import ExperimentSpec, dump_spec, load_spec
 
 
@@ -123,7 +123,7 @@ def improve(spec: ExperimentSpec, *, rounds: int = 4, out_dir: str | Path | None
 def _train_and_diagnose(spec: ExperimentSpec, number: int, folder: Path | None,
                         optimal_error: float | None) -> tuple[Run, Diagnosis]:
     named = load_spec(spec, overrides={"name": f"{spec.name}-round{number}"})
-    run = train(named, out_dir=folder)
+    run = train_run(named, out_dir=folder)
     return run, diagnose(run, optimal_error=optimal_error, learning_curves=False, write_report=folder is not None)
 
 

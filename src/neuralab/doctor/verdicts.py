@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from neuralab.doctor.advice import SCALED_INITS, SQUASHING
 from neuralab.spec import ExperimentSpec
 
 VERDICTS = ("vanishing", "exploding", "dead_units", "saturated", "symmetric", "healthy")
@@ -119,12 +120,12 @@ def _findings(layer: dict, stats: dict, nonfinite: bool, spec: ExperimentSpec, *
 
 def _vanishing_cause(name: str, relative: float, spec: ExperimentSpec, depth: int) -> str:
     activations = set(spec.model.layer_activations())
-    squashing = sorted(activations & {"sigmoid", "tanh"})
+    squashing = sorted(activations & set(SQUASHING))
     reasons = [f"{name}'s gradients are {relative:.0e} of the strongest layer's"]
     if squashing:
         reasons.append(f"{depth} {'/'.join(squashing)} layers each multiply the gradient by g′ ≤ "
                        f"{'0.25' if 'sigmoid' in squashing else '1'}")
-    if spec.model.init in ("normal", "uniform") and spec.model.init_std < 0.1:
+    if spec.model.init in SCALED_INITS and spec.model.init_std < 0.1:
         reasons.append(f"small initial weights (model.init {spec.model.init}, init_std {spec.model.init_std:g}) "
                        "shrink it further at each layer")
     return "; ".join(reasons)
@@ -165,7 +166,7 @@ def divergence_cause(spec: ExperimentSpec, health: dict[str, Any] | None) -> str
 
 
 def _init_scale(spec: ExperimentSpec, health: dict[str, Any] | None) -> float | None:
-    if spec.model.init not in ("normal", "uniform") or not health:
+    if spec.model.init not in SCALED_INITS or not health:
         return None
     fan_ins = [layer["inputs"] for layer in health["layers"]]
     return spec.model.init_std * math.sqrt(max(fan_ins)) if fan_ins else None

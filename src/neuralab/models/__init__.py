@@ -1,4 +1,13 @@
-"""Networks and their parts: activations, initialisations, the MLP builder."""
-from neuralab.models.mlp import MLP, build_model, layer_summary
+"""Networks and their parts: the model-kind registry, the MLP, activations, initialisations.
 
-__all__ = ["MLP", "build_model", "layer_summary"]
+Example:
+    >>> from neuralab.models import MODEL_KINDS, build_model, ModelShape
+    >>> from neuralab.spec import ModelSpec
+    >>> type(build_model(ModelSpec(hidden=[3]), ModelShape(n_inputs=2, n_outputs=1))).__name__
+    'MLP'
+"""
+from neuralab.models.kinds import MODEL_KINDS, ModelKind, ModelShape, build_model, describe_layers, kind_of
+from neuralab.models.mlp import MLP, layer_summary
+
+__all__ = ["MLP", "MODEL_KINDS", "ModelKind", "ModelShape", "build_model", "describe_layers", "kind_of",
+           "layer_summary"]

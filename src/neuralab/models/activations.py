@@ -1,7 +1,7 @@
 """Hidden-layer activations by name: each is a ``torch.nn`` module factory.
 
 The names and their properties (zero-centred, saturating, cost, differentiable) are in
-``neuralab.catalog.ACTIVATIONS``; this registry maps each name to its torch module.
+``neuralab.spec.catalog.ACTIVATIONS``; this registry maps each name to its torch module.
 
 Example:
     >>> from neuralab.models.activations import make_activation
@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from torch import nn
+
+from neuralab.spec.catalog import ACTIVATIONS as ACTIVATIONS_CATALOG
+from neuralab.spec.catalog import family
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "sigmoid": nn.Sigmoid,
@@ -27,8 +30,14 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "linear": nn.Identity,
 }
 
-# Activations whose output saturates at both ends (gradient → 0): what the doctor watches.
-SATURATING = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+def _bounds(text: str) -> tuple[float, float]:
+    low, high = text.strip("()[]").split(",")
+    return float(low), float(high)
+
+
+# Activations whose output saturates at both ends (gradient → 0), with their output range: what the doctor watches.
+SATURATING = {name: _bounds(ACTIVATIONS_CATALOG[name].properties["range"])
+              for name in family("activations", "saturating", "both sides")}
 
 
 def make_activation(name: str) -> nn.Module:

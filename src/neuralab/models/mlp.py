@@ -4,10 +4,13 @@ Each hidden layer is a block ``linear → [batch norm] → activation → [dropo
 ``hidden1``, ``hidden2``, …; the last layer, ``output``, returns raw scores (logits) and
 the output activation is applied by the head (see ``neuralab.training.losses``).
 
+It is the ``mlp`` model kind (:mod:`neuralab.models.kinds`), the one the population engine
+may train (:mod:`neuralab.models.stacked`).
+
 Example:
     >>> from neuralab.spec import ModelSpec
-    >>> from neuralab.models import build_model, layer_summary
-    >>> model = build_model(ModelSpec(hidden=[4, 3]), n_inputs=2, n_outputs=1)
+    >>> from neuralab.models import ModelShape, build_model, layer_summary
+    >>> model = build_model(ModelSpec(hidden=[4, 3]), ModelShape(n_inputs=2, n_outputs=1))
     >>> [row["parameters"] for row in layer_summary(model)]
     [12, 15, 4]
 """
@@ -15,10 +18,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from neuralab.errors import SpecError
 from neuralab.models.activations import make_activation
 from neuralab.models.init import initialize
-from neuralab.spec import MAX_PARAMETERS, ModelSpec
+from neuralab.models.kinds import ModelKind, ModelShape, register
+from neuralab.spec import ModelSpec
 
 
 class MLP(nn.Module):
@@ -77,28 +80,14 @@ def _block(n_in: int, n_out: int, activation: str, spec: ModelSpec) -> nn.Sequen
     return block
 
 
-def build_model(spec: ModelSpec, *, n_inputs: int, n_outputs: int) -> MLP:
-    """Build an :class:`MLP` (weights drawn from torch's global RNG: seed it first).
-
-    Raises:
-        SpecError: the network would have more than ``MAX_PARAMETERS`` parameters
-            (checked before anything is allocated).
-    """
-    total = count_parameters(spec, n_inputs=n_inputs, n_outputs=n_outputs)
-    if total > MAX_PARAMETERS:
-        raise SpecError(f"model.hidden: {_short_list(spec.hidden)} with {n_inputs:,} inputs and {n_outputs:,} outputs "
-                        f"gives {total:,} parameters; the limit is {MAX_PARAMETERS:,} — use fewer or narrower layers")
-    return MLP(spec, n_inputs=n_inputs, n_outputs=n_outputs)
-
-
-def count_parameters(spec: ModelSpec, *, n_inputs: int, n_outputs: int) -> int:
+def count_parameters(spec: ModelSpec, shape: ModelShape) -> int:
     """Parameters the network of ``spec`` would have, computed without building it.
 
     Example:
-        >>> count_parameters(ModelSpec(hidden=[4, 3]), n_inputs=2, n_outputs=1)
+        >>> count_parameters(ModelSpec(hidden=[4, 3]), ModelShape(n_inputs=2, n_outputs=1))
         31
     """
-    widths = [n_inputs, *spec.hidden, n_outputs]
+    widths = [shape.n_inputs, *spec.hidden, shape.n_outputs]
     total = sum(a * b + b for a, b in zip(widths, widths[1:]))
     return total + (2 * sum(spec.hidden) if spec.batch_norm else 0)
 
@@ -126,3 +115,14 @@ def layer_summary(model: MLP) -> list[dict[str, object]]:
             "parameters": sum(p.numel() for p in block.parameters()),
         })
     return rows
+
+
+register(ModelKind(
+    name="mlp",
+    build=lambda spec, shape: MLP(spec, n_inputs=shape.n_inputs, n_outputs=shape.n_outputs),
+    count_parameters=count_parameters,
+    data_kinds=("tabular",),
+    describe=layer_summary,
+    size_of=lambda spec: f"model.hidden: {_short_list(spec.hidden)}",
+    population=True,
+))

@@ -96,7 +96,7 @@ class Connection:
             self.playing.clear()
             return await asyncio.to_thread(session.upload_csv, message.text) + [self._playing_message()]
         if kind == "race":
-            from neuralab.viz.optimizers import race_message
+            from neuralab.playground.race_view import race_message
 
             return [await asyncio.to_thread(race_message, surface=message.surface, start=message.start,
                                             learning_rates=message.learning_rates, steps=message.steps)]

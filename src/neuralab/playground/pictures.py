@@ -20,12 +20,13 @@ import torch
 from torch import nn
 
 from neuralab.data import DataBundle
+from neuralab.spec.catalog import family
 from neuralab.training.losses import Head
 
 OUTPUT_SIZE = 64  # the decision-boundary heat map, OUTPUT_SIZE² points
 NEURON_SIZE = 24  # each neuron's thumbnail
 PLAYGROUND_SQUARE = 6.0  # TF Playground draws [-6, 6]²
-PLAYGROUND_SETS = ("circle", "xor", "gauss", "spiral", "plane", "multi_gauss")
+PLAYGROUND_SETS = family("datasets", "playground", "yes")  # TF Playground's six: drawn on its square
 
 
 def encode(values: np.ndarray) -> str:

@@ -61,7 +61,7 @@ def create_app(*, allowed_hosts: list[str] | None = None) -> FastAPI:
 
     @app.get("/api/table")
     async def table() -> dict:
-        from neuralab.viz.optimizers import RACE_OPTIMIZERS, SURFACES
+        from neuralab.training.race import RACE_OPTIMIZERS, SURFACES
 
         return {"table": state_table(), "choices": choices(), "previews": _previews(),
                 "race": {"surfaces": {name: surface.describe() for name, surface in SURFACES.items()},

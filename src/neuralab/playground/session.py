@@ -33,27 +33,23 @@ import torch
 import yaml
 from pydantic import ValidationError
 
-from neuralab.training.setup import target_scale
 from neuralab.data import load_data
 from neuralab.errors import NeuralabError
-from neuralab.models import build_model
 from neuralab.playground import own_data, pictures
-from neuralab.playground.health import HEALTH_EVERY, HealthRecorder, live_health
+from neuralab.playground.live_health import HEALTH_EVERY, HealthRecorder, live_health
 from neuralab.playground.messages import MessageError, problems
 from neuralab.playground.state import MULTICLASS_DATASETS, OWN, PlaygroundState, from_spec, to_spec
 from neuralab.spec import dump_spec, load_spec
-from neuralab.training import make_head
-from neuralab.training.callbacks import default_callbacks
 from neuralab.training.evaluate import evaluate_split
-from neuralab.training.events import CallbackList
-from neuralab.training.loop import new_state, run_epoch
-from neuralab.training.optim import parameter_groups
+from neuralab.training.losses import NEEDS_CLASSES
+from neuralab.training.experiment import Experiment
+from neuralab.training.optim import set_weight_decay
+from neuralab.training.rate import write_rate
 
 log = logging.getLogger(__name__)
 
 MAX_EPOCHS = 100_000
 FRAME_SECONDS = 1 / 100  # while playing: train this long (at least one epoch) per frame
-_GLOBAL_RNG = threading.Lock()  # dropout draws from torch's global RNG: one session at a time
 DEFAULT_SAMPLES = {"classification": 500, "regression": 1200}  # Playground's counts
 
 
@@ -78,8 +74,6 @@ class Session:
             own_data.write_csv(self.folder / own_data.EXPORT_NAME, *self.own, problem=self.state.problem)
         spec = to_spec(self.state, own_path=str(self.folder / own_data.EXPORT_NAME))
         self.bundle = load_data(spec.data, seed=spec.seed)
-        self.splits = {name: (torch.from_numpy(getattr(self.bundle, f"x_{name}")),
-                              torch.from_numpy(getattr(self.bundle, f"y_{name}"))) for name in ("train", "dev", "test")}
         self.square = pictures.square_of(self.bundle)
         low, high = self.square
         self.output_inputs = pictures.model_inputs(
@@ -97,18 +91,11 @@ class Session:
     def _build(self) -> None:
         """A fresh network from the state's seed, as ``neuralab.train`` builds it."""
         spec = self.spec = self._spec(epochs=MAX_EPOCHS)
-        self.head = make_head(task=self.bundle.task, n_classes=max(len(self.bundle.classes), 2),
-                              output_activation=spec.model.output_activation, loss=spec.train.loss)
-        with _GLOBAL_RNG:
-            torch.manual_seed(spec.seed)
-            self.model = build_model(spec.model, n_inputs=self.bundle.n_features, n_outputs=self.head.n_outputs)
-            self.rng_state = torch.get_rng_state()
-        self.training = new_state(self.model, spec, device="cpu")
-        self.training.extras["generator"] = torch.Generator().manual_seed(spec.seed + 1)
+        self.experiment = Experiment.from_spec(spec, bundle=self.bundle, device="cpu")
+        self.head, self.model, self.training = self.experiment.head, self.experiment.model, self.experiment.state
         self.recorder = HealthRecorder(every=HEALTH_EVERY)  # reads the model only: numbers unchanged
-        self.events = CallbackList([*default_callbacks(spec), self.recorder])
-        self.training.callbacks = self.events.callbacks
-        self.events.fire("fit_start", self.training)
+        with self.experiment.training():
+            self.experiment.begin([self.recorder], record_health=False)
         self.curve: list[list[float]] = []  # [epoch, train_loss, test_loss] per epoch
         self.curve_sent = 0
         self.modified = False  # a live change or an edited weight since the last reset
@@ -124,24 +111,20 @@ class Session:
         """Train ``epochs`` epochs (or, when None, epochs for about ``seconds``) and return a frame."""
         with self.lock:
             started, done = time.perf_counter(), 0
-            with _GLOBAL_RNG:
-                torch.set_rng_state(self.rng_state)
+            with self.experiment.training():
                 while not self.stopped and self.epoch < MAX_EPOCHS:
                     self._one_epoch()
                     done += 1
                     if done >= (epochs or 10**9) or (epochs is None and time.perf_counter() - started >= seconds):
                         break
-                self.rng_state = torch.get_rng_state()
             return self.frame()
 
     def _one_epoch(self) -> None:
-        self.training.epoch = self.epoch
-        going = run_epoch(self.training, self.head, train=self.splits["train"], dev=self.splits["dev"],
-                          events=self.events, target_scale=target_scale(self.bundle))
+        going = self.experiment.run_epoch()
         if self.training.diverged:
             self.stopped = self.training.stop_reason or "diverged"
             return
-        test = evaluate_split(self.model, self.head, *self.splits["test"])
+        test = evaluate_split(self.model, self.head, *self.experiment.splits["test"])
         self.curve.append([self.epoch, self.training.history[-1]["train_loss"], test["loss"]])
         self.test_scores = test
         if not going:
@@ -154,11 +137,11 @@ class Session:
         with self.lock:
             history = self.training.history
             last = history[-1] if history else None
-            test = evaluate_split(self.model, self.head, *self.splits["test"]) if last else None
+            test = evaluate_split(self.model, self.head, *self.experiment.splits["test"]) if last else None
             train = last and {"loss": last["train_loss"], "error": last["train_error"]}
             if train is None:
-                train = evaluate_split(self.model, self.head, *self.splits["train"])
-                test = evaluate_split(self.model, self.head, *self.splits["test"])
+                train = evaluate_split(self.model, self.head, *self.experiment.splits["train"])
+                test = evaluate_split(self.model, self.head, *self.experiment.splits["test"])
             curve_from, self.curve_sent = self.curve_sent, len(self.curve)
             classifier = self.head.is_classifier
             return {
@@ -226,17 +209,9 @@ class Session:
     def _apply_live(self) -> None:
         spec = self.spec = self._spec(epochs=MAX_EPOCHS)
         self.training.spec = spec
-        optimizer, schedule = self.training.optimizer, self.training.schedule
-        weights = {id(p) for p in parameter_groups(self.model)[0]}
-        decay = spec.train.l2 if spec.train.optimizer == "adamw" else 2.0 * spec.train.l2
-        for group in optimizer.param_groups:
-            group["lr"] = spec.train.learning_rate
-            group["initial_lr"] = spec.train.learning_rate
-            if all(id(p) in weights for p in group["params"]):
-                group["weight_decay"] = decay
-        scheduler = getattr(schedule, "scheduler", None)
-        if hasattr(scheduler, "base_lrs"):
-            scheduler.base_lrs = [spec.train.learning_rate] * len(optimizer.param_groups)
+        self.training.rate.restart_from(spec.train.learning_rate)
+        write_rate(self.training.optimizer, self.training.rate.value)
+        set_weight_decay(self.training.optimizer, self.model, spec.train)
         self.modified = self.modified or self.epoch > 0
 
     def reset(self) -> list[dict[str, Any]]:
@@ -258,6 +233,7 @@ class Session:
         with self.lock:
             self.state = self.state.model_copy(update={"seed": secrets.randbelow(2**31)})
             self._load_data()
+            self.experiment.use_data(self.bundle)  # new data under the same network
             self.modified = True
             return [self.state_message(), self.data_message(), self.frame()]
 
@@ -324,7 +300,7 @@ class Session:
 
     def _use_own(self, problem: str) -> list[dict[str, Any]]:
         changes = {"dataset": OWN, "problem": problem, "features": ["x1", "x2"]}
-        if problem == "regression" and self.state.loss in ("cross_entropy", "hinge"):
+        if problem == "regression" and self.state.loss in NEEDS_CLASSES:
             changes["loss"] = "auto"
         self._switch_to(self.state.model_copy(update=changes), label="own data")
         return self.restart_messages()
@@ -369,7 +345,7 @@ def _complete(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
         regression = changes["problem"] == "regression"
         changes.setdefault("dataset", "plane" if regression else "circle")
         changes.setdefault("n_samples", DEFAULT_SAMPLES.get(changes["problem"], 500))
-        if regression and changes.get("loss", current["loss"]) in ("cross_entropy", "hinge"):
+        if regression and changes.get("loss", current["loss"]) in NEEDS_CLASSES:
             changes.setdefault("loss", "auto")
     dataset = changes.get("dataset", current["dataset"])
     if dataset == OWN:

@@ -21,17 +21,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neuralab.catalog import FEATURES, names
+from neuralab.data.synthetic import MULTICLASS_DATASETS, REGRESSION_DATASETS as SYNTHETIC_REGRESSION
+from neuralab.spec.catalog import FEATURES, SYNTHETIC_DATASETS, names
+from neuralab.training.losses import NEEDS_CLASSES
+from neuralab.training.optim import momentum_of
 from neuralab.spec import MAX_SEED, ExperimentSpec, validate_spec
 
 MAX_LAYERS = 10
 MAX_NEURONS = 64
 MAX_SAMPLES = 5000
-CLASSIFICATION_DATASETS = ("circle", "xor", "gauss", "spiral", "moons")
-REGRESSION_DATASETS = ("plane", "multi_gauss")
-MULTICLASS_DATASETS = ("gauss", "spiral")
+# The playground's data sets are the synthetic 2-D ones, by task (from the catalog), and its own points.
+REGRESSION_DATASETS = SYNTHETIC_REGRESSION
+CLASSIFICATION_DATASETS = tuple(name for name in SYNTHETIC_DATASETS if name not in SYNTHETIC_REGRESSION)
 OWN = "own"  # points clicked or uploaded in the page
-LOSSES = ("auto", "mse", "mae", "huber", "cross_entropy", "hinge")
+LOSSES = names("losses")
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
@@ -48,8 +51,7 @@ class PlaygroundState(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     problem: Literal["classification", "regression"] = _field("classification", label="Problem type", act="data")
-    dataset: Literal["circle", "xor", "gauss", "spiral", "moons", "plane", "multi_gauss", "own"] = _field(
-        "circle", label="Data", act="data")
+    dataset: str = _field("circle", label="Data", act="data")
     n_classes: int = _field(2, label="Classes", act="data", ge=2, le=6)
     noise: float = _field(0.0, label="Noise", act="data", ge=0.0, le=0.5)
     ratio: int = _field(50, label="Ratio of training to test data (%)", act="data", ge=10, le=90)
@@ -98,6 +100,14 @@ class PlaygroundState(BaseModel):
     _optimizer = field_validator("optimizer")(lambda cls, v: _one_of(v, "optimizers"))
     _schedule = field_validator("schedule")(lambda cls, v: _one_of(v, "schedules"))
 
+    @field_validator("dataset")
+    @classmethod
+    def _dataset(cls, value: str) -> str:
+        allowed = (*SYNTHETIC_DATASETS, OWN)
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
     @field_validator("loss")
     @classmethod
     def _loss(cls, value: str) -> str:
@@ -116,7 +126,7 @@ class PlaygroundState(BaseModel):
             raise ValueError("own data use the raw inputs x1, x2; the other features are for the generated sets")
         if len(self.activations) != len(self.hidden):
             raise ValueError(f"activations has {len(self.activations)} entries for {len(self.hidden)} layers")
-        if self.problem == "regression" and self.loss in ("cross_entropy", "hinge"):
+        if self.problem == "regression" and self.loss in NEEDS_CLASSES:
             raise ValueError(f"loss {self.loss!r} needs classes; use auto, mse, mae or huber for regression")
         return self
 
@@ -217,7 +227,7 @@ def from_spec(spec: ExperimentSpec) -> PlaygroundState:
         seed=spec.seed, features=list(data.features), hidden=list(model.hidden),
         activations=model.layer_activations(), init=model.init, dropout=min(model.dropout, 0.9),
         batch_norm=model.batch_norm, loss="cross_entropy" if train.loss == "bce" else train.loss,
-        optimizer=train.optimizer, momentum=train.momentum, schedule=train.schedule.name,
+        optimizer=train.optimizer, momentum=momentum_of(train), schedule=train.schedule.name,
         schedule_steps=train.schedule.steps or train.epochs, learning_rate=train.learning_rate,
         regularization=regularization, regularization_rate=max(train.l1, train.l2),
         batch_size=train.batch_size if isinstance(train.batch_size, int) else data.n_samples,

@@ -46,7 +46,12 @@ def evaluate_split(model: nn.Module, head: Head, inputs: Tensor, targets: Tensor
     """
     if len(inputs) == 0:
         return {"loss": float("nan"), "error": float("nan")}
-    scores = scores_of(model, inputs)
+    return score_metrics(head, scores_of(model, inputs), targets, target_scale=target_scale)
+
+
+@torch.no_grad()
+def score_metrics(head: Head, scores: Tensor, targets: Tensor, *, target_scale: float = 1.0) -> dict[str, float]:
+    """Loss and error (+ RMSE and R² for regression) of raw scores (n, …, n_outputs) against targets (n, …)."""
     loss = float(head.compute_loss(scores, targets))
     if head.is_classifier:
         return {"loss": loss, "error": float((head.predict(scores) != targets).double().mean())}

@@ -28,12 +28,17 @@ EVENTS = ("fit_start", "epoch_start", "batch_start", "after_forward", "after_bac
 
 @dataclass
 class TrainingState:
-    """What the loop shares with callbacks. Callbacks may set ``stop_training``."""
+    """What the loop shares with callbacks. Callbacks may set ``stop_training``.
+
+    Its learning rate is owned by ``rate`` (:class:`~neuralab.training.rate.LearningRate`);
+    ``generator`` is the batches stream (row order and augmentation noise).
+    """
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
-    schedule: Any
+    rate: Any  # LearningRate: the one owner of the learning rate
     spec: Any  # ExperimentSpec
+    generator: torch.Generator | None = None  # the batches stream: row order and augmentation noise
     epoch: int = 0  # 0-based index of the current epoch
     step: int = 0  # optimiser steps taken so far
     inputs: Tensor | None = None  # current batch (batch, n_inputs)
@@ -42,10 +47,12 @@ class TrainingState:
     metrics: dict[str, float] = field(default_factory=dict)  # last finished epoch
     history: list[dict[str, float]] = field(default_factory=list)
     stop_training: bool = False
+    stop_at_once: bool = False  # stop after the current batch, not at the end of the epoch
     stop_reason: str = ""
     diverged: bool = False
-    best_epoch: int | None = None  # 1-based epoch whose weights the model holds at the end
-    extras: dict[str, Any] = field(default_factory=dict)  # per-callback scratch space
+    rollbacks: int = 0  # divergence rollbacks so far (train.on_divergence: rollback)
+    best_epoch: int | None = None  # 1-based epoch of the best monitored dev score (early stopping)
+    kept_epoch: int | None = None  # 1-based epoch whose weights the model holds at the end
     interrupted: str = ""  # name of the signal (SIGINT, SIGTERM) that stopped training, if any
     batch_index: int = 0  # batches of the current epoch done (where a resumed epoch continues)
     epoch_order: Tensor | None = None  # the current epoch's row order (batch_index > 0 resumes it)
@@ -56,9 +63,10 @@ class TrainingState:
     def learning_rate(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
-    def stop(self, reason: str) -> None:
-        """Ask the loop to stop after the current event, recording why."""
+    def stop(self, reason: str, *, at_once: bool = False) -> None:
+        """Ask the loop to stop at the end of the epoch (or, ``at_once``, after this batch), recording why."""
         self.stop_training = True
+        self.stop_at_once = self.stop_at_once or at_once
         self.stop_reason = self.stop_reason or reason
 
 

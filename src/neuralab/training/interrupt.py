@@ -7,10 +7,9 @@ checkpoint callback can save where it stopped. A second signal raises
 only in the main thread (Python allows no other) and the previous ones are restored on exit.
 
 Example:
-    >>> import torch
     >>> from neuralab.spec import load_spec
-    >>> from neuralab.training.loop import new_state
-    >>> state = new_state(torch.nn.Linear(2, 1), load_spec({}))
+    >>> from neuralab.training.experiment import Experiment
+    >>> state = Experiment.from_spec(load_spec({"data": {"dataset": "xor", "n_samples": 40}})).state
     >>> with stop_on_signals(state):
     ...     pass
     >>> state.interrupted

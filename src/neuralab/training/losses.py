@@ -23,6 +23,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from neuralab.errors import SpecError
+from neuralab.spec.catalog import family
+
+CROSS_ENTROPY = family("losses", "family", "cross-entropy")  # computed by torch's fused log-softmax/sigmoid forms
+NEEDS_CLASSES = family("losses", "task", "binary", "classification")
 
 
 def _as_probabilities(scores: Tensor, mode: str) -> Tensor:
@@ -87,16 +91,36 @@ class Head:
         return self.task != "regression"
 
     def compute_loss(self, scores: Tensor, targets: Tensor) -> Tensor:
-        """Mean loss of raw scores (n, n_outputs) against targets (n,)."""
+        """Mean loss of raw scores (n, n_outputs) against targets (n,).
+
+        Sequences predicting at every step give (n, T, n_outputs) against (n, T): each step
+        is one prediction, and the mean runs over all of them.
+        """
+        if scores.dim() > 2:
+            scores, targets = scores.reshape(-1, scores.shape[-1]), targets.reshape(-1)
         return LOSSES[self.loss](scores, targets, self.output_activation)
 
+    def member_losses(self, scores: Tensor, targets: Tensor) -> Tensor:
+        """Each of K networks' mean loss, (K,), from scores (K, batch, n_outputs) and targets (K, batch).
+
+        One call for the cross-entropies; the other losses are computed network by network.
+        """
+        size, batch = targets.shape[:2]
+        if self.loss in CROSS_ENTROPY and self.output_activation == "softmax":
+            return F.cross_entropy(scores.reshape(size * batch, -1), targets.reshape(-1),
+                                   reduction="none").view(size, batch).mean(dim=1)
+        if self.loss in CROSS_ENTROPY:
+            return F.binary_cross_entropy_with_logits(scores[..., 0], targets.to(scores.dtype),
+                                                      reduction="none").mean(dim=1)
+        return torch.stack([self.compute_loss(scores[k], targets[k]) for k in range(size)])
+
     def predict(self, scores: Tensor) -> Tensor:
-        """Class indices (n,) for classifiers, values (n,) for regression."""
+        """Class indices for classifiers, values for regression: (n,), or (n, T) from (n, T, n_outputs)."""
         if self.output_activation == "softmax":
-            return scores.argmax(dim=1)
+            return scores.argmax(dim=-1)
         if self.output_activation == "sigmoid":
-            return (scores[:, 0] > 0).long()
-        return scores[:, 0]
+            return (scores[..., 0] > 0).long()
+        return scores[..., 0]
 
     def probabilities(self, scores: Tensor) -> Tensor:
         """Output activation applied: class probabilities (n, K), or values (n,) for regression."""
@@ -119,7 +143,7 @@ def make_head(*, task: str, n_classes: int, output_activation: str = "auto", los
     chosen = _AUTO_LOSS[task] if loss == "auto" else loss
     if chosen == "cross_entropy" and output == "sigmoid":
         chosen = "bce"  # the two-class case of cross-entropy
-    if task == "regression" and chosen in ("bce", "cross_entropy", "hinge"):
+    if task == "regression" and chosen in NEEDS_CLASSES:
         raise SpecError(f"train.loss: {chosen!r} needs classes; this is a regression task — use mse, mae or huber")
     if chosen == "bce" and task == "multiclass":
         raise SpecError(f"train.loss: 'bce' is for two classes; this data set has {n_classes} — use cross_entropy")

@@ -1,45 +1,68 @@
 """Optimisers by name, all from ``torch.optim``.
 
-L2 is the penalty ``l2 · Σw²`` on weights (not biases or batch-norm scales). Its gradient
-``2·l2·w`` is exactly torch's coupled ``weight_decay``, so it is passed as that on a
-separate parameter group; AdamW decouples decay by design and takes ``l2`` as its decay.
+How ``train.momentum`` and ``train.l2`` enter each optimiser is the catalog's
+(``neuralab.spec.catalog.OPTIMIZERS``: its ``momentum``, ``usual momentum`` and ``decay``
+properties) and the rules' (:func:`neuralab.training.rules.weight_decay`): L2 is the
+penalty ``l2 · Σw²`` on weights (not biases or batch-norm scales), passed as torch's
+coupled ``weight_decay`` on a separate parameter group, or as AdamW's decoupled decay.
 Fused kernels are used where torch has them: same maths, fewer passes over memory.
 
 Example:
     >>> import torch
     >>> from neuralab.spec import TrainSpec
-    >>> from neuralab.training.optim import build_optimizer
     >>> build_optimizer(torch.nn.Linear(2, 1), TrainSpec(optimizer="nesterov")).defaults["nesterov"]
     True
+    >>> build_optimizer(torch.nn.Linear(2, 1), TrainSpec(optimizer="rmsprop", momentum=0.5)).defaults["momentum"]
+    0.5
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
 from typing import Any
 
 import torch
 from torch import nn
 
 from neuralab.spec import TrainSpec
+from neuralab.spec.catalog import OPTIMIZERS as CATALOG
+from neuralab.training.rules import weight_decay
 
-_FUSED = {"sgd", "momentum", "nesterov", "adagrad", "adam", "adamw"}
-
-
-def _betas(train: TrainSpec) -> dict[str, Any]:
-    return {"betas": (train.momentum, 0.999)}
-
-
-OPTIMIZERS: dict[str, Callable[[TrainSpec], tuple[type[torch.optim.Optimizer], dict[str, Any]]]] = {
-    "sgd": lambda t: (torch.optim.SGD, {}),
-    "momentum": lambda t: (torch.optim.SGD, {"momentum": t.momentum}),
-    "nesterov": lambda t: (torch.optim.SGD, {"momentum": t.momentum, "nesterov": t.momentum > 0}),
-    "adagrad": lambda t: (torch.optim.Adagrad, {}),
-    "rmsprop": lambda t: (torch.optim.RMSprop, {"alpha": 0.99}),
-    "adadelta": lambda t: (torch.optim.Adadelta, {"rho": 0.9}),
-    "adam": lambda t: (torch.optim.Adam, _betas(t)),
-    "adamw": lambda t: (torch.optim.AdamW, _betas(t)),
-    "nadam": lambda t: (torch.optim.NAdam, _betas(t)),
+# The torch class of each catalog optimiser and its fixed options (the lecture's values).
+TORCH_OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict[str, Any]]] = {
+    "sgd": (torch.optim.SGD, {}),
+    "momentum": (torch.optim.SGD, {}),
+    "nesterov": (torch.optim.SGD, {"nesterov": True}),
+    "adagrad": (torch.optim.Adagrad, {}),
+    "rmsprop": (torch.optim.RMSprop, {"alpha": 0.99}),
+    "adadelta": (torch.optim.Adadelta, {"rho": 0.9}),
+    "adam": (torch.optim.Adam, {}),
+    "adamw": (torch.optim.AdamW, {}),
+    "nadam": (torch.optim.NAdam, {}),
 }
+
+
+def momentum_of(train: TrainSpec) -> float:
+    """The momentum (or β1) the optimiser uses: ``train.momentum``, or its usual value when null."""
+    if CATALOG[train.optimizer].properties["momentum"] == "no":
+        return 0.0
+    if train.momentum is not None:
+        return train.momentum
+    return float(CATALOG[train.optimizer].properties["usual momentum"])
+
+
+def optimizer_options(train: TrainSpec) -> tuple[type[torch.optim.Optimizer], dict[str, Any]]:
+    """The torch class and keyword options for ``train.optimizer`` (learning rate and decay aside)."""
+    cls, fixed = TORCH_OPTIMIZERS[train.optimizer]
+    options = dict(fixed)
+    how = CATALOG[train.optimizer].properties["momentum"]
+    momentum = momentum_of(train)
+    if how == "coefficient":
+        options["momentum"] = momentum
+        if options.get("nesterov") and momentum == 0:
+            options["nesterov"] = False  # torch refuses Nesterov without momentum
+    elif how == "beta1":
+        options["betas"] = (momentum, 0.999)
+    return cls, options
 
 
 def parameter_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
@@ -55,19 +78,37 @@ def parameter_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Para
 def build_optimizer(model: nn.Module, train: TrainSpec, *, device: str = "cpu") -> torch.optim.Optimizer:
     """Create the ``torch.optim`` optimiser named by ``train.optimizer`` for ``model``.
 
+    Weights and the other parameters are always two groups (the second without decay), so
+    L2 can be switched on and off while training (the playground) by setting the first
+    group's ``weight_decay``.
+
     Args:
         model: the network whose parameters are optimised.
         train: the training spec (optimizer, learning_rate, momentum, l2).
         device: where the parameters live; fused kernels are used on cpu and cuda.
     """
-    cls, options = OPTIMIZERS[train.optimizer](train)
-    decay = train.l2 if train.optimizer == "adamw" else 2.0 * train.l2
+    cls, options = optimizer_options(train)
     weights, others = parameter_groups(model)
-    if decay > 0:
-        groups = [{"params": weights, "weight_decay": decay}, {"params": others, "weight_decay": 0.0}]
-    else:  # one group: each optimiser step is one fused kernel call instead of two
-        groups = [{"params": weights + others, "weight_decay": 0.0}]
+    decay = weight_decay(train).rate
+    groups = [{"params": weights, "weight_decay": decay}, {"params": others, "weight_decay": 0.0}]
     groups = [group for group in groups if group["params"]]
-    if train.optimizer in _FUSED and device in ("cpu", "cuda"):
+    if device in ("cpu", "cuda") and "fused" in inspect.signature(cls).parameters:
         options["fused"] = True
     return cls(groups, lr=train.learning_rate, **options)
+
+
+def set_weight_decay(optimizer: torch.optim.Optimizer, model: nn.Module, train: TrainSpec) -> None:
+    """Apply ``train.l2`` to a running optimiser's weight group (a live change)."""
+    weights = {id(p) for p in parameter_groups(model)[0]}
+    for group in optimizer.param_groups:
+        if all(id(p) in weights for p in group["params"]):
+            group["weight_decay"] = weight_decay(train).rate
+
+
+def optimizer_over(parameters: list[torch.Tensor], train: TrainSpec, *, learning_rate: float,
+                   device: str = "cpu") -> torch.optim.Optimizer:
+    """The optimiser of ``train`` over plain tensors, without weight decay (the population's stacked leaves)."""
+    cls, options = optimizer_options(train)
+    if device in ("cpu", "cuda") and "fused" in inspect.signature(cls).parameters:
+        options["fused"] = True
+    return cls(parameters, lr=learning_rate, weight_decay=0.0, **options)

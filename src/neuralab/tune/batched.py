@@ -3,7 +3,7 @@
 The grid sampler's points are fixed, and the random sampler's do not depend on earlier
 results, so a worker can draw a search's points before it starts and train them up
 front: points whose specs share a shape (they differ only in learning rate, L2,
-momentum, dropout or seed) train together as one batched population
+momentum or seed) train together as one batched population
 (:mod:`neuralab.training.population`, both cores when the work is big enough). Random
 points are drawn by Optuna's own seeded ``RandomSampler`` and queued into the study
 (``enqueue_trial``), so the study holds exactly the points that were trained.
@@ -28,14 +28,12 @@ import json
 import logging
 from typing import Any
 
-import torch
 
 from neuralab.errors import NeuralabError
 from neuralab.spec import ExperimentSpec, load_spec
-from neuralab.training.evaluate import evaluate_split
-from neuralab.training.population import MemberResult, population_problems, shared_settings, train_population
-from neuralab.training.setup import target_scale
+from neuralab.training.population import population_problems, shared_settings, train_population
 from neuralab.tune.samplers import make_sampler
+from neuralab.tune.trial import result_row
 from neuralab.tune.space import SearchSpace, grid_space, suggest
 
 log = logging.getLogger(__name__)
@@ -94,9 +92,12 @@ def population_results(base: ExperimentSpec, points: list[dict[str, Any]]) -> di
     results = {}
     for keys in groups.values():
         members = [specs[key] for key in keys]
-        if len(members) > 1 and not population_problems(members):
-            for key, member in zip(keys, train_population(members)):
-                results[key] = scores_of(member)
+        problems = population_problems(members) if len(members) > 1 else ["alone"]
+        if not problems:
+            for key, member in zip(keys, train_population(members, record_health=False)):
+                results[key] = result_row(member.state, member.score(["train", "dev"]))
+        elif len(members) > 1:
+            log.info("%d points train one at a time: %s", len(members), "; ".join(problems))
     log.info("trained %d of %d points in populations", len(results), len(specs))
     return results
 
@@ -104,16 +105,3 @@ def population_results(base: ExperimentSpec, points: list[dict[str, Any]]) -> di
 def point_key(overrides: dict[str, Any]) -> str:
     """A stable text key for one point's overrides."""
     return json.dumps(overrides, sort_keys=True, default=str)
-
-
-def scores_of(member: MemberResult) -> dict[str, Any]:
-    """What :func:`neuralab.tune.trial.train_on_dev` returns, for a population member."""
-    bundle, scale = member.bundle, target_scale(member.bundle)
-    errors = {}
-    for split in ("train", "dev"):
-        inputs, targets = (getattr(bundle, f"{kind}_{split}") for kind in ("x", "y"))
-        errors[split] = evaluate_split(member.model, member.head, torch.from_numpy(inputs), torch.from_numpy(targets),
-                                       target_scale=scale)["error"]
-    return {"train_error": errors["train"], "dev_error": errors["dev"], "diverged": member.diverged,
-            "epochs_run": len(member.history), "stop_reason": member.stop_reason or "completed all epochs",
-            "history": member.history}

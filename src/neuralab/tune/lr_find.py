@@ -18,7 +18,6 @@ Example:
 """
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,13 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from neuralab.training.setup import prepare
 from neuralab.data import load_data
 from neuralab.errors import SpecError, not_one_of
+from neuralab.runs.files import save_figure, write_csv
 from neuralab.spec import ExperimentSpec, load_spec
-from neuralab.training.optim import build_optimizer
+from neuralab.training.events import Callback, TrainingState
+from neuralab.training.experiment import Experiment
+from neuralab.training.rate import write_rate
+from neuralab.training.rules import batch_bounds, batch_size_of
 
 RULES = ("steepest", "minimum")
 DIVERGENCE_FACTOR = 4.0
@@ -91,42 +92,46 @@ def _check(*, start: float, end: float, steps: int, smoothing: float, rule: str)
         raise SpecError(problems)
 
 
+class RangeTest(Callback):
+    """Sets each batch's rate from ``schedule`` and records its loss; stops when the loss explodes.
+
+    It rides the training loop itself, so the test sees the run's own batches (the last,
+    partial one included), augmentation noise, L1 and clipping.
+    """
+
+    def __init__(self, schedule: list[float], *, smoothing: float):
+        self.schedule, self.smoothing = schedule, smoothing
+        self.rates: list[float] = []
+        self.losses: list[float] = []
+        self._best, self._average = math.inf, 0.0
+
+    def on_batch_start(self, state: TrainingState) -> None:
+        write_rate(state.optimizer, self.schedule[len(self.rates)])
+
+    def on_after_forward(self, state: TrainingState) -> None:
+        value = float(state.loss.detach())
+        self.rates.append(self.schedule[len(self.rates)])
+        self.losses.append(value)
+        self._average = self.smoothing * self._average + (1 - self.smoothing) * value
+        debiased = self._average / (1 - self.smoothing ** len(self.losses))
+        self._best = min(self._best, debiased)
+        if not math.isfinite(value) or debiased > DIVERGENCE_FACTOR * self._best:
+            state.stop("range test: the loss exploded", at_once=True)  # beyond here it only grows
+        elif len(self.rates) == len(self.schedule):
+            state.stop("range test: every rate tried", at_once=True)
+
+
 def _run_test(spec: ExperimentSpec, schedule: list[float], *, smoothing: float) -> tuple[list[float], list[float]]:
     bundle = load_data(spec.data, seed=spec.seed)
-    setup = prepare(spec, bundle)
-    head, model, device = setup.head, setup.model, setup.device
-    optimizer = build_optimizer(model, spec.train, device=device.type)
-    inputs, targets = setup.tensors(bundle.x_train, bundle.y_train)
-    size = len(inputs) if spec.train.batch_size == "full" else min(spec.train.batch_size, len(inputs))
-    batches = _batches(len(inputs), size, torch.Generator(device=device).manual_seed(spec.seed + 1), device)
-    rates, losses, best, average = [], [], math.inf, 0.0
-    model.train()
-    for step, rate in enumerate(schedule):
-        for group in optimizer.param_groups:
-            group["lr"] = rate
-        rows = next(batches)
-        loss = head.compute_loss(model(inputs[rows]), targets[rows])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if spec.train.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), spec.train.grad_clip)
-        optimizer.step()
-        value = float(loss.detach())
-        rates.append(rate)
-        losses.append(value)
-        average = smoothing * average + (1 - smoothing) * value
-        debiased = average / (1 - smoothing ** (step + 1))
-        best = min(best, debiased)
-        if not math.isfinite(value) or debiased > DIVERGENCE_FACTOR * best:
-            break  # beyond here the loss only explodes: the curve's right end is known
-    return rates, losses
-
-
-def _batches(n_rows: int, size: int, generator: torch.Generator, device: torch.device):
-    while True:  # epoch after epoch of shuffled mini-batches
-        order = torch.randperm(n_rows, generator=generator, device=device)
-        for start in range(0, n_rows - size + 1, size):
-            yield order[start:start + size]
+    per_epoch = len(batch_bounds(bundle.n_train, batch_size_of(spec.train, bundle.n_train),
+                                 batch_norm=spec.model.batch_norm))
+    epochs = -(-len(schedule) // per_epoch)  # enough epochs for every step of the test
+    experiment = Experiment.from_spec(load_spec(spec, overrides={
+        "train.epochs": epochs, "train.schedule": "constant", "train.early_stopping.patience": None,
+        "train.eval_every": epochs}), bundle=bundle)
+    test = RangeTest(schedule, smoothing=smoothing)
+    experiment.fit([test], record_health=False)
+    return test.rates, test.losses
 
 
 def _smooth(losses: list[float], smoothing: float) -> list[float]:
@@ -171,10 +176,8 @@ def write_finding(finding: LearningRateFinding, folder: str | Path) -> dict[str,
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = {"table": folder / "lr_find.csv", "plot": folder / "lr_find.png"}
-    with open(files["table"], "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["learning_rate", "loss", "smoothed_loss"])
-        writer.writerows(zip(finding.rates, finding.losses, finding.smoothed))
-    plot_lr_find(finding.rates, finding.losses, finding.smoothed, suggestion=finding.suggestion,
-                 rule=finding.rule).savefig(files["plot"], dpi=100)
+    write_csv(files["table"], [{"learning_rate": r, "loss": l, "smoothed_loss": s}
+                               for r, l, s in zip(finding.rates, finding.losses, finding.smoothed)])
+    save_figure(plot_lr_find(finding.rates, finding.losses, finding.smoothed, suggestion=finding.suggestion,
+                             rule=finding.rule), files["plot"])
     return files

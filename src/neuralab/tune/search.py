@@ -38,7 +38,7 @@ from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
 from neuralab.tune.space import SearchSpace, check_space, grid_size, load_space, space_to_dict, suggest
 from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_url, hide_password, open_storage,
                                    study_names)
-from neuralab.tune.trial import DataCache, train_on_dev, trial_board
+from neuralab.tune.trial import train_on_dev, trial_board
 
 log = logging.getLogger(__name__)
 FINISHED = ("COMPLETE", "PRUNED")
@@ -264,7 +264,7 @@ class Objective:
                  callbacks: Iterable[Callback] = ()):
         self.spec, self.space, self.uniform_width = spec, space, uniform_width
         self.callbacks = list(callbacks)
-        self.cache = DataCache()
+        self.cache: dict = {}  # the data of the last trial, reused while the data section stays the same
         self.ready: dict[str, dict[str, Any]] = {}  # results trained ahead (grid points in populations)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -341,7 +341,7 @@ def best_spec_of(study: Any, base: ExperimentSpec) -> ExperimentSpec:
 
 
 def _finish(study: Any, spec: ExperimentSpec, *, folder: Path, url: str, final: bool) -> TuneResult:
-    from neuralab.tune.report import count_states, write_outputs
+    from neuralab.tune.study_files import count_states, write_outputs
 
     counts = count_states(study)
     if _best_value(study) is None:
@@ -352,8 +352,8 @@ def _finish(study: Any, spec: ExperimentSpec, *, folder: Path, url: str, final: 
     result = TuneResult(study=study, best_spec=best, best_value=study.best_value, dir=folder, counts=counts,
                         storage_url=url)
     if final:
-        import neuralab.api as api
+        from neuralab.runs.trainer import train_run
 
-        result.final_run = api.train(best, out_dir=folder)
+        result.final_run = train_run(best, out_dir=folder)
     result.files = write_outputs(result)
     return result

@@ -14,55 +14,37 @@ Example:
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-
-from neuralab.training.setup import prepare, torch_threads
-from neuralab.data import DataBundle, load_data
 from neuralab.spec import ExperimentSpec
-from neuralab.training import Callback, fit
+from neuralab.training import Callback
 from neuralab.training.callbacks.tensorboard import TensorBoardLogger, hparam_values, require_tensorboard
-from neuralab.training.evaluate import evaluate_split
-
-
-class DataCache:
-    """Keeps the last loaded data bundle, keyed by the data section and the seed."""
-
-    def __init__(self) -> None:
-        self.key: str | None = None
-        self.bundle: DataBundle | None = None
-
-    def get(self, spec: ExperimentSpec) -> DataBundle:
-        key = json.dumps([spec.data.model_dump(mode="json"), spec.seed], sort_keys=True)
-        if key != self.key:
-            self.bundle, self.key = load_data(spec.data, seed=spec.seed), key
-        return self.bundle
+from neuralab.training.experiment import Experiment, cached_data
 
 
 def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
-                 cache: DataCache | None = None) -> dict[str, Any]:
+                 cache: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train ``spec`` and score the kept weights on train and dev.
 
     Args:
         spec: the trial's full spec.
         callbacks: training callbacks (the pruning reporter, progress...).
-        cache: a :class:`DataCache` shared by the trials of one study (default: load afresh).
+        cache: a dict shared by the trials of one study, to load each data set once
+            (see :func:`neuralab.training.experiment.cached_data`); default: load afresh.
 
     Returns:
         ``train_error``, ``dev_error``, ``diverged``, ``epochs_run``, ``stop_reason``, ``history``.
     """
-    bundle = (cache or DataCache()).get(spec)
-    setup = prepare(spec, bundle)
-    head, model, scale = setup.head, setup.model, setup.target_scale
-    train = setup.tensors(bundle.x_train, bundle.y_train)
-    dev = setup.tensors(bundle.x_dev, bundle.y_dev)
-    with torch_threads(setup.threads):
-        state = fit(model, head, spec, train=train, dev=dev, callbacks=callbacks, target_scale=scale)
-        scores = {name: evaluate_split(model, head, *split, target_scale=scale)
-                  for name, split in (("train", train), ("dev", dev))}
+    experiment = Experiment.from_spec(spec, bundle=cached_data(spec, cache))
+    state = experiment.fit(callbacks, record_health=False)
+    scores = experiment.score(["train", "dev"])
+    return result_row(state, scores)
+
+
+def result_row(state, scores: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """What a trial reports: train and dev error of the kept weights, and how training went."""
     return {
         "train_error": scores["train"]["error"], "dev_error": scores["dev"]["error"],
         "diverged": state.diverged, "epochs_run": len(state.history),

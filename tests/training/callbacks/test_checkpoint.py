@@ -95,7 +95,7 @@ def test_run_directory_is_resumable_during_training_and_clean_after(tmp_path):
                 seen["manifest"] = json.loads((run_dir / "checkpoint" / "checkpoint.json").read_text())
                 seen["metrics"] = (run_dir / "metrics.csv").read_text().splitlines()
 
-    run = neuralab.train(SPEC, out_dir=tmp_path, callbacks=[Look()])
+    run = neuralab.train(SPEC, out_dir=tmp_path, callbacks=[Look()], overrides={"train.checkpoint_every": 1})
     assert seen["files"] == ["checkpoint", "metrics.csv", "spec.yaml"]
     assert seen["manifest"]["epochs_done"] == 1  # the Look callback runs before the checkpoint of epoch 2
     assert len(seen["metrics"]) == 2  # header + epoch 1 (epoch 2 is appended after every callback)
@@ -106,6 +106,35 @@ def test_run_directory_is_resumable_during_training_and_clean_after(tmp_path):
     assert checkpoints[:2] == ["checkpoint.json", "history.jsonl"] and len(checkpoints) == 3
     with pytest.raises(RunError, match="is complete"):
         neuralab.resume(run.dir)
+
+
+def test_checkpoints_by_time_start_before_the_first_epoch_and_end_at_the_last(tmp_path):
+    epochs_done = []
+
+    class Look(Callback):
+        def on_epoch_end(self, state):
+            manifest = json.loads((next(tmp_path.iterdir()) / "checkpoint" / "checkpoint.json").read_text())
+            epochs_done.append(manifest["epochs_done"])
+
+    run = neuralab.train(SPEC, out_dir=tmp_path, callbacks=[Look()])  # default: every 30 s of training
+    assert epochs_done == [0, 0, 0, 0, 0]  # the initial state; then no epoch took 30 s
+    final = json.loads((run.dir / "checkpoint" / "checkpoint.json").read_text())
+    assert final["epochs_done"] == 5
+    lines = (run.dir / "checkpoint" / "history.jsonl").read_text().splitlines()
+    assert len(lines) == 5  # every epoch's row kept between checkpoints
+
+
+def test_a_run_killed_in_its_first_epoch_is_resumable(tmp_path):
+    class Kill(Callback):
+        def on_batch_end(self, state):
+            if state.step == 2:
+                raise KeyboardInterrupt  # as abrupt as a kill: no checkpoint written on the way out
+
+    with pytest.raises(KeyboardInterrupt):
+        neuralab.train(SPEC, out_dir=tmp_path, callbacks=[Kill()])
+    run_dir = next(tmp_path.iterdir())
+    resumed = neuralab.resume(run_dir)
+    assert_same_run(resumed, neuralab.train(SPEC, out_dir=None))
 
 
 @pytest.fixture
@@ -179,7 +208,7 @@ def test_changed_data_is_refused_on_resume(tmp_path):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from neuralab.catalog import names  # noqa: E402
+from neuralab.spec.catalog import names  # noqa: E402
 
 random_settings = st.fixed_dictionaries({
     "train.optimizer": st.sampled_from(names("optimizers")),

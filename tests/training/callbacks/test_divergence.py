@@ -11,7 +11,7 @@ from neuralab.training.events import TrainingState
 
 def test_restores_snapshot_from_the_last_finite_epoch():
     model = torch.nn.Linear(2, 1)
-    state = TrainingState(model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), schedule=None, spec=None)
+    state = TrainingState(model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), rate=None, spec=None)
     guard = DivergenceGuard()
     guard.on_fit_start(state)
     state.history.append({"train_loss": 1.0})
@@ -20,7 +20,7 @@ def test_restores_snapshot_from_the_last_finite_epoch():
     with torch.no_grad():
         model.weight.fill_(float("nan"))
     guard.on_diverged(state)
-    assert torch.equal(model.weight, kept) and state.best_epoch == 1
+    assert torch.equal(model.weight, kept) and state.kept_epoch == 1
 
 
 # --------------------------------------------------------------------------- through neuralab.train
@@ -35,7 +35,7 @@ import neuralab  # noqa: E402
 # The bold driver doubles the rate while the loss falls, until the loss becomes NaN in epoch 8.
 RISING = {"data": {"dataset": "diabetes"}, "model": {"hidden": [16]},
           "train": {"optimizer": "sgd", "learning_rate": 0.02, "epochs": 12, "batch_size": 16,
-                    "schedule": {"name": "bold_driver", "increase": 2.0}}}
+                    "schedule": {"name": "bold_driver", "increase": 2.0}, "checkpoint_every": 1}}
 
 
 def strip_seconds(history):
@@ -55,7 +55,7 @@ def test_stop_keeps_the_last_finite_checkpoint_and_reports_it(stopped):
     saved = load_file(str(stopped.dir / "model.safetensors"))
     assert all(torch.isfinite(tensor).all() for tensor in saved.values())
     again = neuralab.load_run(stopped.dir)  # a diverged run is a finished run: it loads
-    assert again.summary["best_epoch"] == 7
+    assert again.summary["kept_epoch"] == 7
 
 
 def test_rollback_restores_the_last_finite_state_and_halves_the_rate(stopped):

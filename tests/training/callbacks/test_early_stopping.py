@@ -9,7 +9,7 @@ from neuralab.training.events import TrainingState
 
 
 def state_for(model) -> TrainingState:
-    return TrainingState(model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), schedule=None, spec=None)
+    return TrainingState(model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), rate=None, spec=None)
 
 
 def feed(callback, state, dev_losses):
@@ -28,7 +28,7 @@ def test_stops_after_patience_and_restores_best():
     state = state_for(torch.nn.Linear(1, 1))
     feed(EarlyStopping(EarlyStoppingSpec(patience=3)), state, [1.0, 0.5, 0.6, 0.7, 0.8, 0.1])
     assert len(state.history) == 5 and "has not improved for 3 epochs" in state.stop_reason
-    assert state.best_epoch == 2 and float(state.model.weight.detach()) == 1.0  # epoch 2 wrote weight 1
+    assert state.best_epoch == state.kept_epoch == 2 and float(state.model.weight.detach()) == 1.0  # epoch 2 wrote weight 1
 
 
 def test_min_delta_ignores_tiny_improvements():
@@ -40,4 +40,5 @@ def test_min_delta_ignores_tiny_improvements():
 def test_without_restore_the_last_weights_stay():
     state = state_for(torch.nn.Linear(1, 1))
     feed(EarlyStopping(EarlyStoppingSpec(patience=1, restore_best=False)), state, [1.0, 2.0, 3.0])
-    assert float(state.model.weight.detach()) == 1.0 and state.best_epoch is None
+    # the best epoch is still reported; the weights kept are the last ones (not the best's)
+    assert float(state.model.weight.detach()) == 1.0 and state.best_epoch == 1 and state.kept_epoch is None

@@ -51,7 +51,7 @@ def test_every_epoch_metric_and_learning_rate_is_written(trained):
 
 def test_histograms_and_layer_health_follow_the_doctors_sampling(trained):
     run, board = trained
-    health = run.extras["health"]
+    health = run.health
     steps = [sample["step"] for sample in health["samples"]]
     assert steps[:3] == [1, 6, 11]  # every diagnose.health_every = 5 steps
     for layer in ("hidden1", "hidden2", "output"):
@@ -77,13 +77,13 @@ def test_hyperparameters_with_the_final_metrics(trained):
 
 
 def test_text_samples_of_a_generative_model_are_written(tmp_path):
-    class Sampler(Callback):  # what a language model's sampling callback does each epoch
-        def on_epoch_end(self, state):
-            state.extras["samples"] = [f"to be or not {int(state.metrics['epoch'])}"]
+    class Sampler(Callback):  # what a language model's sampling callback offers each epoch
+        def text_samples(self, state):
+            return [f"to be or not {int(state.metrics['epoch'])}"]
 
     run = neuralab.train(SPEC, out_dir=None, overrides={"train.tensorboard": str(tmp_path), "train.epochs": 2},
                          callbacks=[Sampler()])
-    board = events(run.extras["tensorboard"])
+    board = events(run.tensorboard)
     texts = board.Tensors("samples/text_summary")
     assert [event.step for event in texts] == [1, 2]
     assert "to be or not 2" in texts[1].tensor_proto.string_val[0].decode()
@@ -103,7 +103,7 @@ def test_a_resumed_run_continues_its_event_files_without_repeating_epochs(tmp_pa
     # made in and a per-process counter: a resume within the same second could sort first.
     time.sleep(1.1)
     resumed = neuralab.resume(stopped.value.run_dir)
-    board = events(resumed.extras["tensorboard"])
+    board = events(resumed.tensorboard)
     assert scalars(board, "loss/train") == [(int(row["epoch"]), pytest.approx(row["train_loss"], rel=1e-6))
                                            for row in whole.history]
     health_steps = [step for step, _ in scalars(board, "health/grad_norm/output")]

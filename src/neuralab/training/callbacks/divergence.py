@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from neuralab.training.events import Callback, TrainingState
+from neuralab.training.rate import write_rate
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +57,25 @@ class DivergenceGuard(Callback):
             self.last_optimizer = copy.deepcopy(state.optimizer.state_dict())
 
     def on_diverged(self, state: TrainingState) -> None:
-        rollbacks = state.extras.get("rollbacks", 0)
+        rollbacks = state.rollbacks
         if self.on_divergence == "rollback" and rollbacks < self.max_rollbacks and self.last_optimizer is not None:
             self._roll_back(state, rollbacks + 1)
             return
         if self.last_finite is not None:
             state.model.load_state_dict(self.last_finite)
-        state.best_epoch = self.last_finite_epoch or None
+        state.kept_epoch = self.last_finite_epoch or None
         kept = f"kept the weights of epoch {self.last_finite_epoch}" if self.last_finite_epoch else "kept the initial weights"
         after = f" after {rollbacks} rollback(s)" if rollbacks else ""
         state.stop_reason = f"{state.stop_reason}{after}; {kept}"
 
     def _roll_back(self, state: TrainingState, count: int) -> None:
-        rates = [group["lr"] for group in state.optimizer.param_groups]
         state.model.load_state_dict(self.last_finite)
         state.optimizer.load_state_dict(copy.deepcopy(self.last_optimizer))  # a copy: keep the snapshot intact
-        for group, rate in zip(state.optimizer.param_groups, rates):
-            group["lr"] = rate  # the rate of the diverged epoch, halved below with the schedule's base
-        if state.schedule is not None:
-            state.schedule.scale_learning_rate(0.5)
+        state.rate.scale(0.5)  # this epoch's rate and every later one, halved
+        write_rate(state.optimizer, state.rate.value)
         log.warning("%s — rollback %d of %d: back to epoch %d, learning rate halved to %g", state.stop_reason,
                     count, self.max_rollbacks, self.last_finite_epoch, state.learning_rate)
-        state.extras["rollbacks"] = count
+        state.rollbacks = count
         state.diverged, state.stop_training, state.stop_reason = False, False, ""
         state.batch_index, state.epoch_order, state.epoch_totals = 0, None, None
 

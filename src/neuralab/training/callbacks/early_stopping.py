@@ -57,11 +57,14 @@ class EarlyStopping(Callback):
             state.stop(self.reason())
 
     def on_fit_end(self, state: TrainingState) -> None:
-        if state.diverged or state.interrupted or not self.best_epoch:
+        if state.interrupted or not self.best_epoch:
             return  # interrupted: the run is not over, a resume continues from the current weights
+        state.best_epoch = self.best_epoch
+        if state.diverged:
+            return  # the divergence guard has put back the last finite weights
         if self.restore_best and self.best_weights is not None:
             state.model.load_state_dict(self.best_weights)
-            state.best_epoch = self.best_epoch
+            state.kept_epoch = self.best_epoch
 
     def checkpoint_state(self) -> dict[str, Any]:
         """What a checkpoint keeps: the best value and epoch so far, and that epoch's weights."""

@@ -10,9 +10,10 @@ What is written, into one folder per run (``train.tensorboard`` / ``--tensorboar
   update/weight ratio, dead, saturated and symmetric fractions), at step = optimiser step;
 - the spec as text (``spec``) at the start, and at the end the hyperparameters with the
   final metrics for TensorBoard's HParams view (:meth:`TensorBoardLogger.finish`);
-- text samples of generative models: a model kind that samples text puts a list of strings
-  into ``state.extras["samples"]`` during an epoch; they are written as ``samples`` at that
-  epoch (:meth:`TensorBoardLogger.add_samples` writes them directly).
+- text samples of generative models: any callback of the run that defines
+  ``text_samples(state)`` (a language model's sampler) is asked for its list of strings at
+  the end of every epoch, and they are written as ``samples`` at that epoch
+  (:meth:`TensorBoardLogger.add_samples` writes them directly).
 
 Example:
     >>> import tempfile, neuralab
@@ -32,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.errors import SpecError
-from neuralab.training.callbacks.health import SERIES, HealthRecorder, weight_layers
+from neuralab.training.callbacks.health_recorder import HealthRecorder, weight_layers
+from neuralab.training.health_record import SERIES
 from neuralab.training.events import Callback, TrainingState
 
 FINAL_METRICS = ("train_error", "dev_error", "test_error", "train_loss", "dev_loss", "test_loss",
@@ -85,7 +87,8 @@ class TensorBoardLogger(Callback):
 
     def on_fit_start(self, state: TrainingState) -> None:
         self._health_step = state.step  # a resumed run wrote the samples before its checkpoint already
-        self._layers = list(zip(*weight_layers(state.model)[::2]))  # (linear module, layer name) pairs
+        linears, _, layers = weight_layers(state.model)
+        self._layers = [(linear, layer["name"]) for linear, layer in zip(linears, layers)]
         if self.hyperparameters is None and state.spec is not None:
             self.hyperparameters = spec_hyperparameters(state.spec)
         if state.spec is not None and not state.history:  # a resumed run wrote its spec when it started
@@ -116,9 +119,10 @@ class TensorBoardLogger(Callback):
         self._health_step = recorder.samples[-1]["step"]
 
     def on_epoch_end(self, state: TrainingState) -> None:
-        samples = state.extras.pop("samples", None)
-        if samples:
-            self.add_samples(samples, epoch=int(state.metrics["epoch"]))
+        for callback in state.callbacks:  # a generative model's sampler: text_samples(state) → list of str
+            samples = callback.text_samples(state) if hasattr(callback, "text_samples") else None
+            if samples:
+                self.add_samples(samples, epoch=int(state.metrics["epoch"]))
         self.add_epoch(state.metrics)
 
     def on_fit_end(self, state: TrainingState) -> None:
@@ -174,7 +178,7 @@ def metric_tag(key: str) -> str:
 
 def spec_hyperparameters(spec: Any) -> dict[str, Any]:
     """The spec's fields (but those that do not change the numbers) as HParams values."""
-    from neuralab.spec_reference import spec_values
+    from neuralab.spec.reference import spec_values
 
     return hparam_values({key: value for key, value in spec_values(spec).items() if key not in NOT_HYPERPARAMETERS})
 

@@ -1,0 +1,147 @@
+"""Every file neuralab writes goes through here: atomic text, bytes, JSON, CSV and figures, and new folders.
+
+A write goes to a temporary file beside the target, then ``os.replace`` puts it in place:
+a reader (or a process that resumes after a crash) sees either the old file or the new
+one, never half of one. ``os.replace`` is atomic on POSIX and Windows when both paths are
+on the same file system, which a sibling temporary file guarantees. The data reach the
+operating system before the rename, so a killed process loses nothing already written;
+surviving a power cut would also need ``fsync``, which neuralab does not pay for.
+
+New output folders (runs, doctor rounds, tuning studies) are claimed with ``mkdir``, so two
+processes started in the same second never share one (:func:`claim_folder`).
+
+Example:
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_text_atomic(folder / "note.txt", "hello")
+    >>> (folder / "note.txt").read_text()
+    'hello'
+    >>> write_csv(folder / "rows.csv", [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}])
+    >>> (folder / "rows.csv").read_text().splitlines()
+    ['epoch,loss', '1,0.5', '2,0.25']
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+FIGURE_DPI = 100
+TEMPORARY_MARK = ".tmp-"  # a temporary file's name: .<target>.tmp-<pid>
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one step (temporary sibling file, then rename)."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}{TEMPORARY_MARK}{os.getpid()}")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) in one step."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json(path: str | Path, data: Any, *, indent: int | None = 2) -> None:
+    """Replace ``path`` with ``data`` as standard JSON (non-finite floats become null)."""
+    write_text_atomic(path, json.dumps(json_safe(data), indent=indent, default=_plain))
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
+             header: bool = True) -> str:
+    """Rows as CSV text; columns default to the union of the rows' keys, in first-seen order.
+
+    Lists and dicts in a cell are written as JSON; missing cells stay empty.
+    """
+    rows = list(rows)
+    columns = list(columns) if columns is not None else list(dict.fromkeys(key for row in rows for key in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns or ["epoch"], extrasaction="ignore", lineterminator="\n")
+    if header:
+        writer.writeheader()
+    for row in rows:
+        writer.writerow({key: json.dumps(value) if isinstance(value, (list, dict)) else value
+                         for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def write_csv(path: str | Path, rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> None:
+    """Replace ``path`` with the rows as CSV (see :func:`csv_text`)."""
+    write_text_atomic(path, csv_text(rows, columns))
+
+
+def append_text(path: str | Path, text: str) -> None:
+    """Append ``text`` to ``path`` in one write call (a kill leaves whole lines or none of them)."""
+    with open(path, "a", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def save_figure(figure: Any, path: str | Path, *, dpi: int = FIGURE_DPI) -> Path:
+    """Save a matplotlib figure (PNG, or the suffix's format), replacing ``path`` in one step; closes it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
+    plt.close(figure)
+    write_bytes_atomic(path, buffer.getvalue())
+    return path
+
+
+def claim_folder(parent: str | Path, name: str) -> Path:
+    """Create and return a new folder ``parent/<name>-<YYYYmmdd-HHMMSS>[-N]`` that no other process has.
+
+    ``mkdir`` is the claim: two processes started in the same second get different folders.
+    """
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    counter = 1
+    while True:
+        folder = parent / (f"{name}-{stamp}" if counter == 1 else f"{name}-{stamp}-{counter}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            counter += 1
+
+
+def remove_temporaries(folder: str | Path) -> int:
+    """Delete temporary files a killed writer left in ``folder``; returns how many."""
+    removed = 0
+    for path in Path(folder).glob(f".*{TEMPORARY_MARK}*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats by None, recursively, so the JSON is standard."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

@@ -1,0 +1,225 @@
+"""The declared table of every choice a spec can name, with what it means.
+
+One table, like TensorFlow Playground's state table: the spec validates names against it,
+``neuralab info`` prints it, and each implementation registry (activations, inits,
+optimisers, schedules, losses, data sets) is tested to cover exactly these names.
+This module imports nothing heavy, so validating a spec or printing help stays instant.
+
+Example:
+    >>> from neuralab.spec.catalog import names
+    >>> names("optimizers")[:3]
+    ('sgd', 'momentum', 'nesterov')
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One named choice: a one-line summary and a table of properties."""
+
+    name: str
+    summary: str
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+def _table(*entries: Entry) -> dict[str, Entry]:
+    return {entry.name: entry for entry in entries}
+
+
+def _act(name: str, summary: str, zero_centred: str, saturating: str, cost: str,
+         differentiable: str, output_range: str) -> Entry:
+    return Entry(name, summary, {
+        "zero-centred": zero_centred, "saturating": saturating, "cost": cost,
+        "differentiable": differentiable, "range": output_range,
+    })
+
+
+ACTIVATIONS = _table(
+    _act("sigmoid", "1 / (1 + e^-z); squashes to (0, 1). Vanishing gradients when deep.",
+         "no", "both sides", "moderate (exp)", "everywhere", "(0, 1)"),
+    _act("tanh", "(e^z - e^-z) / (e^z + e^-z); a zero-centred sigmoid.",
+         "yes", "both sides", "moderate (exp)", "everywhere", "(-1, 1)"),
+    _act("relu", "max(0, z); the default for hidden layers. Units can die.",
+         "no", "no (zero for z < 0)", "cheapest", "except at 0", "[0, inf)"),
+    _act("leaky_relu", "max(0.01 z, z); ReLU that keeps a small slope for z < 0.",
+         "roughly", "no", "cheap", "except at 0", "(-inf, inf)"),
+    _act("elu", "z if z > 0 else e^z - 1; smooth negative part, mean closer to 0.",
+         "roughly", "negative side", "moderate (exp)", "everywhere (alpha=1)", "(-1, inf)"),
+    _act("selu", "scaled ELU that keeps activations normalised (with lecun_normal init).",
+         "yes", "negative side", "moderate (exp)", "except at 0", "(-1.76, inf)"),
+    _act("gelu", "z * Phi(z); smooth ReLU used by Transformers.",
+         "roughly", "negative side", "moderate (erf)", "everywhere", "(-0.17, inf)"),
+    _act("silu", "z * sigmoid(z) (Swish); smooth, non-monotonic.",
+         "roughly", "negative side", "moderate (exp)", "everywhere", "(-0.28, inf)"),
+    _act("softplus", "log(1 + e^z); a smooth ReLU.",
+         "no", "negative side", "moderate (exp, log)", "everywhere", "(0, inf)"),
+    _act("linear", "z; no non-linearity: any depth stays a linear model.",
+         "yes", "no", "free", "everywhere", "(-inf, inf)"),
+)
+
+OUTPUT_ACTIVATIONS = _table(
+    Entry("auto", "regression → linear, binary → sigmoid, multi-class → softmax"),
+    Entry("linear", "raw output; for regression"),
+    Entry("sigmoid", "probability of the positive class; for binary classification"),
+    Entry("softmax", "probabilities over classes; for multi-class classification"),
+)
+
+INITS = _table(
+    Entry("zeros", "every weight 0: all hidden units stay identical (the symmetry problem)",
+          {"variance": "0", "suits": "nothing (a lesson)"}),
+    Entry("normal", "N(0, init_std²) with model.init_std",
+          {"variance": "init_std²", "suits": "shallow nets; small std vanishes when deep", "scale": "init_std"}),
+    Entry("uniform", "U(-a, a) with a = √3·init_std (same variance as normal)",
+          {"variance": "init_std²", "suits": "shallow nets", "scale": "init_std"}),
+    Entry("xavier_uniform", "Glorot: U(±√(6/(fan_in+fan_out)))",
+          {"variance": "2/(fan_in+fan_out)", "suits": "tanh, sigmoid"}),
+    Entry("xavier_normal", "Glorot: N(0, 2/(fan_in+fan_out))",
+          {"variance": "2/(fan_in+fan_out)", "suits": "tanh, sigmoid"}),
+    Entry("he_uniform", "Kaiming: U(±√(6/fan_in))",
+          {"variance": "2/fan_in", "suits": "relu and its family"}),
+    Entry("he_normal", "Kaiming: N(0, 2/fan_in)",
+          {"variance": "2/fan_in", "suits": "relu and its family"}),
+    Entry("lecun_normal", "N(0, 1/fan_in)",
+          {"variance": "1/fan_in", "suits": "selu, tanh"}),
+    Entry("orthogonal", "a random orthogonal matrix (Saxe et al.)",
+          {"variance": "1/fan_in (rows orthonormal)", "suits": "deep nets, any activation"}),
+)
+
+def _optimizer(name: str, summary: str, torch_name: str, *, adaptive: str, momentum: str,
+               decay: str = "coupled", lecture: str = "yes", usual_momentum: str | None = None) -> Entry:
+    usual = usual_momentum or ("0.9" if momentum != "no" else "0")
+    return Entry(name, summary, {"torch": torch_name, "adaptive": adaptive, "momentum": momentum,
+                                 "usual momentum": usual, "decay": decay, "lecture": lecture})
+
+
+# momentum: how train.momentum enters (momentum coefficient, Adam's β1, or not at all), and
+# usual momentum: the value train.momentum: null stands for;
+# decay: how train.l2 enters (coupled: the gradient of l2·Σw²; decoupled: AdamW's w ← w − lr·l2·w);
+# lecture: one of the lecture's classic optimisers (the optimiser race shows those).
+OPTIMIZERS = _table(
+    _optimizer("sgd", "plain (stochastic) gradient descent: w ← w − α∇", "SGD", adaptive="no", momentum="no"),
+    _optimizer("momentum", "SGD with heavy-ball momentum (train.momentum)", "SGD(momentum)",
+               adaptive="no", momentum="coefficient"),
+    _optimizer("nesterov", "SGD with Nesterov momentum (train.momentum)", "SGD(nesterov=True)",
+               adaptive="no", momentum="coefficient"),
+    _optimizer("adagrad", "per-weight rate shrinks with the sum of squared gradients", "Adagrad",
+               adaptive="yes", momentum="no"),
+    _optimizer("rmsprop", "per-weight rate from a moving average of squared gradients (+ train.momentum)",
+               "RMSprop", adaptive="yes", momentum="coefficient", usual_momentum="0"),
+    _optimizer("adadelta", "RMSProp with unit-correcting update ratio; lr ≈ 1 is usual", "Adadelta",
+               adaptive="yes", momentum="no"),
+    _optimizer("adam", "momentum + RMSProp with bias correction (β1 = train.momentum)", "Adam",
+               adaptive="yes", momentum="beta1"),
+    _optimizer("adamw", "Adam with decoupled weight decay (train.l2 is the decay)", "AdamW",
+               adaptive="yes", momentum="beta1", decay="decoupled", lecture="no"),
+    _optimizer("nadam", "Adam with Nesterov momentum (β1 = train.momentum)", "NAdam",
+               adaptive="yes", momentum="beta1", lecture="no"),
+)
+
+SCHEDULES = _table(
+    Entry("constant", "lr stays at train.learning_rate", {"formula": "lr0"}),
+    Entry("linear", "linear decay to end_factor·lr0 over `steps` epochs, then constant (the lecture's)",
+          {"formula": "lr0·(1 + (end_factor−1)·min(t, steps)/steps)", "torch": "LinearLR"}),
+    Entry("step", "multiply by gamma every step_size epochs", {"formula": "lr0·gamma^⌊t/step_size⌋", "torch": "StepLR"}),
+    Entry("exponential", "multiply by gamma every epoch", {"formula": "lr0·gamma^t", "torch": "ExponentialLR"}),
+    Entry("time_based", "lr0 / (1 + decay·t)", {"formula": "lr0/(1+decay·t)", "torch": "LambdaLR"}),
+    Entry("cosine", "cosine from lr0 to min_lr over `steps` epochs (default: all)",
+          {"formula": "min_lr + (lr0−min_lr)(1+cos(πt/steps))/2", "torch": "CosineAnnealingLR"}),
+    Entry("warmup", "linear warm-up from start_factor·lr0 to lr0 over `steps` epochs, then constant",
+          {"formula": "lr0·(start_factor + (1−start_factor)·min(t, steps)/steps)", "torch": "LinearLR"}),
+    Entry("plateau", "multiply by factor when dev loss has not improved for `patience` epochs",
+          {"adaptive": "yes", "torch": "ReduceLROnPlateau", "watches": "dev_loss"}),
+    Entry("bold_driver", "grow by `increase` while train loss falls, cut by `decrease` when it rises",
+          {"adaptive": "yes", "torch": "(none: neuralab's own)", "watches": "train_loss"}),
+)
+
+LOSSES = _table(
+    Entry("auto", "regression → mse, classification → cross_entropy (bce when binary)"),
+    Entry("mse", "mean squared error; on probabilities for classification (TF Playground's)", {"task": "any"}),
+    Entry("mae", "mean absolute error", {"task": "any"}),
+    Entry("huber", "squared near 0, absolute far away (delta = 1)", {"task": "any"}),
+    Entry("bce", "binary cross-entropy on the sigmoid output", {"task": "binary", "family": "cross-entropy"}),
+    Entry("cross_entropy", "categorical cross-entropy on the softmax output",
+          {"task": "classification", "family": "cross-entropy"}),
+    Entry("hinge", "max(0, 1 − y·f(x)); multi-class margin loss above two classes", {"task": "classification"}),
+)
+
+
+def _data(name: str, summary: str, kind: str, task: str, size: str, *, data_kind: str = "tabular",
+          classes: str = "fixed", playground: str = "no") -> Entry:
+    # data kind: which loader makes the data and which model kinds learn from them (tabular rows here);
+    # classes: "n_classes" where data.n_classes sets the number of classes; playground: one of TF Playground's six
+    return Entry(name, summary, {"kind": kind, "task": task, "size": size, "data kind": data_kind,
+                                 "classes": classes, "playground": playground})
+
+
+DATASETS = _table(
+    _data("circle", "inner disc vs outer ring (TF Playground's)", "synthetic 2-D", "binary", "n_samples",
+          playground="yes"),
+    _data("xor", "quadrant signs x1·x2 (TF Playground's)", "synthetic 2-D", "binary", "n_samples",
+          playground="yes"),
+    _data("gauss", "two Gaussian blobs (TF Playground's); n_classes blobs", "synthetic 2-D", "binary", "n_samples",
+          classes="n_classes", playground="yes"),
+    _data("spiral", "interleaved spiral arms (TF Playground's); n_classes arms", "synthetic 2-D", "binary",
+          "n_samples", classes="n_classes", playground="yes"),
+    _data("moons", "two interleaving half circles (scikit-learn's)", "synthetic 2-D", "binary", "n_samples"),
+    _data("plane", "a tilted plane (TF Playground's)", "synthetic 2-D", "regression", "n_samples",
+          playground="yes"),
+    _data("multi_gauss", "six Gaussian bumps (TF Playground's)", "synthetic 2-D", "regression", "n_samples",
+          playground="yes"),
+    _data("digits", "8×8 handwritten digits (scikit-learn)", "bundled", "10 classes", "1,797 × 64"),
+    _data("iris", "iris flowers (scikit-learn)", "bundled", "3 classes", "150 × 4"),
+    _data("wine", "wine cultivars (scikit-learn)", "bundled", "3 classes", "178 × 13"),
+    _data("breast_cancer", "Wisconsin breast cancer (scikit-learn)", "bundled", "binary", "569 × 30"),
+    _data("diabetes", "diabetes progression (scikit-learn)", "bundled", "regression", "442 × 10"),
+    _data("csv", "a CSV file: data.path, data.target", "file", "auto", "file"),
+    _data("parquet", "a Parquet file: data.path, data.target", "file", "auto", "file"),
+)
+
+FEATURES = _table(
+    Entry("x1", "first input"), Entry("x2", "second input"),
+    Entry("x1^2", "x1 squared"), Entry("x2^2", "x2 squared"),
+    Entry("x1*x2", "product of the inputs"),
+    Entry("sin(x1)", "sine of x1"), Entry("sin(x2)", "sine of x2"),
+)
+
+MODEL_KINDS = _table(
+    Entry("mlp", "multi-layer perceptron: fully connected layers (model.hidden, model.activation)",
+          {"data": "tabular", "population": "yes"}),
+)
+
+TABLES: dict[str, dict[str, Entry]] = {
+    "model_kinds": MODEL_KINDS,
+    "activations": ACTIVATIONS,
+    "output_activations": OUTPUT_ACTIVATIONS,
+    "inits": INITS,
+    "optimizers": OPTIMIZERS,
+    "schedules": SCHEDULES,
+    "losses": LOSSES,
+    "datasets": DATASETS,
+    "features": FEATURES,
+}
+
+SYNTHETIC_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "synthetic 2-D")
+BUNDLED_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "bundled")
+FILE_DATASETS = ("csv", "parquet")
+
+
+def names(table: str) -> tuple[str, ...]:
+    """Return the names of one table (``activations``, ``optimizers``, ...) in order."""
+    return tuple(TABLES[table])
+
+
+def family(table: str, prop: str, *values: str) -> tuple[str, ...]:
+    """The names of ``table`` whose property ``prop`` is one of ``values``, in catalog order.
+
+    Every family of names (optimisers with momentum, saturating activations, regression
+    data sets…) is derived here from the catalog's properties, never re-listed elsewhere.
+
+    Example:
+        >>> family("optimizers", "momentum", "coefficient")
+        ('momentum', 'nesterov', 'rmsprop')
+    """
+    return tuple(name for name, entry in TABLES[table].items() if entry.properties.get(prop) in values)

@@ -1,0 +1,166 @@
+"""Loading a spec: files (YAML/JSON/TOML), mappings, dotted overrides, validation, dumping.
+
+A spec loads from YAML, JSON or TOML, takes ``dotted.key=value`` overrides (values parsed as
+YAML) and fails with one line per problem naming the field, the value and what is allowed.
+
+Example:
+    >>> from neuralab.spec import load_spec
+    >>> spec = load_spec({"data": {"dataset": "spiral"}}, overrides={"train.epochs": 5})
+    >>> spec.train.epochs, spec.model.activation
+    (5, 'relu')
+"""
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from neuralab.errors import SpecError, did_you_mean
+from neuralab.spec.fields import MAX_SPEC_BYTES, ExperimentSpec, ScheduleSpec
+from neuralab.spec.problems import sub_model, validation_problems
+
+
+def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = None, *,
+              overrides: Mapping[str, Any] | Sequence[str] | None = None) -> ExperimentSpec:
+    """Load and validate a spec from a file, a mapping or a spec, then apply overrides.
+
+    Args:
+        source: a ``.yaml``/``.yml``/``.json``/``.toml`` path, a mapping, a spec, or None
+            for all defaults.
+        overrides: ``{"train.epochs": 20}`` (values used as given) or
+            ``["train.epochs=20"]`` (values parsed as YAML), applied in order.
+
+    Raises:
+        SpecError: one line per problem, naming the dotted field, the value and what is allowed.
+
+    Example:
+        >>> load_spec(None, overrides=["model.hidden=[8, 8]"]).model.hidden
+        [8, 8]
+    """
+    base_dir: Path | None = None
+    if source is None:
+        raw: dict[str, Any] = {}
+    elif isinstance(source, ExperimentSpec):
+        raw = source.model_dump(mode="json")
+    elif isinstance(source, Mapping):
+        raw = json.loads(json.dumps(dict(source), default=str))  # deep copy, plain types
+    elif isinstance(source, (str, Path)):
+        raw = read_spec_file(source)
+        base_dir = Path(source).resolve().parent
+    else:
+        raise SpecError(f"spec: expected a spec file path, a mapping or an ExperimentSpec, not {type(source).__name__}")
+    for key, value in _override_pairs(overrides):
+        set_dotted(raw, key, value)
+    spec = validate_spec(raw)
+    return _resolve_data_path(spec, base_dir)
+
+
+def read_spec_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML/JSON/TOML spec file into a mapping (safe loaders only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"spec file: {str(path)!r} {'is not a file' if path.exists() else 'does not exist'}")
+    size = path.stat().st_size
+    if size > MAX_SPEC_BYTES:
+        raise SpecError(f"spec file: {str(path)!r} is {size:,} bytes; a spec file is at most {MAX_SPEC_BYTES:,}")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            raw = json.loads(text)
+        elif suffix == ".toml":
+            raw = tomllib.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            raw = yaml.safe_load(text)
+        else:
+            raise SpecError(f"spec file: {str(path)!r} has suffix {suffix!r}; use .yaml, .yml, .json or .toml")
+    except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        first = str(exc).strip().splitlines()
+        raise SpecError(f"spec file: {str(path)!r} cannot be parsed: {' '.join(first)[:300]}") from None
+    except RecursionError:  # the parsers recurse per nesting level
+        raise SpecError(f"spec file: {str(path)!r} cannot be parsed: nested too deeply") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SpecError(f"spec file: {str(path)!r} must hold a mapping of fields, not {type(raw).__name__}")
+    return raw
+
+
+def _override_pairs(overrides: Mapping[str, Any] | Sequence[str] | None) -> list[tuple[str, Any]]:
+    if not overrides:
+        return []
+    if isinstance(overrides, Mapping):
+        return list(overrides.items())
+    pairs = []
+    for item in overrides:
+        key, sep, text = str(item).partition("=")
+        if not sep or not key.strip():
+            raise SpecError(f"--set {item!r}: expected dotted.key=value, e.g. train.learning_rate=0.01")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text
+        except RecursionError:
+            raise SpecError(f"--set {key.strip()}: the value is nested too deeply") from None
+        pairs.append((key.strip(), value))
+    return pairs
+
+
+def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``raw[a][b][c] = value`` for ``key = "a.b.c"``, checking each part is a spec field."""
+    parts = key.split(".")
+    model: type[BaseModel] | None = ExperimentSpec
+    node = raw
+    for depth, part in enumerate(parts):
+        if model is None:
+            raise SpecError(f"{key}: {'.'.join(parts[:depth])} has no sub-fields")
+        if part not in model.model_fields:
+            prefix = ".".join(parts[:depth])
+            where = f"{prefix}." if prefix else ""
+            allowed = list(model.model_fields)
+            raise SpecError(f"{key}: unknown field {where}{part}; allowed: {', '.join(allowed)}"
+                            f"{did_you_mean(part, allowed)}")
+        if depth == len(parts) - 1:
+            node[part] = value
+            return
+        model = sub_model(model, part)
+        child = node.get(part)
+        if isinstance(child, str) and model is ScheduleSpec:
+            child = {"name": child}
+        if not isinstance(child, dict):
+            child = {}
+        node[part] = child
+        node = child
+
+
+def validate_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
+    """Validate a mapping into an ExperimentSpec, turning pydantic errors into SpecError."""
+    try:
+        return ExperimentSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(validation_problems(exc, root=ExperimentSpec)) from None
+
+
+def _resolve_data_path(spec: ExperimentSpec, base_dir: Path | None) -> ExperimentSpec:
+    """Make a relative data path found beside the spec file absolute, so runs can re-read it."""
+    path = spec.data.path
+    if path and base_dir is not None and not Path(path).is_absolute() and not Path(path).exists():
+        candidate = base_dir / path
+        if candidate.exists():
+            spec.data.path = str(candidate)
+    return spec
+
+
+def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:
+    """Return the fully resolved spec as plain data (every field, defaults included)."""
+    return spec.model_dump(mode="json")
+
+
+def dump_spec(spec: ExperimentSpec) -> str:
+    """Return the spec as YAML text, field order kept."""
+    return yaml.safe_dump(spec_to_dict(spec), sort_keys=False)

@@ -1,0 +1,51 @@
+"""Where an experiment runs: the device, and how many CPU threads it uses.
+
+Example:
+    >>> from neuralab.training.hardware import choose_device, choose_threads
+    >>> choose_device("cpu").type, choose_threads(requested=3, n_parameters=10)
+    ('cpu', 3)
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+log = logging.getLogger(__name__)
+
+# Below this many parameters a second CPU thread costs more in synchronisation than it gains
+# (measured with benchmarks/peers.py: digits' 26,000-parameter MLP trains ~10 % faster on two
+# threads, a TF-Playground-sized net of a few hundred parameters is slower).
+MULTITHREAD_MIN_PARAMETERS = 20_000
+
+
+def choose_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU falls back with a warning."""
+    if name == "cuda" and not torch.cuda.is_available():
+        log.warning("train.device is cuda but no GPU is available; using the CPU")
+        return torch.device("cpu")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def choose_threads(*, requested: int | None, n_parameters: int) -> int:
+    """CPU threads for a network of ``n_parameters``: ``train.threads`` when set, else by size."""
+    if requested:
+        return requested
+    return torch.get_num_threads() if n_parameters >= MULTITHREAD_MIN_PARAMETERS else 1
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run a block with ``count`` torch CPU threads, then restore the previous count."""
+    previous = torch.get_num_threads()
+    if count != previous:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)

@@ -9,9 +9,11 @@ given. Inputs may be float64 or float32 arrays, lists or pandas frames (whose co
 names become the run's input columns). There is no hidden validation split: the whole of
 ``X`` trains, unless ``early_stopping=True``, which holds out ``validation_fraction`` of
 it (stratified for classifiers) as the dev split it watches — as ``MLPClassifier`` does.
-After ``fit``: ``run_`` (the :class:`~neuralab.runs.Run`), ``classes_``,
-``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_curve_``, and
-:meth:`diagnose` for the doctor's verdict.
+``partial_fit`` trains one more epoch on the rows given, on one
+:class:`~neuralab.training.experiment.Experiment` kept from call to call (same optimiser,
+same learning rate). After ``fit``: ``run_`` (the :class:`~neuralab.runs.Run`),
+``classes_``, ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_curve_``,
+and :meth:`diagnose` for the doctor's verdict.
 
 Example:
     >>> import numpy as np

@@ -69,6 +69,7 @@ def test_classifier_predicts_labels_and_probabilities_and_trains_through_neurala
     assert model.score(X, y) > 0.9
     run = model.run_
     assert run.summary["n_train"] == 120 and run.summary["n_dev"] == 0  # no hidden validation split
+    assert run.summary["dataset"] == "arrays"
     assert model.n_iter_ == 30 and model.loss_curve_ == [row["train_loss"] for row in run.history]
     same = neuralab.train(run.spec, out_dir=None, bundle=_bundle_of(model, X, y))  # the one training path
     assert same.history[-1]["train_loss"] == pytest.approx(run.history[-1]["train_loss"])

@@ -1,6 +1,6 @@
 """neuralab's NeuralClassifier against scikit-learn's MLPClassifier, used the scikit-learn way.
 
-    .venv/bin/python benchmarks/bench_sklearn.py [--problems digits,synthetic] [--repeats 5] [--quick]
+    .venv/bin/python benchmarks/bench_sklearn.py [--problems digits,synthetic] [--repeats 5] [--quick] [--threads N]
 
 Both estimators get the same raw arrays as a user would pass them (float64, as
 ``load_digits`` and ``make_classification`` return them; also float32 for MLPClassifier),
@@ -42,11 +42,11 @@ def load(name: str, *, quick: bool) -> tuple[np.ndarray, ...]:
     return tuple(train_test_split(x, y, test_size=0.2, stratify=y, random_state=0))
 
 
-def neural_classifier(settings: dict, seed: int = 0):
+def neural_classifier(settings: dict, seed: int = 0, threads: int | None = None):
     from neuralab.sklearn import NeuralClassifier
 
     return NeuralClassifier(hidden=settings["hidden"], epochs=settings["epochs"], batch_size=settings["batch_size"],
-                            learning_rate=1e-3, optimizer="adam", random_state=seed)
+                            learning_rate=1e-3, optimizer="adam", threads=threads, random_state=seed)
 
 
 def mlp_classifier(settings: dict, seed: int = 0):
@@ -69,7 +69,7 @@ def fit_and_score(make, x_train, y_train, x_test, y_test) -> tuple[float, float]
     return seconds, float(model.score(x_test, y_test))
 
 
-def run_problem(name: str, *, repeats: int, quick: bool) -> str:
+def run_problem(name: str, *, repeats: int, quick: bool, threads: int | None) -> str:
     settings = PROBLEMS[name]
     x_train, x_test, y_train, y_test = load(name, quick=quick)
     float32 = (x_train.astype(np.float32), y_train, x_test.astype(np.float32), y_test)
@@ -78,7 +78,7 @@ def run_problem(name: str, *, repeats: int, quick: bool) -> str:
             lambda: fit_and_score(lambda: mlp_classifier(settings), x_train, y_train, x_test, y_test),
         "scikit-learn MLPClassifier (float32)": lambda: fit_and_score(lambda: mlp_classifier(settings), *float32),
         "neuralab NeuralClassifier (float64, as the data come)":
-            lambda: fit_and_score(lambda: neural_classifier(settings), x_train, y_train, x_test, y_test),
+            lambda: fit_and_score(lambda: neural_classifier(settings, threads=threads), x_train, y_train, x_test, y_test),
     }
     results: dict[str, list[tuple[float, float]]] = {label: [] for label in plan}
     for _ in range(repeats):
@@ -100,11 +100,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="rounds on digits (default 5)")
     parser.add_argument("--synthetic-repeats", type=int, default=2, help="rounds on the 200k set (default 2)")
     parser.add_argument("--quick", action="store_true", help="20,000 synthetic samples instead of 200,000")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for every contender (torch and BLAS); default: each one's own choice")
     args = parser.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {time.strftime('%Y-%m-%d %H:%M')}\n")
     for name in args.problems.split(","):
         repeats = args.repeats if name == "digits" else args.synthetic_repeats
-        print(run_problem(name, repeats=repeats, quick=args.quick) + "\n", flush=True)
+        print(run_problem(name, repeats=repeats, quick=args.quick, threads=args.threads) + "\n", flush=True)
 
 
 if __name__ == "__main__":

@@ -80,9 +80,15 @@ def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0, sizes: tuple
         preprocessor: transform with this one instead of fitting one on the training rows.
     """
     n = len(raw.targets)
-    fractions = split_fractions(n, data.split) if sizes is None else [size / n for size in sizes]
-    sizes = sizes or split_sizes(n, data.split)
-    train, dev, test = split_indices(raw.targets, sizes, seed=seed, stratify=bool(raw.classes))
+    if raw.assignment is not None:  # the file says which row goes where (data.split_column)
+        train, dev, test = (np.flatnonzero(raw.assignment == name) for name in ("train", "dev", "test"))
+        if not len(train):
+            raise DataError(f"data.split_column: no row says 'train' in {data.split_column!r}; training needs rows")
+        sizes, fractions = (len(train), len(dev), len(test)), [len(train) / n, len(dev) / n, len(test) / n]
+    else:
+        fractions = split_fractions(n, data.split) if sizes is None else [size / n for size in sizes]
+        sizes = sizes or split_sizes(n, data.split)
+        train, dev, test = split_indices(raw.targets, sizes, seed=seed, stratify=bool(raw.classes))
     preprocessor = preprocessor or Preprocessor.fit(raw.inputs[train], raw.targets[train],
                                                     input_columns=raw.input_columns, task=raw.task,
                                                     classes=raw.classes, features=raw.features,

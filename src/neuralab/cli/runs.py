@@ -34,7 +34,9 @@ def train(
     import neuralab.api as api  # the engine (torch) loads only once the spec is valid
     from neuralab.cli.progress import ProgressBar
 
-    callbacks = [] if quiet else [ProgressBar(console, total_epochs=spec.train.epochs, label=spec.name)]
+    from neuralab.training.rules import periods
+
+    callbacks = [] if quiet else [ProgressBar(console, total_epochs=periods(spec.train), label=spec.name)]
     run = api.train(spec, out_dir=out, callbacks=callbacks) if resume is None else api.resume(resume, callbacks=callbacks)
     if not quiet:
         console.print(layer_table(run.summary["layers"], run.summary["n_parameters"]))

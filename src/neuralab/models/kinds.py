@@ -111,4 +111,4 @@ def describe_layers(model: nn.Module, *, kind: str) -> list[dict[str, object]]:
 
 def _load_builtin_kinds() -> None:
     # The built-in kinds register themselves when their module is imported.
-    from neuralab.models import mlp  # noqa: F401
+    from neuralab.models import mlp, transformer  # noqa: F401

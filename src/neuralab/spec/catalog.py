@@ -133,6 +133,10 @@ SCHEDULES = _table(
           {"adaptive": "yes", "torch": "ReduceLROnPlateau"}),
     Entry("bold_driver", "grow by `increase` while train loss falls, cut by `decrease` when it rises",
           {"adaptive": "yes", "torch": "(none: neuralab's own)"}),
+    Entry("warmup_cosine", "linear warm-up from 0 over `warmup_steps`, then cosine to min_lr until `steps` "
+          "(default: all); the language-model schedule (nanoGPT's)",
+          {"formula": "lr0·(t+1)/(warmup_steps+1), then min_lr + (lr0−min_lr)(1+cos(π(t−w)/(steps−w)))/2",
+           "torch": "LambdaLR"}),
 )
 
 LOSSES = _table(
@@ -188,6 +192,16 @@ FEATURES = _table(
 MODEL_KINDS = _table(
     Entry("mlp", "multi-layer perceptron: fully connected layers (model.hidden, model.activation)",
           {"data": "tabular", "population": "yes"}),
+    Entry("transformer", "GPT-style transformer (model.transformer): causal self-attention for language models, "
+          "an encoder with mean pooling for one prediction per sequence",
+          {"data": "sequence, text", "family": "attention", "population": "no", "grad clip": "1.0"}),
+)
+
+TOKENIZERS = _table(
+    Entry("char", "one token per character of the corpus (the vocabulary is its distinct characters)",
+          {"vocabulary": "the text's characters"}),
+    Entry("bpe", "byte-level byte-pair encoding trained on the corpus with the `tokenizers` library "
+          "(data.vocab_size tokens: 256 bytes + merges)", {"vocabulary": "data.vocab_size"}),
 )
 
 TABLES: dict[str, dict[str, Entry]] = {
@@ -200,6 +214,7 @@ TABLES: dict[str, dict[str, Entry]] = {
     "losses": LOSSES,
     "datasets": DATASETS,
     "features": FEATURES,
+    "tokenizers": TOKENIZERS,
 }
 
 SYNTHETIC_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "synthetic 2-D")

@@ -51,8 +51,11 @@ class DataSpec(_Strict):
     split: Literal["auto"] | list[float] = Field("auto", description="auto by size (60/20/20 small … 98/1/1 above 1,000,000) or [train, dev, test] fractions")
     standardize: bool = Field(True, description="scale inputs (and regression targets) with train-split statistics")
     augment_noise: float = Field(0.0, ge=0.0, le=1.0, description="std of Gaussian noise added to training inputs each batch (augmentation)")
+    tokenizer: str = Field("char", description="text: char (one token per character) or bpe (byte-level BPE trained on the corpus; see `neuralab info tokenizers`)")
+    vocab_size: int = Field(512, ge=257, le=65_536, description="text with tokenizer bpe: tokens in the vocabulary (the 256 bytes + merges)")
 
     _dataset = field_validator("dataset")(lambda cls, v: _choice(v, "datasets"))
+    _tokenizer = field_validator("tokenizer")(lambda cls, v: _choice(v, "tokenizers"))
 
     @field_validator("features")
     @classmethod
@@ -82,6 +85,30 @@ class DataSpec(_Strict):
         return self
 
 
+class TransformerSpec(_Strict):
+    """The transformer kind's network: pre-LayerNorm blocks of multi-head self-attention and a GELU MLP."""
+
+    layers: int = Field(4, ge=1, le=48, description="transformer blocks (attention + MLP each)")
+    heads: int = Field(4, ge=1, le=64, description="attention heads per block; must divide embed_dim")
+    embed_dim: int = Field(128, ge=1, le=4096, description="width of the token embedding and of every block (the MLP is 4× wider)")
+    block_size: int | None = Field(None, ge=1, le=100_000, description="context: the most tokens the model reads at once (longer prompts are cropped to the last block_size); null: data.sequence_length")
+    positional: Literal["learned", "sinusoidal"] = Field("learned", description="position embedding: learned (GPT-2) or fixed sinusoids (Vaswani et al.)")
+    tie_weights: bool = Field(True, description="language models: the output layer shares the token embedding's weights (GPT-2)")
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> "TransformerSpec":
+        if self.embed_dim % self.heads:
+            raise ValueError(f"__field__heads: {self.heads} heads do not divide model.transformer.embed_dim "
+                             f"{self.embed_dim}; each head needs embed_dim / heads dimensions (e.g. heads "
+                             f"{_divisor_near(self.embed_dim, self.heads)})")
+        return self
+
+
+def _divisor_near(width: int, heads: int) -> int:
+    """The divisor of ``width`` closest to ``heads`` (a suggestion in an error line)."""
+    return min((d for d in range(1, width + 1) if width % d == 0), key=lambda d: (abs(d - heads), d))
+
+
 class ModelSpec(_Strict):
     """The network: its kind, layers, neurons, activations, initialisation and normalisation."""
 
@@ -93,6 +120,7 @@ class ModelSpec(_Strict):
     init_std: float = Field(0.05, gt=0.0, le=10.0, description="standard deviation for the normal and uniform inits")
     dropout: float = Field(0.0, ge=0.0, le=0.95, description="probability of dropping a hidden unit while training")
     batch_norm: bool = Field(False, description="batch normalisation after each hidden linear layer")
+    transformer: TransformerSpec = Field(default_factory=TransformerSpec, description="transformer settings (model.dropout drops attention weights and residual branches)")
 
     _kind = field_validator("kind")(lambda cls, v: _choice(v, "model_kinds"))
     _output = field_validator("output_activation")(lambda cls, v: _choice(v, "output_activations"))
@@ -145,6 +173,7 @@ class ScheduleSpec(_Strict):
     min_lr: float = Field(0.0, ge=0.0, description="lower bound of the learning rate (cosine, plateau, bold_driver); at most train.learning_rate")
     increase: float = Field(1.05, ge=1.0, le=10.0, description="bold_driver: lr multiplier while the train loss falls")
     decrease: float = Field(0.5, gt=0.0, le=1.0, description="bold_driver: lr multiplier when the train loss rises")
+    warmup_steps: int = Field(0, ge=0, le=1_000_000, description="warmup_cosine: steps (epochs without train.max_steps) of linear warm-up from 0 before the cosine")
 
     _name = field_validator("name")(lambda cls, v: _choice(v, "schedules"))
 
@@ -184,7 +213,12 @@ class TrainSpec(_Strict):
     on_divergence: Literal["stop", "rollback"] = Field("stop", description="on a NaN/inf loss: stop with the last finite weights, or roll back to them and halve the learning rate")
     max_rollbacks: int = Field(3, ge=0, le=100, description="rollback: how many times one run may roll back before it stops")
     train_metrics: Literal["running", "full"] = Field("running", description="per-epoch train loss/error: running (averaged over the epoch's batches, free) or full (re-scored in eval mode after the epoch, ~⅓ more compute)")
-    eval_every: int = Field(1, ge=1, le=100_000, description="score the dev split every N epochs (and at the last); between scorings the last dev scores carry forward")
+    eval_every: int = Field(1, ge=1, le=100_000, description="score the dev split every N epochs (and at the last); between scorings the last dev scores carry forward. With max_steps: every N optimiser steps")
+    max_steps: int | None = Field(None, ge=1, le=10_000_000, description="train for this many optimiser steps (random batches, as language models train) instead of train.epochs; one metrics row per evaluation")
+    eval_batches: int | None = Field(None, ge=1, le=100_000, description="with max_steps: dev batches scored at each evaluation (the same seeded batches every time); null: the whole dev split")
+    accumulate: int = Field(1, ge=1, le=1024, description="gradient accumulation: micro-batches of batch_size summed into each optimiser step")
+    autocast: Literal["off", "bf16"] = Field("off", description="bf16: forward pass and loss in bfloat16 autocast (torch.autocast; CPU or GPU), weights and optimiser in float32")
+    beta2: float | None = Field(None, gt=0.0, lt=1.0, description="adam family: β2 (the squared-gradient average's decay); null: 0.999 (language models often use 0.95–0.99)")
 
     _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
     _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))

@@ -116,6 +116,11 @@ class Experiment:
                    global_rng=global_rng)
 
     @property
+    def done(self) -> bool:
+        """True when every epoch (step-based: every optimiser step) of the spec has been trained."""
+        return rules.finished(self.spec.train, periods_done=len(self.state.history), steps_done=self.state.step)
+
+    @property
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
@@ -143,7 +148,7 @@ class Experiment:
     # ------------------------------------------------------------------ training
 
     def fit(self, callbacks: Iterable[Callback] = (), *, record_health: bool | None = None) -> TrainingState:
-        """Train until ``spec.train.epochs`` epochs are done, training stops, or a signal arrives.
+        """Train until ``spec.train.epochs`` epochs (or ``train.max_steps`` steps) are done, training stops, or a signal arrives.
 
         Args:
             callbacks: extra callbacks (progress, checkpoints, TensorBoard…), fired after the
@@ -157,8 +162,7 @@ class Experiment:
         """
         with self.training():
             self.begin(callbacks, record_health=record_health)
-            while len(self.state.history) < self.spec.train.epochs and not (self.state.stop_training
-                                                                           or self.state.interrupted):
+            while not self.done and not (self.state.stop_training or self.state.interrupted):
                 if not self.run_epoch():
                     break
             self.end()
@@ -206,10 +210,21 @@ class Experiment:
     # ------------------------------------------------------------------ scoring
 
     def score(self, splits: Sequence[str] = SPLITS) -> dict[str, dict[str, float]]:
-        """Loss and error (+ RMSE and R² for regression) of the current weights on each split."""
+        """Loss and error (+ RMSE and R² for regression) of the current weights on each split.
+
+        Each split is scored whole, but the train split of a step-based run with ``train.eval_batches``
+        (see :meth:`_scored`)."""
         with torch_threads(self.threads):
-            return {name: evaluate_split(self.model, self.head, *self.splits[name], target_scale=self.target_scale)
+            return {name: evaluate_split(self.model, self.head, *self._scored(name), target_scale=self.target_scale)
                     for name in splits}
+
+    def _scored(self, split: str) -> tuple[Tensor, Tensor]:
+        """A split's rows as :meth:`score` reads them: all, but a step-based run's train split is scored
+        on the fixed ``train.eval_batches`` batches its evaluations use (a corpus is too long to re-read)."""
+        inputs, targets = self.splits[split]
+        rows = rules.evaluation_rows(len(inputs), self.spec.train, self.spec.seed, device=inputs.device) \
+            if split == "train" else None
+        return (inputs, targets) if rows is None else (inputs[rows], targets[rows])
 
     def final_problem(self, scores: dict[str, dict[str, float]]) -> str:
         """Why the kept weights are not a result ('' when they are): a non-finite score or weight."""

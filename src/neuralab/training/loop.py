@@ -56,8 +56,8 @@ def run_epoch(state: TrainingState, head: Head, *, train: tuple[Tensor, Tensor],
 
 
 def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tensor],
-                     events: CallbackList) -> tuple[Tensor, Tensor] | None:
-    """One pass over the shuffled training rows; returns (summed batch loss, misclassified count)."""
+                     events: CallbackList) -> tuple[Tensor, Tensor, Tensor] | None:
+    """One pass over the shuffled training rows; returns (summed batch loss, misclassified count, clipped steps)."""
     model, optimizer, settings = state.model, state.optimizer, state.spec.train
     inputs, targets = train
     n_rows = len(inputs)
@@ -66,6 +66,7 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
     weights = parameter_groups(model)[0] if settings.l1 > 0 else []
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
     count_errors = head.is_classifier and settings.train_metrics == "running"
+    clip = rules.clip_norm(state.spec)
     model.train()
     if state.batch_index == 0 or state.epoch_order is None:  # a fresh epoch, not one resumed mid-way
         state.batch_index, state.epoch_totals = 0, None
@@ -92,7 +93,7 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         loss.backward()
         if batch_events:
             events.fire("after_backward", state)
-        rules.clip_gradients(parameters, settings.grad_clip)
+        totals.add_clipped(rules.clip_gradients(parameters, clip))
         optimizer.step()
         state.step += 1
         state.batch_index += 1
@@ -105,9 +106,9 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         if state.interrupted or state.stop_at_once:  # a signal: stop here; batch_index, epoch_order and
             state.epoch_totals = totals.fold()                # epoch_totals say where to resume
             return None
-    loss_sum, wrong = totals.fold()
+    running = totals.fold()
     state.batch_index, state.epoch_order, state.epoch_totals = 0, None, None
-    return loss_sum, wrong
+    return running
 
 
 def _mark_diverged(state: TrainingState, value: float, *, what: str = "training loss") -> None:
@@ -127,17 +128,20 @@ def _check_epoch(state: TrainingState, metrics: dict[str, float]) -> None:
 
 
 def _epoch_metrics(state: TrainingState, head: Head, train: tuple[Tensor, Tensor], dev: tuple[Tensor, Tensor],
-                   target_scale: float, started: float, running: tuple[Tensor, Tensor]) -> dict[str, float]:
+                   target_scale: float, started: float, running: tuple[Tensor, Tensor, Tensor]) -> dict[str, float]:
     settings = state.spec.train
     if settings.train_metrics == "full":
         train_scores = evaluate_split(state.model, head, *train, target_scale=target_scale)
     else:  # averages over the epoch's batches: free, as Keras reports them
         train_scores = rules.running_scores(float(running[0]), float(running[1]), len(train[0]),
-                                            classifier=head.is_classifier)
+                                            classifier=head.is_classifier, n_predictions=train[1].numel())
     if rules.dev_scored_in(state.epoch, settings) or not state.metrics:
         dev_scores = evaluate_split(state.model, head, *dev, target_scale=target_scale)
     else:  # carry the last dev scores forward between evaluations
         dev_scores = {key.removeprefix("dev_"): value for key, value in state.metrics.items()
                       if key.startswith("dev_")}
+    steps = len(rules.batch_bounds(len(train[0]), rules.batch_size_of(settings, len(train[0])),
+                                   batch_norm=state.spec.model.batch_norm))
+    clip_rate = float(running[2]) / steps if rules.clip_norm(state.spec) is not None else None
     return rules.epoch_row(state.epoch, train=train_scores, dev=dev_scores, learning_rate=state.learning_rate,
-                           seconds=time.perf_counter() - started)
+                           seconds=time.perf_counter() - started, clip_rate=clip_rate)

@@ -66,11 +66,12 @@ def optimizer_options(train: TrainSpec) -> tuple[type[torch.optim.Optimizer], di
 
 
 def parameter_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
-    """Split parameters into (weights of linear layers, everything else: biases, norms)."""
+    """Split parameters into (weights of linear and recurrent layers, everything else: biases, norms, embeddings)."""
     weights, others = [], []
     for module in model.modules():
         for name, parameter in module.named_parameters(recurse=False):
-            is_weight = isinstance(module, nn.Linear) and name == "weight"
+            is_weight = (isinstance(module, nn.Linear) and name == "weight") or \
+                (isinstance(module, nn.RNNBase) and name.startswith("weight_"))
             (weights if is_weight else others).append(parameter)
     return weights, others
 

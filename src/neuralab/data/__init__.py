@@ -15,20 +15,42 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from neuralab.data.containers import DataBundle, RawData
 from neuralab.data.file_sets import read_inputs
+from neuralab.data.preprocess import FORMAT as PREPROCESSOR_FORMAT
 from neuralab.data.preprocess import Preprocessor
+from neuralab.data.sequences import load_sequence
 from neuralab.data.split import split_fractions, split_sizes
 from neuralab.data.tabular import RAW_LOADERS, bundle_from_arrays, load_raw, load_tabular
+from neuralab.data.text import FORMAT as VOCABULARY_FORMAT
+from neuralab.data.text import Vocabulary, load_text
+from neuralab.errors import RunError
 from neuralab.spec import DataSpec
 from neuralab.spec.catalog import DATASETS
 
 __all__ = ["load_data", "load_raw", "data_kind", "bundle_from_arrays", "DataBundle", "Preprocessor", "RawData", "read_inputs",
-           "split_sizes", "split_fractions", "DATA_KINDS", "RAW_LOADERS"]
+           "split_sizes", "split_fractions", "DATA_KINDS", "RAW_LOADERS", "Vocabulary", "preprocessor_from_dict"]
 
 # data kind → loader (data section, seed) → DataBundle. A new kind registers here.
-DATA_KINDS: dict[str, Callable[..., DataBundle]] = {"tabular": load_tabular}
+DATA_KINDS: dict[str, Callable[..., DataBundle]] = {"tabular": load_tabular, "sequence": load_sequence,
+                                                    "text": load_text}
+# what turns raw inputs into model inputs, by the format its to_dict() writes (model.json)
+PREPROCESSORS: dict[str, Any] = {PREPROCESSOR_FORMAT: Preprocessor, VOCABULARY_FORMAT: Vocabulary}
+
+
+def preprocessor_from_dict(data: Any) -> Preprocessor | Vocabulary:
+    """Rebuild a bundle's preprocessor (scaling, or a vocabulary) from its ``to_dict()``, validated.
+
+    Example:
+        >>> preprocessor_from_dict(Vocabulary(["a", "b"]).to_dict()).characters
+        ['a', 'b']
+    """
+    found = data.get("format") if isinstance(data, dict) else None
+    if found not in PREPROCESSORS:
+        raise RunError(f"preprocessor: format {found!r} is not one of {', '.join(PREPROCESSORS)}")
+    return PREPROCESSORS[found].from_dict(data)
 
 
 def data_kind(dataset: str) -> str:

@@ -88,6 +88,19 @@ def kind_of(spec: ModelSpec) -> ModelKind:
     return MODEL_KINDS[spec.kind]
 
 
+def kinds_for(data_kind: str) -> list[str]:
+    """The model kinds that learn from ``data_kind`` data, in catalog order.
+
+    Example:
+        >>> kinds_for("text")
+        ['rnn', 'lstm', 'gru', 'transformer']
+    """
+    from neuralab.spec.catalog import names
+
+    _load_builtin_kinds()
+    return [name for name in names("model_kinds") if name in MODEL_KINDS and data_kind in MODEL_KINDS[name].data_kinds]
+
+
 def build_model(spec: ModelSpec, shape: ModelShape) -> nn.Module:
     """Build the network of ``spec.kind`` for data of ``shape`` (seed torch's global RNG first).
 
@@ -111,4 +124,4 @@ def describe_layers(model: nn.Module, *, kind: str) -> list[dict[str, object]]:
 
 def _load_builtin_kinds() -> None:
     # The built-in kinds register themselves when their module is imported.
-    from neuralab.models import mlp, transformer  # noqa: F401
+    from neuralab.models import mlp, recurrent, transformer  # noqa: F401

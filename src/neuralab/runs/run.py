@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from safetensors.torch import load_file
 from torch import nn
 
-from neuralab.data import Preprocessor
+from neuralab.data import preprocessor_from_dict
 from neuralab.errors import RunError, SpecError
 from neuralab.models import ModelShape, build_model
 from neuralab.spec import ExperimentSpec, load_spec
@@ -123,7 +123,7 @@ def load_run(run_dir: str | Path) -> Run:
         raise RunError([f"run spec.yaml: {line}" for line in error.problems]) from None
     meta = _read_meta(folder / "model.json")
     head = Head(**meta.head.model_dump())
-    preprocessor = Preprocessor.from_dict(meta.preprocessor)
+    preprocessor = preprocessor_from_dict(meta.preprocessor)
     shape = _shape(meta, head)
     model = _rebuild_model(folder / "model.safetensors", spec, shape)
     summary = _read_json(folder / "summary.json")

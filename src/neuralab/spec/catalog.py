@@ -152,11 +152,12 @@ LOSSES = _table(
 
 
 def _data(name: str, summary: str, kind: str, task: str, size: str, *, data_kind: str = "tabular",
-          classes: str = "fixed", playground: str = "no") -> Entry:
-    # data kind: which loader makes the data and which model kinds learn from them (tabular rows here);
-    # classes: "n_classes" where data.n_classes sets the number of classes; playground: one of TF Playground's six
+          classes: str = "fixed", playground: str = "no", path: str = "no") -> Entry:
+    # data kind: which loader makes the data and which model kinds learn from them (tabular, sequence, text);
+    # classes: "n_classes" where data.n_classes sets the number of classes; playground: one of TF Playground's six;
+    # path: whether data.path is "required", "optional" (a file instead of the generator) or not read ("no")
     return Entry(name, summary, {"kind": kind, "task": task, "size": size, "data kind": data_kind,
-                                 "classes": classes, "playground": playground})
+                                 "classes": classes, "playground": playground, "path": path})
 
 
 DATASETS = _table(
@@ -178,8 +179,21 @@ DATASETS = _table(
     _data("wine", "wine cultivars (scikit-learn)", "bundled", "3 classes", "178 × 13"),
     _data("breast_cancer", "Wisconsin breast cancer (scikit-learn)", "bundled", "binary", "569 × 30"),
     _data("diabetes", "diabetes progression (scikit-learn)", "bundled", "regression", "442 × 10"),
-    _data("csv", "a CSV file: data.path, data.target", "file", "auto", "file"),
-    _data("parquet", "a Parquet file: data.path, data.target", "file", "auto", "file"),
+    _data("csv", "a CSV file: data.path, data.target", "file", "auto", "file", path="required"),
+    _data("parquet", "a Parquet file: data.path, data.target", "file", "auto", "file", path="required"),
+    _data("adding", "the adding problem (Hochreiter & Schmidhuber 1997): the sum of the two marked values "
+          "of T random numbers; memoryless baseline MSE 1/6", "sequence task", "regression", "n_samples × T",
+          data_kind="sequence"),
+    _data("copy", "copy memory: repeat 10 symbols after a gap of T blanks; memoryless baseline "
+          "10·ln 8 / (T + 20) nats", "sequence task", "10 classes per step", "n_samples × (T + 20)",
+          data_kind="sequence"),
+    _data("sine", "a noisy sine wave (data.noise), or a numeric CSV column (data.path, data.target): "
+          "forecast the next value from the last T", "sequence task", "regression", "n_samples × T",
+          data_kind="sequence", path="optional"),
+    _data("shakespeare", "tiny Shakespeare (bundled; 1,115,394 characters, 65 distinct): a character-level "
+          "language model", "text", "next character", "1.1 M characters", data_kind="text"),
+    _data("text", "any UTF-8 text file (data.path): a character-level language model", "text",
+          "next character", "file", data_kind="text", path="required"),
 )
 
 FEATURES = _table(
@@ -189,9 +203,19 @@ FEATURES = _table(
     Entry("sin(x1)", "sine of x1"), Entry("sin(x2)", "sine of x2"),
 )
 
+# family: recurrent kinds read sequences step by step (settings in model.recurrent);
+# grad clip: the norm train.grad_clip "auto" stands for ("off": no clipping).
 MODEL_KINDS = _table(
     Entry("mlp", "multi-layer perceptron: fully connected layers (model.hidden, model.activation)",
-          {"data": "tabular", "population": "yes"}),
+          {"data": "tabular", "family": "feed-forward", "population": "yes", "grad clip": "off"}),
+    Entry("rnn", "Elman recurrent network, h_t = g(W x_t + U h_t-1 + b) with tanh or relu (torch.nn.RNN); "
+          "its gradients vanish or explode through time", {"data": "sequence, text", "family": "recurrent",
+                                                          "population": "no", "grad clip": "1.0"}),
+    Entry("lstm", "long short-term memory (torch.nn.LSTM): a gated cell state carries gradients through time; "
+          "forget-gate bias model.recurrent.forget_bias", {"data": "sequence, text", "family": "recurrent",
+                                                           "population": "no", "grad clip": "1.0"}),
+    Entry("gru", "gated recurrent unit (torch.nn.GRU): LSTM's gating with one state and fewer weights",
+          {"data": "sequence, text", "family": "recurrent", "population": "no", "grad clip": "1.0"}),
     Entry("transformer", "GPT-style transformer (model.transformer): causal self-attention for language models, "
           "an encoder with mean pooling for one prediction per sequence",
           {"data": "sequence, text", "family": "attention", "population": "no", "grad clip": "1.0"}),
@@ -220,6 +244,9 @@ TABLES: dict[str, dict[str, Entry]] = {
 SYNTHETIC_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "synthetic 2-D")
 BUNDLED_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "bundled")
 FILE_DATASETS = ("csv", "parquet")
+NEEDS_PATH = tuple(n for n, e in DATASETS.items() if e.properties["path"] == "required")
+RECURRENT_KINDS = tuple(n for n, e in MODEL_KINDS.items() if e.properties["family"] == "recurrent")
+ATTENTION_KINDS = tuple(n for n, e in MODEL_KINDS.items() if e.properties["family"] == "attention")
 
 
 def names(table: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neuralab.spec.catalog import FEATURES, FILE_DATASETS, names
+from neuralab.spec.catalog import ATTENTION_KINDS, FEATURES, NEEDS_PATH, RECURRENT_KINDS, names
 
 MAX_SEED = 2**32 - 1
 # A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about
@@ -40,17 +40,19 @@ class _Strict(BaseModel):
 class DataSpec(_Strict):
     """Where the data come from, how they are featurised, split and scaled."""
 
-    dataset: str = Field("digits", description="data set name: synthetic 2-D, bundled, or csv/parquet (see `neuralab info datasets`)")
-    path: str | None = Field(None, description="file to read when dataset is csv or parquet")
-    target: str | None = Field(None, description="target column of a csv/parquet file (default: the last column)")
+    dataset: str = Field("digits", description="data set name: synthetic 2-D, bundled, csv/parquet, sequence task or text (see `neuralab info datasets`)")
+    path: str | None = Field(None, description="file to read when dataset is csv, parquet or text (or sine, instead of generating one)")
+    target: str | None = Field(None, description="target column of a csv/parquet file (default: the last column); sine: the column of the series")
     task: Literal["auto", "classification", "regression"] = Field("auto", description="auto: from the data set or the target column's values")
-    n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic only)")
+    n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic 2-D) or sequences (adding, copy, sine)")
     noise: float = Field(0.0, ge=0.0, le=0.5, description="noise level, TF Playground's meaning (synthetic only)")
     n_classes: int = Field(2, ge=2, le=10, description="classes (spiral arms, gauss blobs) for synthetic classification")
     features: list[str] = Field(["x1", "x2"], min_length=1, max_length=7, description="inputs made from x1, x2 (synthetic only)")
     split: Literal["auto"] | list[float] = Field("auto", description="auto by size (60/20/20 small … 98/1/1 above 1,000,000) or [train, dev, test] fractions")
     standardize: bool = Field(True, description="scale inputs (and regression targets) with train-split statistics")
     augment_noise: float = Field(0.0, ge=0.0, le=1.0, description="std of Gaussian noise added to training inputs each batch (augmentation)")
+    sequence_length: int = Field(50, ge=2, le=100_000, description="time steps T per sequence: adding and sine read T values, copy waits T blanks (T + 20 steps), text trains on windows of T characters (truncated back-propagation through time)")
+    max_characters: int | None = Field(None, ge=100, le=1_000_000_000, description="text: read only the first N characters of the corpus; null: all")
     tokenizer: str = Field("char", description="text: char (one token per character) or bpe (byte-level BPE trained on the corpus; see `neuralab info tokenizers`)")
     vocab_size: int = Field(512, ge=257, le=65_536, description="text with tokenizer bpe: tokens in the vocabulary (the 256 bytes + merges)")
 
@@ -80,9 +82,21 @@ class DataSpec(_Strict):
 
     @model_validator(mode="after")
     def _file_needs_path(self) -> "DataSpec":
-        if self.dataset in FILE_DATASETS and not self.path:
+        if self.dataset in NEEDS_PATH and not self.path:
             raise ValueError(f"__field__path: dataset {self.dataset!r} needs data.path (the file to read)")
         return self
+
+
+class RecurrentSpec(_Strict):
+    """The recurrent kinds' network (rnn, lstm, gru on torch.nn.RNN/LSTM/GRU)."""
+
+    hidden_size: int = Field(64, ge=1, le=4096, description="units of each recurrent layer (per direction)")
+    layers: int = Field(1, ge=1, le=16, description="stacked recurrent layers (model.dropout between them)")
+    bidirectional: bool = Field(False, description="also read each sequence backwards (tasks with one prediction per sequence)")
+    nonlinearity: Literal["tanh", "relu"] = Field("tanh", description="rnn only: the cell's activation (relu with init auto is the IRNN)")
+    forget_bias: float = Field(1.0, ge=-10.0, le=10.0, description="lstm only: initial forget-gate bias (Keras' unit_forget_bias; torch's own default is 0)")
+    init: Literal["auto", "orthogonal", "identity", "uniform"] = Field("auto", description="recurrent weights: auto = identity for a relu rnn (IRNN, Le et al. 2015), orthogonal otherwise; uniform = torch's U(±1/√hidden_size); input weights are xavier_uniform")
+    embedding_size: int = Field(32, ge=1, le=4096, description="token inputs (text, copy): width of the learned embedding of each token")
 
 
 class TransformerSpec(_Strict):
@@ -118,8 +132,9 @@ class ModelSpec(_Strict):
     output_activation: str = Field("auto", description="auto, linear, sigmoid or softmax")
     init: str = Field("he_normal", description="weight initialisation (see `neuralab info inits`)")
     init_std: float = Field(0.05, gt=0.0, le=10.0, description="standard deviation for the normal and uniform inits")
-    dropout: float = Field(0.0, ge=0.0, le=0.95, description="probability of dropping a hidden unit while training")
-    batch_norm: bool = Field(False, description="batch normalisation after each hidden linear layer")
+    dropout: float = Field(0.0, ge=0.0, le=0.95, description="probability of dropping a hidden unit while training (recurrent kinds: between layers and before the output layer)")
+    batch_norm: bool = Field(False, description="batch normalisation after each hidden linear layer (mlp)")
+    recurrent: RecurrentSpec = Field(default_factory=RecurrentSpec, description="rnn, lstm and gru settings")
     transformer: TransformerSpec = Field(default_factory=TransformerSpec, description="transformer settings (model.dropout drops attention weights and residual branches)")
 
     _kind = field_validator("kind")(lambda cls, v: _choice(v, "model_kinds"))
@@ -149,7 +164,18 @@ class ModelSpec(_Strict):
         if isinstance(self.activation, list) and len(self.activation) != len(self.hidden):
             raise ValueError(f"__field__activation: has {len(self.activation)} entries but model.hidden has "
                              f"{len(self.hidden)} layers; give one name or one per layer")
+        if self.batch_norm and self.kind in RECURRENT_KINDS:
+            raise ValueError(f"__field__batch_norm: true applies to mlp; model.kind {self.kind!r} normalises "
+                             "nothing between time steps — remove it (model.dropout regularises recurrent kinds)")
+        if self.batch_norm and self.kind in ATTENTION_KINDS:
+            raise ValueError(f"__field__batch_norm: true applies to mlp; model.kind {self.kind!r} normalises each "
+                             "block with LayerNorm already — remove it")
         return self
+
+    @property
+    def is_recurrent(self) -> bool:
+        """True for the kinds that read sequences step by step (rnn, lstm, gru)."""
+        return self.kind in RECURRENT_KINDS
 
     def layer_activations(self) -> list[str]:
         """Return the activation name of each hidden layer."""
@@ -205,7 +231,7 @@ class TrainSpec(_Strict):
     l1: float = Field(0.0, ge=0.0, le=10.0, description="L1 penalty: l1 · Σ|w| added to the training objective (weights, not biases); reported losses leave it out")
     l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2 · Σw² added to the training objective (weights, not biases; AdamW: decoupled decay l2); reported losses leave it out")
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec, description="early stopping")
-    grad_clip: float | None = Field(None, gt=0.0, description="clip the global gradient norm to this value; null: off")
+    grad_clip: float | Literal["auto"] | None = Field("auto", description="clip the global gradient norm to this value (> 0); auto: the model kind's usual value (off for mlp, 1.0 for rnn, lstm and gru; `neuralab info model_kinds`); null: off")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present")
     threads: int | None = Field(None, ge=1, le=256, description="CPU threads; null: chosen by model size")
     checkpoint_every: int | None = Field(None, ge=1, le=100_000, description="write a resumable checkpoint every N epochs; null: every checkpoint_seconds (always also before the first epoch, at the last, and on Ctrl-C/SIGTERM)")
@@ -230,6 +256,16 @@ class TrainSpec(_Strict):
                              f"{self.learning_rate:g}; the floor must be at most the initial rate")
         return self
 
+    @field_validator("grad_clip", mode="before")
+    @classmethod
+    def _clip(cls, value: Any) -> Any:
+        if value is None or value == "auto":
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1e6:
+            raise ValueError("must be a gradient norm above 0 (at most 1e6), auto (the model kind's usual value) "
+                             "or null (off)")
+        return float(value)
+
     @field_validator("batch_size", mode="before")
     @classmethod
     def _batch(cls, value: Any) -> Any:
@@ -248,6 +284,7 @@ class DiagnoseSpec(_Strict):
     variance_tolerance: float = Field(0.05, ge=0.0, le=1.0, description="largest variance (dev − train error) still called low; also bounds data mismatch")
     health_every: int = Field(100, ge=0, le=1_000_000, description="optimiser steps between gradient/activation health samples while training; 0 turns recording off")
     learning_curve_fractions: list[float] = Field([0.1, 0.25, 0.5, 1.0], min_length=2, max_length=20, description="fractions of the training split a learning curve trains on (same seed, same dev split)")
+    text_samples: int = Field(4, ge=0, le=100, description="language models: epochs (evenly spaced, the last included) whose generated text sample the run keeps for the report; 0: none")
 
     @field_validator("learning_curve_fractions")
     @classmethod

@@ -33,9 +33,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from neuralab.data import DataBundle, load_data
+from neuralab.data import DataBundle, data_kind, load_data
 from neuralab.errors import SpecError
-from neuralab.models import ModelShape, build_model, kind_of
+from neuralab.models import ModelShape, build_model, kind_of, kinds_for
 from neuralab.spec import ExperimentSpec
 from neuralab.training import rules
 from neuralab.training.callbacks import default_callbacks
@@ -74,7 +74,7 @@ class Experiment:
         self.splits = SplitTensors(bundle, device)
         self.state = TrainingState(model=model, optimizer=build_optimizer(model, spec.train, device=device.type),
                                    rate=LearningRate(spec.train), spec=spec,
-                                   generator=rules.batches_generator(spec.seed, device))
+                                   generator=rules.batches_generator(spec.seed, device), head=head)
         self.health: HealthRecorder | None = None
         self._health_record: dict[str, Any] | None = None  # set when another engine recorded it
         self._global_rng = global_rng  # torch's global generator state while this experiment is out
@@ -96,11 +96,13 @@ class Experiment:
         Raises:
             SpecError, DataError: the spec or data cannot make this experiment (one line each).
         """
-        bundle = bundle if bundle is not None else load_data(spec.data, seed=spec.seed)
         kind = kind_of(spec.model)
-        if bundle.kind not in kind.data_kinds:
-            raise SpecError(f"model.kind: {spec.model.kind!r} learns from {' or '.join(kind.data_kinds)} data; "
-                            f"data.dataset {spec.data.dataset!r} is {bundle.kind}")
+        given = bundle.kind if bundle is not None else data_kind(spec.data.dataset)
+        if given not in kind.data_kinds:  # before the data are loaded: a mismatch costs nothing
+            raise SpecError(f"model.kind: {spec.model.kind!r} learns from {' or '.join(kind.data_kinds)} data, but "
+                            f"data.dataset {spec.data.dataset!r} is {given} data — use model.kind "
+                            f"{' or '.join(kinds_for(given))} (see `neuralab info model_kinds`)")
+        bundle = bundle if bundle is not None else load_data(spec.data, seed=spec.seed)
         head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
                          output_activation=spec.model.output_activation, loss=spec.train.loss)
         where = torch.device(device) if device is not None else choose_device(spec.train.device)

@@ -59,11 +59,12 @@ def run_epoch(state: TrainingState, head: Head, *, train: tuple[Tensor, Tensor],
 
 
 def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tensor],
-                     events: CallbackList) -> tuple[tuple[Tensor, Tensor], int] | None:
+                     events: CallbackList) -> tuple[tuple[Tensor, Tensor, Tensor], int, int] | None:
     """One pass over the shuffled training rows (step-based: one period's random rows).
 
     Returns:
-        ((summed batch loss, misclassified count), rows trained on), or None when stopped mid-way.
+        ((summed batch loss, misclassified count, clipped steps), rows trained on, optimiser steps taken),
+        or None when stopped mid-way.
     """
     model, optimizer, settings = state.model, state.optimizer, state.spec.train
     inputs, targets = train
@@ -74,6 +75,7 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
     count_errors = head.is_classifier and settings.train_metrics == "running"
     per_step_rate = state.rate.per_step
+    clip = rules.clip_norm(state.spec)
     model.train()
     if state.batch_index == 0 or state.epoch_order is None:  # a fresh epoch, not one resumed mid-way
         state.batch_index, state.epoch_totals = 0, None
@@ -110,7 +112,7 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         if ends_step:
             if batch_events:
                 events.fire("after_backward", state)
-            rules.clip_gradients(parameters, settings.grad_clip)
+            totals.add_clipped(rules.clip_gradients(parameters, clip))
             optimizer.step()
             state.step += 1
             if per_step_rate:
@@ -127,7 +129,7 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
             return None
     running = totals.fold()
     state.batch_index, state.epoch_order, state.epoch_totals = 0, None, None
-    return running, len(order)
+    return running, len(order), -(-len(bounds) // accumulate)
 
 
 def _mark_diverged(state: TrainingState, value: float, *, what: str = "training loss") -> None:
@@ -147,23 +149,24 @@ def _check_epoch(state: TrainingState, metrics: dict[str, float]) -> None:
 
 
 def _epoch_metrics(state: TrainingState, head: Head, train: tuple[Tensor, Tensor], dev: tuple[Tensor, Tensor],
-                   target_scale: float, started: float, running: tuple[Tensor, Tensor],
-                   rows: int) -> dict[str, float]:
+                   target_scale: float, started: float, running: tuple[Tensor, Tensor, Tensor],
+                   rows: int, steps: int) -> dict[str, float]:
     settings = state.spec.train
     if settings.train_metrics == "full":
         train_scores = evaluate_split(state.model, head, *_scored(train, settings, state.spec.seed),
                                       target_scale=target_scale)
     else:  # averages over the epoch's batches: free, as Keras reports them
-        train_scores = rules.running_scores(float(running[0]), float(running[1]), rows,
-                                            classifier=head.is_classifier)
+        train_scores = rules.running_scores(float(running[0]), float(running[1]), rows, classifier=head.is_classifier,
+                                            n_predictions=rows * (train[1].numel() // max(len(train[1]), 1)))
     if rules.dev_scored_in(state.epoch, settings) or not state.metrics:
         dev_scores = evaluate_split(state.model, head, *_scored(dev, settings, state.spec.seed),
                                     target_scale=target_scale)
     else:  # carry the last dev scores forward between evaluations
         dev_scores = {key.removeprefix("dev_"): value for key, value in state.metrics.items()
                       if key.startswith("dev_")}
+    clip_rate = float(running[2]) / steps if rules.clip_norm(state.spec) is not None else None
     return rules.epoch_row(state.epoch, train=train_scores, dev=dev_scores, learning_rate=state.learning_rate,
-                           seconds=time.perf_counter() - started,
+                           seconds=time.perf_counter() - started, clip_rate=clip_rate,
                            step=state.step if rules.step_based(settings) else None)
 
 

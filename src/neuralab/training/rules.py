@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from neuralab.spec.catalog import OPTIMIZERS
+from neuralab.spec.catalog import MODEL_KINDS, OPTIMIZERS
 
 # Named random streams of an experiment, each seeded from the spec's seed (seed + offset):
 # initial weights come from torch's global RNG seeded with the seed itself; the batch order
@@ -182,24 +182,49 @@ def l1_penalty(weights: Iterable[Tensor], l1: float) -> Tensor | float:
     return l1 * sum(weight.abs().sum() for weight in weights)
 
 
-def clip_gradients(parameters: Sequence[Tensor], max_norm: float | None) -> None:
-    """Scale the gradients so their global norm is at most ``max_norm`` (train.grad_clip); None: off."""
-    if max_norm is not None:
-        torch.nn.utils.clip_grad_norm_(parameters, max_norm)
+def clip_norm(spec) -> float | None:
+    """The global gradient norm a step is clipped to: ``train.grad_clip``, or for ``auto`` the model
+    kind's usual value (the catalog's ``grad clip``: off for mlp, 1.0 for the recurrent kinds); None: off.
+
+    Example:
+        >>> from neuralab.spec import load_spec
+        >>> clip_norm(load_spec(None)), clip_norm(load_spec(None, overrides={"model.kind": "lstm"}))
+        (None, 1.0)
+    """
+    value = spec.train.grad_clip
+    if value != "auto":
+        return value
+    usual = MODEL_KINDS[spec.model.kind].properties["grad clip"]
+    return None if usual == "off" else float(usual)
 
 
-def clip_member_gradients(parameters: Sequence[Tensor], max_norm: float | None, *, size: int) -> None:
+def clip_gradients(parameters: Sequence[Tensor], max_norm: float | None) -> Tensor | None:
+    """Scale the gradients so their global norm is at most ``max_norm`` (see :func:`clip_norm`); None: off.
+
+    Returns:
+        A 0-d bool tensor, True when this step was clipped (its norm was above ``max_norm``), or None when off.
+    """
+    if max_norm is None:
+        return None
+    return torch.nn.utils.clip_grad_norm_(parameters, max_norm) > max_norm
+
+
+def clip_member_gradients(parameters: Sequence[Tensor], max_norm: float | None, *, size: int) -> Tensor | None:
     """:func:`clip_gradients` for K stacked networks (leaves (K, …)): each network's own global norm.
 
     The same formula as ``torch.nn.utils.clip_grad_norm_``: scale by min(1, max_norm / (norm + 1e-6)).
+
+    Returns:
+        (K,) bool: which networks were clipped this step; None when clipping is off.
     """
     if max_norm is None:
-        return
+        return None
     with torch.no_grad():
         norms = torch.sqrt(sum((p.grad.reshape(size, -1) ** 2).sum(dim=1) for p in parameters))  # (K,)
         scale = torch.clamp(max_norm / (norms + 1e-6), max=1.0)
         for p in parameters:
             p.grad.mul_(scale.view(-1, *([1] * (p.dim() - 1))))
+    return norms > max_norm
 
 
 # --------------------------------------------------------------------------- epochs
@@ -216,19 +241,31 @@ def dev_scored_in(epoch: int, train) -> bool:
 
 
 def epoch_row(epoch: int, *, train: dict[str, float], dev: dict[str, float], learning_rate: float,
-              seconds: float, step: int | None = None) -> dict[str, float]:
-    """One epoch's metrics row: epoch (1-based), [step: optimiser steps so far, step-based runs], train_*,
-    dev_*, learning_rate, seconds."""
+              seconds: float, clip_rate: float | None = None, step: int | None = None) -> dict[str, float]:
+    """One epoch's metrics row: epoch (1-based), [step], train_*, dev_*, [clip_rate], learning_rate, seconds.
+
+    ``step`` — optimiser steps so far — is a column of step-based runs (``train.max_steps``);
+    ``clip_rate`` — the fraction of the epoch's steps whose gradient norm was clipped — is
+    a column whenever clipping is on (:func:`clip_norm`).
+    """
     steps = {} if step is None else {"step": step}
+    clipping = {} if clip_rate is None else {"clip_rate": clip_rate}
     return {"epoch": epoch + 1, **steps, **{f"train_{key}": value for key, value in train.items()},
-            **{f"dev_{key}": value for key, value in dev.items()},
+            **{f"dev_{key}": value for key, value in dev.items()}, **clipping,
             "learning_rate": learning_rate, "seconds": seconds}
 
 
-def running_scores(loss_sum: float, wrong: float, n_rows: int, *, classifier: bool) -> dict[str, float]:
-    """Train loss and error from an epoch's running totals (Keras-style averages over batches)."""
+def running_scores(loss_sum: float, wrong: float, n_rows: int, *, classifier: bool,
+                   n_predictions: int | None = None) -> dict[str, float]:
+    """Train loss and error from an epoch's running totals (Keras-style averages over batches).
+
+    Args:
+        loss_sum: Σ batch mean loss × batch rows; wrong: misclassified predictions.
+        n_rows: rows (sequences) of the split; n_predictions: predictions in it (rows × steps
+            for a prediction at every step; default ``n_rows``).
+    """
     loss = loss_sum / n_rows
-    return {"loss": loss, "error": wrong / n_rows if classifier else loss}
+    return {"loss": loss, "error": wrong / (n_predictions or n_rows) if classifier else loss}
 
 
 # --------------------------------------------------------------------------- divergence

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | Path | None = "runs", *,
           overrides: Mapping[str, Any] | Sequence[str] | None = None,
-          callbacks: Iterable[Callback] = (), bundle: DataBundle | None = None) -> Run:
+          callbacks: Iterable[Callback] = (), bundle: DataBundle | None = None,
+          init_from: str | Path | None = None) -> Run:
     """Train the network a spec describes, score it on dev and test, and write the run.
 
     Args:
@@ -41,6 +42,8 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
         overrides: dotted overrides applied to ``spec`` first (see :func:`neuralab.load_spec`).
         callbacks: extra training callbacks (progress, recording...).
         bundle: data already loaded (e.g. from arrays); default: the spec's data set.
+        init_from: a trained language-model run directory to fine-tune: its weights and vocabulary
+            start this run (same model kind, tokenizer and network; refused with one line otherwise).
 
     Returns:
         A :class:`~neuralab.runs.Run` with ``.summary``, ``.history``, ``.model`` and ``.dir``.
@@ -51,7 +54,7 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
             :func:`resume` continues the run.
     """
     spec = spec if isinstance(spec, ExperimentSpec) and not overrides else load_spec(spec, overrides=overrides)
-    return train_run(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle)
+    return train_run(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle, init_from=init_from)
 
 
 def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:

@@ -20,6 +20,7 @@ def train(
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the run directory is created in"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or tables"),
     resume: Path | None = typer.Option(None, "--resume", help="continue an interrupted run directory from its last checkpoint"),
+    init_from: Path | None = typer.Option(None, "--init-from", help="fine-tune: start from a trained language-model run's weights and vocabulary"),
 ) -> None:
     """Train the network a spec describes; print progress, test scores and the run directory.
 
@@ -30,6 +31,8 @@ def train(
         raise SpecError("train: give a spec file to train, or --resume RUN_DIR to continue a run (not both)")
     if resume is not None and set_:
         raise SpecError("--set: a resumed run keeps the spec it started with; to change it, train a new run")
+    if resume is not None and init_from is not None:
+        raise SpecError("--init-from: a resumed run continues from its own checkpoint; give one of the two")
     spec = load_spec(spec_file, overrides=set_) if resume is None else _resumed_spec(resume)
     import neuralab.api as api  # the engine (torch) loads only once the spec is valid
     from neuralab.cli.progress import ProgressBar
@@ -37,7 +40,8 @@ def train(
     from neuralab.training.rules import periods
 
     callbacks = [] if quiet else [ProgressBar(console, total_epochs=periods(spec.train), label=spec.name)]
-    run = api.train(spec, out_dir=out, callbacks=callbacks) if resume is None else api.resume(resume, callbacks=callbacks)
+    run = api.train(spec, out_dir=out, callbacks=callbacks, init_from=init_from) if resume is None else \
+        api.resume(resume, callbacks=callbacks)
     if not quiet:
         console.print(layer_table(run.summary["layers"], run.summary["n_parameters"]))
     console.print(result_line(run.summary))

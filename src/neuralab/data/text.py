@@ -32,6 +32,7 @@ import numpy as np
 
 from neuralab.data.containers import DataBundle
 from neuralab.data.sequences import contiguous_blocks, series_windows
+from neuralab.data.tokenization import BytePairTokenizer
 from neuralab.errors import DataError, RunError
 from neuralab.spec import DataSpec
 
@@ -153,24 +154,30 @@ def _read_file(path: Path) -> str:
                         f"{error.start:,}); save it as UTF-8") from None
 
 
-def load_text(data: DataSpec, *, seed: int = 0) -> DataBundle:
-    """Read a corpus, build its vocabulary, cut it into contiguous blocks and windows of T characters.
+def load_text(data: DataSpec, *, seed: int = 0, vocabulary: Vocabulary | BytePairTokenizer | None = None) -> DataBundle:
+    """Read a corpus, build its vocabulary, cut it into contiguous blocks and windows of T tokens.
+
+    The vocabulary is the text's characters (``data.tokenizer: char``) or a byte-level BPE
+    trained on it (``bpe``, :mod:`neuralab.data.tokenization`); windows count tokens.
 
     Args:
-        data: the data section (dataset, path, sequence_length, max_characters, split).
+        data: the data section (dataset, path, sequence_length, max_characters, split, tokenizer, vocab_size).
         seed: unused (text is not generated or shuffled here); kept for the loader signature.
+        vocabulary: encode with this vocabulary instead of building one (fine-tuning a trained model).
 
     Raises:
-        DataError: an unreadable, empty or one-character text, or blocks too short for one window.
+        DataError: an unreadable, empty or one-character text, blocks too short for one window, a BPE
+            vocabulary larger than the text allows, or characters the given vocabulary lacks.
     """
     text = read_corpus(data)
-    characters = sorted(set(text))
-    if len(characters) < 2:
-        raise DataError(f"data: the text has {len(text):,} characters but only {len(characters)} distinct one; "
-                        "a language model needs at least 2")
-    if len(characters) > MAX_VOCABULARY:
-        raise DataError(f"data: the text has {len(characters):,} distinct characters; at most {MAX_VOCABULARY:,}")
-    vocabulary = Vocabulary(characters)
+    vocabulary = vocabulary if vocabulary is not None else (
+        BytePairTokenizer.train(text, vocab_size=data.vocab_size) if data.tokenizer == "bpe" else
+        _characters_of(text))
+    missing = vocabulary.unknown(text)
+    if missing:
+        raise DataError(f"data: the text has {len(missing):,} characters the model's vocabulary of {vocabulary.size} "
+                        f"lacks ({', '.join(map(repr, missing[:5]))}{', …' if len(missing) > 5 else ''}); fine-tune "
+                        "on text written in the same characters, or train a new model")
     ids = vocabulary.encode(text)
     fractions = list(data.split) if data.split != "auto" else TEXT_SPLIT
     length, parts = data.sequence_length, {}
@@ -188,8 +195,20 @@ def load_text(data: DataSpec, *, seed: int = 0) -> DataBundle:
         **{f"raw_{name}": x for name, (x, _) in parts.items()},
         preprocessor=vocabulary, split_fractions=fractions, kind="text", vocab_size=vocabulary.size,
         sequence_length=length, output_steps="every", baseline_loss=baseline,
-        baseline_rule=f"the train block's character frequencies, without memory (a uniform guess: "
-                      f"ln {vocabulary.size} = {math.log(vocabulary.size):.3f})")
+        baseline_rule=f"the train block's {'token' if isinstance(vocabulary, BytePairTokenizer) else 'character'} "
+                      f"frequencies, without memory (a uniform guess: ln {vocabulary.size} = "
+                      f"{math.log(vocabulary.size):.3f})")
+
+
+def _characters_of(text: str) -> Vocabulary:
+    """The character vocabulary of ``text`` (its distinct characters, sorted)."""
+    characters = sorted(set(text))
+    if len(characters) < 2:
+        raise DataError(f"data: the text has {len(text):,} characters but only {len(characters)} distinct one; "
+                        "a language model needs at least 2")
+    if len(characters) > MAX_VOCABULARY:
+        raise DataError(f"data: the text has {len(characters):,} distinct characters; at most {MAX_VOCABULARY:,}")
+    return Vocabulary(characters)
 
 
 def unigram_cross_entropy(train: np.ndarray, dev: np.ndarray, size: int) -> float:

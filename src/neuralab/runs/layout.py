@@ -23,6 +23,7 @@ from typing import Any
 from safetensors.torch import save
 
 from neuralab.models import describe_layers
+from neuralab.runs.fine_tuning import write_tokenizer
 from neuralab.runs.files import claim_folder, save_figure, write_bytes_atomic, write_csv, write_json, write_text_atomic
 from neuralab.runs.records import write_health
 from neuralab.runs.run import FORMAT, Run
@@ -84,6 +85,7 @@ def _write_files(run: Run, folder: Path) -> None:
         save_figure(plot_curves(run.history, title=run.spec.name, best_epoch=run.summary.get("kept_epoch"),
                                 error_label=error_label), folder / "curves.png")
         save_figure(plot_learning_rate(run.history), folder / "learning_rate.png")
+    write_tokenizer(folder, run.preprocessor)  # tokenizer.json: a language model's vocabulary
     if run.health:
         write_health(run.health, folder)  # health.json + health.csv, read by `neuralab diagnose`
     write_json(folder / "summary.json", run.summary)

@@ -122,6 +122,10 @@ def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
         ``{"prediction": [...], "probability_<class>": [...], ...}`` column lists.
     """
     run = run if isinstance(run, Run) else load_run(run)
+    if run.shape.sequence_length is not None:
+        raise RunError(f"predict: reads rows of a table, but {run.dir or run.spec.name} learned sequences "
+                       f"({run.spec.data.dataset!r}); `neuralab evaluate` scores its test split, and "
+                       "`neuralab sample` continues a language model's text")
     columns = run.preprocessor.input_columns
     raw = read_inputs(inputs, columns) if isinstance(inputs, (str, Path)) else np.asarray(inputs, dtype=np.float32)
     scores = scores_of(run.model, torch.from_numpy(run.preprocessor.transform_inputs(raw)))

@@ -11,7 +11,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,11 @@ import numpy as np
 import torch
 
 from neuralab.data import DataBundle, load_data, read_inputs
-from neuralab.errors import RunError
+from neuralab.errors import RunError, SpecError
 from neuralab.runs.files import write_csv
 from neuralab.runs.run import Run, load_run
 from neuralab.runs.trainer import resume_run, train_run
-from neuralab.spec import ExperimentSpec, load_spec
+from neuralab.spec import MAX_SEED, ExperimentSpec, load_spec
 from neuralab.training import Callback
 from neuralab.training.evaluate import evaluate_split, scores_of
 
@@ -124,6 +125,10 @@ def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
         ``{"prediction": [...], "probability_<class>": [...], ...}`` column lists.
     """
     run = run if isinstance(run, Run) else load_run(run)
+    if run.shape.sequence_length is not None:
+        raise RunError(f"predict: reads rows of a table, but {run.dir or run.spec.name} learned sequences "
+                       f"({run.spec.data.dataset!r}); `neuralab evaluate` scores its test split, and "
+                       "`neuralab sample` continues a language model's text")
     columns = run.preprocessor.input_columns
     raw = read_inputs(inputs, columns) if isinstance(inputs, (str, Path)) else np.asarray(inputs, dtype=np.float32)
     scores = scores_of(run.model, torch.from_numpy(run.preprocessor.transform_inputs(raw)))
@@ -140,6 +145,62 @@ def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
     if output is not None:
         _write_table(table, Path(output))
     return table
+
+
+def sample(run: Run | str | Path, prompt: str = "", *, length: int = 200, temperature: float = 1.0,
+           top_k: int | None = None, seed: int = 0) -> Iterator[str]:
+    """Generate text with a trained language model, one character at a time (an iterator: stream it).
+
+    Args:
+        run: a Run or run directory of a model trained on text (``shakespeare`` or ``text``).
+        prompt: text to continue; every character must be in the run's vocabulary
+            (default: a line break, or the vocabulary's first character).
+        length: characters to generate (0 – 1,000,000).
+        temperature: 0 always picks the most likely character; 1 samples the model's
+            distribution; lower is safer, higher wilder.
+        top_k: draw only among the k most likely characters (None: all).
+        seed: seed of the draws: the same seed gives the same text.
+
+    Returns:
+        An iterator of the generated characters (the prompt is not repeated).
+
+    Raises:
+        RunError: the run is not a language model.
+        DataError: the prompt holds characters outside the vocabulary (named).
+        SpecError: length, temperature or top_k out of range.
+
+    Example:
+        >>> import neuralab
+        >>> run = neuralab.train({"data": {"dataset": "shakespeare", "max_characters": 2000, "sequence_length": 20},
+        ...                       "model": {"kind": "gru", "recurrent": {"hidden_size": 8}},
+        ...                       "train": {"epochs": 1}}, out_dir=None)
+        >>> len("".join(neuralab.sample(run, "ROMEO:", length=30, seed=1)))
+        30
+    """
+    from neuralab.data import Vocabulary
+    from neuralab.models.sampling import MAX_LENGTH, sample_tokens
+
+    run = run if isinstance(run, Run) else load_run(run)
+    if not isinstance(run.preprocessor, Vocabulary) or not hasattr(run.model, "generate_step"):
+        where = f"{run.dir}" if run.dir else f"the run {run.spec.name!r}"
+        raise RunError(f"sample: {where} is not a language model (model.kind {run.spec.model.kind!r} on "
+                       f"{run.spec.data.dataset!r} data); sample a run trained on text (data.dataset shakespeare "
+                       "or text)")
+    problems = [line for ok, line in (
+        (0 <= length <= MAX_LENGTH, f"length: {length!r} — must be from 0 to {MAX_LENGTH:,} characters"),
+        (math.isfinite(temperature) and 0 <= temperature <= 100, f"temperature: {temperature!r} — must be from 0 "
+                                                                  "(most likely character) to 100"),
+        (top_k is None or top_k >= 1, f"top_k: {top_k!r} — must be at least 1 (or none: every character)"),
+        (0 <= seed <= MAX_SEED, f"seed: {seed!r} — must be from 0 to {MAX_SEED}"),
+    ) if not ok]
+    if problems:
+        raise SpecError(problems)
+    vocabulary = run.preprocessor
+    prompt = prompt or ("\n" if "\n" in vocabulary.characters else vocabulary.characters[0])
+    ids = torch.from_numpy(vocabulary.encode(prompt))  # DataError naming the unknown characters
+    generator = torch.Generator(device=next(run.model.parameters()).device).manual_seed(seed)
+    tokens = sample_tokens(run.model, ids, length=length, temperature=temperature, top_k=top_k, generator=generator)
+    return (vocabulary.characters[token] for token in tokens)
 
 
 def _write_table(table: dict[str, list], path: Path) -> None:

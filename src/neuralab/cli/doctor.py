@@ -20,8 +20,9 @@ def diagnose(
     run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`"),
     optimal_error: float | None = typer.Option(None, "--optimal-error", help=OPTIMAL_HELP),
     as_json: bool = typer.Option(False, "--json", help="print the diagnosis as JSON (as in report.json)"),
-    curves: bool = typer.Option(True, "--curves/--no-curves",
-                                help="retrain on fractions of the data for learning curves"),
+    curves: bool | None = typer.Option(None, "--curves/--no-curves",
+                                       help="retrain on fractions of the data for learning curves "
+                                            "(default: for tabular data; sequence models train for minutes)"),
     train_dev: float = typer.Option(0.0, "--train-dev", help="share of the training split held out as a train-dev "
                                                            "set for the data-mismatch check (0–0.5; 0: off)"),
 ) -> None:
@@ -84,6 +85,10 @@ def baseline(
     else:
         spec = load_spec(source, overrides=set_)
     bundle = load_data(spec.data, seed=spec.seed)
+    if bundle.kind != "tabular":
+        raise SpecError(f"baseline: data.dataset {spec.data.dataset!r} is {bundle.kind} data; the classical models "
+                        "learn from tabular rows — a sequence task's own baseline (a model without memory) is in "
+                        "its run's summary and diagnosis")
     regression = bundle.task == "regression"
     rows = [(row.name, row.train_error, row.dev_error, row.test_error, row.seconds)
             for row in baselines(spec, bundle=bundle)]
@@ -112,6 +117,15 @@ def print_diagnosis(result) -> None:
     if result.diverged:
         console.print(f"[bold red]diverged[/]: the last finite weights were kept. "
                       f"Likely cause: {result.divergence_cause}", highlight=False)
+    if result.sequence is not None:
+        sequence = result.sequence
+        ratio = "—" if sequence.gradient_ratio is None else f"{sequence.gradient_ratio:.1e}"
+        console.print(f"through time ({sequence.cell}, T = {sequence.sequence_length}): ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ = "
+                      f"{ratio}; dev loss {sequence.dev_loss:.4g} vs the memoryless baseline "
+                      f"{sequence.baseline_loss:.4g}", highlight=False)
+        for finding in sequence.findings:
+            console.print(f"[yellow]{finding.verdict}[/] — {finding.cause}. [bold]Cure[/]: {finding.cure}",
+                          highlight=False)
     for verdict, names, cause, cure in result.grouped_findings():
         console.print(f"[yellow]{verdict}[/] in {', '.join(names)} — {cause}. [bold]Cure[/]: {cure}", highlight=False)
     if result.layers and not result.grouped_findings():

@@ -91,6 +91,30 @@ def predict(
     console.print(f"{len(table['prediction'])} predictions written to [bold]{output}[/]")
 
 
+@app.command()
+def sample(
+    run_dir: Path = typer.Argument(..., help="a run directory of a language model (trained on shakespeare or text)"),
+    prompt: str = typer.Option("", "--prompt", "-p", help="text to continue (default: a line break)"),
+    length: int = typer.Option(500, "--length", "-n", help="characters to generate"),
+    temperature: float = typer.Option(1.0, "--temperature", "-t",
+                                      help="0: the most likely character each time; 1: the model's own odds; "
+                                           "lower is safer, higher wilder"),
+    top_k: int | None = typer.Option(None, "--top-k", "-k", help="draw only among the k most likely characters"),
+    seed: int = typer.Option(0, "--seed", help="the same seed gives the same text"),
+) -> None:
+    """Generate text with a trained language model, streamed to the terminal as it is drawn."""
+    import sys
+
+    import neuralab.api as api
+
+    characters = api.sample(run_dir, prompt, length=length, temperature=temperature, top_k=top_k, seed=seed)
+    sys.stdout.write(prompt)
+    for character in characters:
+        sys.stdout.write(character)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
 def layer_table(layers: list[dict], n_parameters: int) -> Table:
     """Parameters per layer and in total (what training learns; the spec holds the hyperparameters)."""
     table = Table(title=f"model: {n_parameters:,} parameters")
@@ -102,7 +126,13 @@ def layer_table(layers: list[dict], n_parameters: int) -> Table:
 
 
 def result_line(summary: dict) -> str:
-    """One line with the test score: accuracy for classifiers, RMSE and R² for regression."""
+    """One line with the test score: accuracy for classifiers, RMSE and R² for regression;
+    sequence tasks lead with the loss against their memoryless baseline."""
+    if "baseline_loss" in summary:
+        unit = " nats/char" if summary.get("data_kind") == "text" else ""
+        return (f"test loss [bold]{summary['test_loss']:.4g}[/]{unit} vs the memoryless baseline "
+                f"{summary['baseline_loss']:.4g} (dev {summary['dev_loss']:.4g}, train {summary['train_loss']:.4g}, "
+                f"{summary['epochs_run']} epochs, {summary['seconds']:.1f} s)")
     if summary["task"] == "regression":
         return (f"test RMSE [bold]{summary.get('test_rmse', float('nan')):.4g}[/]  "
                 f"R² {summary.get('test_r2', float('nan')):.3f}  (dev RMSE {summary.get('dev_rmse', float('nan')):.4g})")

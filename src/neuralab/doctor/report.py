@@ -56,6 +56,17 @@ def _write_pictures(diagnosis: Diagnosis, run: Run, folder: Path) -> list[tuple[
                                                activations=[layer.get("activation") for layer in health["layers"]]),
                     folder / "activations.png")
         pictures.append(("activation histograms, start and end", "activations.png"))
+    sequence = diagnosis.sequence
+    if sequence is not None and sequence.curves:
+        from neuralab.viz.sequence_plots import plot_gradient_through_time
+
+        curves = [(f"{name} (step {curve['step']})", curve["norms"]) for name, curve in
+                  (("start", sequence.curves["first"]), ("end", sequence.curves["last"]))]
+        save_figure(plot_gradient_through_time(curves, title=f"gradient through time ({sequence.cell}, "
+                                                             f"T = {sequence.sequence_length})"),
+                    folder / "gradient_through_time.png")
+        pictures.append(("gradient norm ‖∂L/∂h_t‖ per time step, start and end of training",
+                         "gradient_through_time.png"))
     curve = diagnosis.learning_curve
     if curve is not None:
         save_figure(plot_learning_curve(curve.n_train, curve.train_error, curve.dev_error,
@@ -76,6 +87,8 @@ def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = 
     if diagnosis.diverged:
         lines += ["## Diverged", "", f"The loss became NaN/inf; the last finite weights were kept. "
                   f"Likely cause: {diagnosis.divergence_cause}.", ""]
+    if diagnosis.sequence is not None:
+        lines += sequence_markdown(diagnosis.sequence)
     if diagnosis.layers:
         lines += ["## Layers", "", markdown_table(
             ["layer", "activation", "verdicts", "relative gradient", "update/weight", "dead", "saturated", "symmetric"],
@@ -97,9 +110,27 @@ def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = 
     lines += ["## Advice", ""]
     lines += [f"{item.step}. {item.describe()}" for item in diagnosis.advice] or ["Nothing to change."]
     lines.append("")
+    for sample in diagnosis.samples:
+        lines += [f"## Sample after epoch {sample['epoch']} (dev loss {_sci(sample.get('dev_loss'))}, "
+                  f"temperature {sample.get('temperature')})", "", "```", sample["text"], "```", ""]
     for caption, name in pictures:
         lines += [f"![{caption}]({name})", ""]
     return "\n".join(lines)
+
+
+def sequence_markdown(sequence) -> list[str]:
+    """The "Through time" section: the gradient ratio, the baseline, the verdicts with cause and cure."""
+    lines = ["## Through time", "", markdown_table(
+        ["cell", "T", "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ (start → end)", "dev loss", "memoryless baseline", "first loss",
+         "clip rate"],
+        [[sequence.cell, sequence.sequence_length,
+          f"{_sci(sequence.gradient_ratio_start)} → {_sci(sequence.gradient_ratio)}", _sci(sequence.dev_loss),
+          _sci(sequence.baseline_loss), _sci(sequence.initial_loss) + (
+              f" (ln K = {sequence.expected_initial_loss:.3g})" if sequence.expected_initial_loss else ""),
+          _pct(sequence.clip_rate)]]), ""]
+    lines += [f"- **{f.verdict}** — {f.cause}. Cure: {f.cure}." for f in sequence.findings] or \
+        ["The gradient reaches back through time and the loss is well below the memoryless baseline."]
+    return lines + [""]
 
 
 def save_figure(figure: Any, path: Path) -> None:

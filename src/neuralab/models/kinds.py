@@ -58,6 +58,7 @@ class ModelKind:
         describe: network → one row per layer (layer, inputs, outputs, activation, parameters).
         size_of: the spec's fields that set the network's size, as a message names them.
         population: True when the population engine may train it (parity-tested).
+        threads_from: parameters from which a second CPU thread pays (None: the engine's general rule).
     """
 
     name: str
@@ -67,6 +68,7 @@ class ModelKind:
     describe: Callable[[nn.Module], list[dict[str, object]]]
     size_of: Callable[[ModelSpec], str]
     population: bool = False
+    threads_from: int | None = None
 
 
 MODEL_KINDS: dict[str, ModelKind] = {}

@@ -40,6 +40,10 @@ from neuralab.spec import ModelSpec
 
 LAYERS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # weight blocks per layer: torch stacks them (gates · hidden, ·)
+# A recurrent step is a chain of small products (batch × (inputs + hidden) × gates · hidden), T of them in
+# turn: a second thread waits at every one. Measured (benchmarks/bench_sequences.py): a 2 × 128 LSTM on
+# text runs no faster on two threads of this 2-core machine, and 5× slower when another process is busy.
+THREADS_FROM = 2_000_000
 FORGET_GATE = 1  # LSTM gate order in torch: input, forget, cell, output
 
 
@@ -237,4 +241,5 @@ for _name in LAYERS:
         size_of=lambda spec: (f"model.recurrent: {spec.recurrent.layers} × {spec.recurrent.hidden_size} "
                               f"{spec.kind}{' (bidirectional)' if spec.recurrent.bidirectional else ''}"),
         population=False,
+        threads_from=THREADS_FROM,
     ))

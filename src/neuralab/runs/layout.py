@@ -88,6 +88,8 @@ def _write_files(run: Run, folder: Path) -> None:
     write_tokenizer(folder, run.preprocessor)  # tokenizer.json: a language model's vocabulary
     if run.health:
         write_health(run.health, folder)  # health.json + health.csv, read by `neuralab diagnose`
+    if run.samples:
+        write_json(folder / "samples.json", run.samples)  # language models: text at a few epochs
     write_json(folder / "summary.json", run.summary)
 
 
@@ -105,7 +107,8 @@ def run_of(experiment: Experiment, *, seconds: float) -> Run:
     summary = summarize(experiment, state, final=final, seconds=seconds)
     return Run(spec=experiment.spec, summary=summary, history=state.history, model=experiment.model.cpu().eval(),
                head=experiment.head, preprocessor=experiment.bundle.preprocessor,
-               shape=model_shape(experiment.bundle, experiment.head), health=experiment.health_record)
+               shape=model_shape(experiment.bundle, experiment.head), health=experiment.health_record,
+               samples=experiment.samples or None)
 
 
 def summarize(experiment: Experiment, state: TrainingState, *, final: dict[str, dict[str, float]],
@@ -135,4 +138,14 @@ def summarize(experiment: Experiment, state: TrainingState, *, final: dict[str, 
         "seconds": seconds, "device": str(experiment.device), "threads": experiment.threads,
         "seed": spec.seed, "data_fingerprint": bundle.fingerprint(),
         "layers": describe_layers(experiment.model, kind=spec.model.kind),
+        **sequence_facts(bundle),
     }
+
+
+def sequence_facts(bundle) -> dict[str, Any]:
+    """What a summary says of sequence and text data: T, the vocabulary and the memoryless baseline."""
+    if bundle.baseline_loss is None:
+        return {}
+    return {"data_kind": bundle.kind, "sequence_length": bundle.sequence_length, "vocab_size": bundle.vocab_size,
+            "output_steps": bundle.output_steps, "baseline_loss": bundle.baseline_loss,
+            "baseline_rule": bundle.baseline_rule}

@@ -52,6 +52,7 @@ class Run:
         shape: the data's shape as the model kind saw it (inputs, outputs, vocabulary…).
         dir: the run directory, or None when the run was not written.
         health: the gradient/activation health record (``health.json``), or None.
+        samples: language models: text generated at a few epochs (``samples.json``), or None.
     """
 
     spec: ExperimentSpec
@@ -63,6 +64,7 @@ class Run:
     shape: ModelShape
     dir: Path | None = None
     health: dict[str, Any] | None = None
+    samples: list[dict[str, Any]] | None = None
 
 
 def _catalog_name(table: str):
@@ -131,7 +133,18 @@ def load_run(run_dir: str | Path) -> Run:
     from neuralab.runs.records import read_health
 
     return Run(spec=spec, summary=summary, history=history, model=model, head=head,
-               preprocessor=preprocessor, shape=shape, dir=folder, health=read_health(folder))
+               preprocessor=preprocessor, shape=shape, dir=folder, health=read_health(folder),
+               samples=_read_samples(folder / "samples.json"))
+
+
+def _read_samples(path: Path) -> list[dict[str, Any]] | None:
+    if not path.is_file():
+        return None
+    samples = _read_json(path)
+    if not isinstance(samples, list) or not all(isinstance(s, dict) and isinstance(s.get("text"), str)
+                                                and isinstance(s.get("epoch"), int) for s in samples):
+        raise RunError("run samples.json: expected a list of {epoch, text, ...} samples")
+    return samples
 
 
 def incomplete_message(folder: Path) -> str:

@@ -40,6 +40,7 @@ from neuralab.spec import ExperimentSpec
 from neuralab.training import rules
 from neuralab.training.callbacks import default_callbacks
 from neuralab.training.callbacks.health_recorder import HealthRecorder
+from neuralab.training.callbacks.text_samples import TextSamples, sample_epochs
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.events import Callback, CallbackList, TrainingState
 from neuralab.training.hardware import choose_device, choose_threads, torch_threads
@@ -76,6 +77,7 @@ class Experiment:
                                    rate=LearningRate(spec.train), spec=spec,
                                    generator=rules.batches_generator(spec.seed, device), head=head)
         self.health: HealthRecorder | None = None
+        self.text_samples: TextSamples | None = None  # language models: generated text at a few epochs
         self._health_record: dict[str, Any] | None = None  # set when another engine recorded it
         self._global_rng = global_rng  # torch's global generator state while this experiment is out
         self._events: CallbackList | None = None
@@ -113,7 +115,8 @@ class Experiment:
             global_rng = torch.get_rng_state()  # dropout continues from here
             torch.set_rng_state(saved)
         n_parameters = sum(p.numel() for p in model.parameters())
-        threads = choose_threads(requested=spec.train.threads, n_parameters=n_parameters)
+        threads = choose_threads(requested=spec.train.threads, n_parameters=n_parameters,
+                                 threads_from=kind.threads_from)
         return cls(spec=spec, bundle=bundle, head=head, model=model, device=where, threads=threads,
                    global_rng=global_rng)
 
@@ -136,6 +139,11 @@ class Experiment:
         if self._health_record is not None:
             return self._health_record
         return self.health.records() if self.health is not None and self.health.record is not None else None
+
+    @property
+    def samples(self) -> list[dict[str, Any]]:
+        """Text generated at a few epochs (language models; ``diagnose.text_samples``), else []."""
+        return list(self.text_samples.samples) if self.text_samples is not None else []
 
     @health_record.setter
     def health_record(self, record: dict[str, Any] | None) -> None:
@@ -187,7 +195,10 @@ class Experiment:
         every = self.spec.diagnose.health_every
         record = every > 0 if record_health is None else record_health
         self.health = HealthRecorder(every=every or 100) if record else None
-        extra = list(callbacks)
+        count = self.spec.diagnose.text_samples if self.bundle.kind == "text" else 0
+        self.text_samples = TextSamples(self.bundle.preprocessor, epochs=sample_epochs(self.spec.train.epochs, count),
+                                        seed=self.spec.seed) if count else None
+        extra = list(callbacks) + ([self.text_samples] if self.text_samples else [])
         keepers = [cb for cb in extra if getattr(cb, "runs_last", False)]  # checkpoints see every other callback's work
         ordered = [*default_callbacks(self.spec), *(cb for cb in extra if cb not in keepers),
                    *([self.health] if self.health else []), *keepers]

@@ -42,7 +42,9 @@ def test_gpt2_initialisation_and_weight_tying():
     torch.manual_seed(0)
     spec = ModelSpec(kind="transformer", transformer={"layers": 8, "heads": 4, "embed_dim": 128})
     model = build_model(spec, TEXT)
-    assert model.output.weight is model.token_embedding.weight and model.output.bias is None
+    assert model.tied and model.output is None and "output.weight" not in model.state_dict()
+    x = torch.randn(1, 3, 128)
+    assert torch.allclose(model._scores(x), model.final_norm(x) @ model.token_embedding.weight.T, atol=1e-6)
     qkv = torch.cat([block.attention.qkv.weight.flatten() for block in model.blocks])
     residual = torch.cat([w.flatten() for block in model.blocks
                           for w in (block.attention.project.weight, block.mlp.project.weight)])
@@ -51,7 +53,7 @@ def test_gpt2_initialisation_and_weight_tying():
     assert all(float(block.mlp.fc.bias.detach().abs().max()) == 0 for block in model.blocks)
     untied = build_model(ModelSpec(kind="transformer", transformer={"tie_weights": False, "embed_dim": 16,
                                                                      "heads": 2}), TEXT)
-    assert untied.output.weight is not untied.token_embedding.weight
+    assert not untied.tied and untied.output.weight.shape == (13, 16)
 
 
 def test_encoder_pools_numeric_sequences_and_sees_the_whole_sequence():

@@ -95,24 +95,62 @@ def predict(
 def sample(
     run_dir: Path = typer.Argument(..., help="a run directory of a language model (trained on shakespeare or text)"),
     prompt: str = typer.Option("", "--prompt", "-p", help="text to continue (default: a line break)"),
-    length: int = typer.Option(500, "--length", "-n", help="characters to generate"),
+    length: int = typer.Option(500, "--length", "-n", help="tokens (characters, for a character model) to generate"),
     temperature: float = typer.Option(1.0, "--temperature", "-t",
-                                      help="0: the most likely character each time; 1: the model's own odds; "
+                                      help="0: the most likely token each time; 1: the model's own odds; "
                                            "lower is safer, higher wilder"),
-    top_k: int | None = typer.Option(None, "--top-k", "-k", help="draw only among the k most likely characters"),
+    top_k: int | None = typer.Option(None, "--top-k", "-k", help="draw only among the k most likely tokens"),
+    top_p: float | None = typer.Option(None, "--top-p", help="draw only among the most likely tokens that together "
+                                                            "hold this probability (nucleus sampling)"),
     seed: int = typer.Option(0, "--seed", help="the same seed gives the same text"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="a transformer re-reads its whole context for every "
+                                                            "token instead of keeping keys and values (slower)"),
 ) -> None:
     """Generate text with a trained language model, streamed to the terminal as it is drawn."""
     import sys
 
     import neuralab.api as api
 
-    characters = api.sample(run_dir, prompt, length=length, temperature=temperature, top_k=top_k, seed=seed)
+    pieces = api.sample(run_dir, prompt, length=length, temperature=temperature, top_k=top_k, top_p=top_p,
+                        seed=seed, cache=not no_cache)
     sys.stdout.write(prompt)
-    for character in characters:
-        sys.stdout.write(character)
+    for piece in pieces:
+        sys.stdout.write(piece)
         sys.stdout.flush()
     sys.stdout.write("\n")
+
+
+@app.command("next")
+def next_token(
+    run_dir: Path = typer.Argument(..., help="a run directory of a language model"),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="the text whose next token to show"),
+    top: int = typer.Option(10, "--top", help="how many of the most likely tokens to list"),
+    temperature: float = typer.Option(1.0, "--temperature", "-t", help="the temperature sampling would use"),
+    top_k: int | None = typer.Option(None, "--top-k", "-k", help="sampling's top-k filter"),
+    top_p: float | None = typer.Option(None, "--top-p", help="sampling's top-p (nucleus) filter"),
+) -> None:
+    """The most likely next tokens after a prompt, with their probabilities, and how temperature reshapes them."""
+    import neuralab.api as api
+
+    table = api.next_tokens(run_dir, prompt, top=top, temperature=temperature, top_k=top_k, top_p=top_p)
+    temperatures = list(table["tokens"][0]["at"]) if table["tokens"] else []
+    title = (f"next token after {''.join(table['context'])[-40:]!r} — entropy {table['entropy']:.3f} nats "
+             f"(uniform ln V = {table['uniform']:.3f})")
+    view = Table(title=title)
+    view.add_column("token")
+    view.add_column("probability", justify="right")
+    view.add_column("", no_wrap=True)
+    for key in temperatures:
+        view.add_column(f"T = {float(key):g}", justify="right")
+    for row in table["tokens"]:
+        bar = "█" * max(1, round(30 * row["probability"])) if row["probability"] > 0 else ""
+        view.add_row(repr(row["text"]), f"{row['probability']:.4f}", bar,
+                     *(f"{row['at'][key]:.4f}" for key in temperatures))
+    console.print(view)
+    settings = [f"temperature {temperature:g}"] + ([f"top-k {top_k}"] if top_k else []) + \
+        ([f"top-p {top_p:g}"] if top_p else [])
+    console.print(f"probability: what sampling with {', '.join(settings)} draws from; the T columns: the model's "
+                  "softmax at other temperatures (low T sharpens, high T flattens towards 1/V)", highlight=False)
 
 
 def layer_table(layers: list[dict], n_parameters: int) -> Table:
@@ -129,10 +167,14 @@ def result_line(summary: dict) -> str:
     """One line with the test score: accuracy for classifiers, RMSE and R² for regression;
     sequence tasks lead with the loss against their memoryless baseline."""
     if "baseline_loss" in summary:
-        unit = " nats/char" if summary.get("data_kind") == "text" else ""
-        return (f"test loss [bold]{summary['test_loss']:.4g}[/]{unit} vs the memoryless baseline "
+        per_token = summary.get("characters_per_token", 1.0)
+        unit = (" nats/char" if per_token == 1.0 else " nats/token") if summary.get("data_kind") == "text" else ""
+        language = (f" (perplexity {summary['test_perplexity']:.3g}, {summary['test_bits_per_character']:.3f} "
+                    "bits/char)") if "test_perplexity" in summary else ""
+        length = f"{summary['steps']} steps" if summary.get("step_based") else f"{summary['epochs_run']} epochs"
+        return (f"test loss [bold]{summary['test_loss']:.4g}[/]{unit}{language} vs the memoryless baseline "
                 f"{summary['baseline_loss']:.4g} (dev {summary['dev_loss']:.4g}, train {summary['train_loss']:.4g}, "
-                f"{summary['epochs_run']} epochs, {summary['seconds']:.1f} s)")
+                f"{length}, {summary['seconds']:.1f} s)")
     if summary["task"] == "regression":
         return (f"test RMSE [bold]{summary.get('test_rmse', float('nan')):.4g}[/]  "
                 f"R² {summary.get('test_r2', float('nan')):.3f}  (dev RMSE {summary.get('dev_rmse', float('nan')):.4g})")

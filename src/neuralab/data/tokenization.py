@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -135,6 +136,36 @@ class BytePairTokenizer:
 
     def __repr__(self) -> str:
         return f"BytePairTokenizer(size={self.size})"
+
+
+def default_prompt(vocabulary: Any) -> str:
+    """What generation starts from when no prompt is given: a line break, else the first token.
+
+    Example:
+        >>> from neuralab.data.text import Vocabulary
+        >>> default_prompt(Vocabulary(["a", "b"])), default_prompt(Vocabulary(["\\n", "a"]))
+        ('a', '\\n')
+    """
+    return "\n" if not vocabulary.unknown("\n") else vocabulary.decode([0])
+
+
+def streamed_text(vocabulary: Any, tokens: Iterable[int]) -> Iterator[str]:
+    """The text of token ids as they come, piece by piece (a character split over two byte tokens waits).
+
+    Example:
+        >>> from neuralab.data.text import Vocabulary
+        >>> list(streamed_text(Vocabulary(["a", "b"]), [1, 0, 1]))
+        ['b', 'a', 'b']
+    """
+    pending: list[int] = []
+    for token in tokens:
+        pending.append(int(token))
+        text = vocabulary.decode(pending)
+        if not text.endswith("\ufffd") or len(pending) >= 4:  # UTF-8 characters are at most 4 bytes
+            pending = []
+            yield text
+    if pending:
+        yield vocabulary.decode(pending)
 
 
 def bits_per_character(loss: float, *, characters_per_token: float = 1.0) -> float:

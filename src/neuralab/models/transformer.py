@@ -23,7 +23,7 @@ Example:
     >>> spec = ModelSpec(kind="transformer", transformer={"layers": 2, "heads": 2, "embed_dim": 16})
     >>> shape = ModelShape(n_inputs=1, n_outputs=11, vocab_size=11, sequence_length=8, output_steps="every")
     >>> model = build_model(spec, shape)
-    >>> model(torch.zeros(3, 8, dtype=torch.long)).shape, model.output.weight is model.token_embedding.weight
+    >>> model(torch.zeros(3, 8, dtype=torch.long)).shape, model.tied  # the output layer is the token embedding
     (torch.Size([3, 8, 11]), True)
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from neuralab.errors import SpecError
@@ -107,10 +108,11 @@ class Transformer(nn.Module):
                                     for _ in range(settings.layers))
         self.final_norm = nn.LayerNorm(width)
         self.tied = tied(spec, shape)
-        self.output = nn.Linear(width, shape.n_outputs, bias=not self.tied)
+        # Tied: the token embedding (V, width) also writes the scores — one matrix reads and writes tokens,
+        # and it is saved once (a second name for the same tensor would be a second copy in a checkpoint).
+        self.output = None if self.tied else nn.Linear(width, shape.n_outputs)
+        self.n_outputs = shape.n_outputs
         _initialize(self, settings.layers)
-        if self.tied:
-            self.output.weight = self.token_embedding.weight  # (V, width): one matrix reads and writes tokens
 
     # ------------------------------------------------------------------ forward passes
 
@@ -182,6 +184,8 @@ class Transformer(nn.Module):
 
     def _scores(self, x: Tensor) -> Tensor:
         x = self.final_norm(x)
+        if self.tied:
+            return F.linear(x, self.token_embedding.weight)  # (batch, T, V)
         return self.output(x if self.causal else x.mean(dim=1))  # encoder: the average over time
 
     # ------------------------------------------------------------------ what the summary reads
@@ -204,7 +208,7 @@ class Transformer(nn.Module):
             rows.append({"layer": f"block{index + 1}", "inputs": width, "outputs": width,
                          "activation": f"{heads}-head {'causal ' if self.causal else ''}attention + GELU MLP",
                          "parameters": _count(block)})
-        rows.append({"layer": "output", "inputs": width, "outputs": self.output.out_features,
+        rows.append({"layer": "output", "inputs": width, "outputs": self.n_outputs,
                      "activation": "(tied to the token embedding)" if self.tied else
                      "(output head)" if self.causal else "(mean over time, output head)",
                      "parameters": _count(self.final_norm) + (0 if self.tied else _count(self.output))})

@@ -15,6 +15,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 from safetensors.torch import save
 
+from neuralab.data.tokenization import bits_per_character, perplexity
 from neuralab.models import describe_layers
 from neuralab.runs.fine_tuning import write_tokenizer
 from neuralab.runs.files import claim_folder, save_figure, write_bytes_atomic, write_csv, write_json, write_text_atomic
@@ -138,7 +140,8 @@ def summarize(experiment: Experiment, state: TrainingState, *, final: dict[str, 
         "seconds": seconds, "device": str(experiment.device), "threads": experiment.threads,
         "seed": spec.seed, "data_fingerprint": bundle.fingerprint(),
         "layers": describe_layers(experiment.model, kind=spec.model.kind),
-        **sequence_facts(bundle),
+        **sequence_facts(bundle), **language_facts(bundle, final),
+        "steps": state.step, "step_based": spec.train.max_steps is not None,
     }
 
 
@@ -149,3 +152,20 @@ def sequence_facts(bundle) -> dict[str, Any]:
     return {"data_kind": bundle.kind, "sequence_length": bundle.sequence_length, "vocab_size": bundle.vocab_size,
             "output_steps": bundle.output_steps, "baseline_loss": bundle.baseline_loss,
             "baseline_rule": bundle.baseline_rule}
+
+
+def language_facts(bundle, final: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """A language model's scores in its field's units: perplexity e^loss and bits per character per split.
+
+    A BPE token spans several characters: bits per character divide the loss by ln 2 and by the dev
+    text's characters per token, so character and BPE models compare on the same scale.
+    """
+    if bundle.kind != "text":
+        return {}
+    tokens = bundle.x_dev.ravel()
+    per_token = len(bundle.preprocessor.decode(tokens)) / max(len(tokens), 1)
+    facts: dict[str, Any] = {"characters_per_token": per_token, "uniform_loss": math.log(bundle.vocab_size)}
+    for split, scores in final.items():
+        facts[f"{split}_perplexity"] = perplexity(scores["loss"])
+        facts[f"{split}_bits_per_character"] = bits_per_character(scores["loss"], characters_per_token=per_token)
+    return facts

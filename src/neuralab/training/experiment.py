@@ -196,7 +196,8 @@ class Experiment:
         record = every > 0 if record_health is None else record_health
         self.health = HealthRecorder(every=every or 100) if record else None
         count = self.spec.diagnose.text_samples if self.bundle.kind == "text" else 0
-        self.text_samples = TextSamples(self.bundle.preprocessor, epochs=sample_epochs(self.spec.train.epochs, count),
+        self.text_samples = TextSamples(self.bundle.preprocessor,
+                                        epochs=sample_epochs(rules.periods(self.spec.train), count),
                                         seed=self.spec.seed) if count else None
         extra = list(callbacks) + ([self.text_samples] if self.text_samples else [])
         keepers = [cb for cb in extra if getattr(cb, "runs_last", False)]  # checkpoints see every other callback's work

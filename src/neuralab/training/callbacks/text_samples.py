@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from neuralab.data.tokenization import default_prompt
 from neuralab.models.sampling import sample_tokens
 from neuralab.training.events import Callback, TrainingState
 
@@ -45,7 +46,7 @@ class TextSamples(Callback):
                  temperature: float = SAMPLE_TEMPERATURE):
         self.vocabulary, self.epochs, self.seed = vocabulary, set(epochs), seed
         self.length, self.temperature = length, temperature
-        self.prompt = "\n" if "\n" in vocabulary.characters else vocabulary.characters[0]
+        self.prompt = default_prompt(vocabulary)
         self.samples: list[dict[str, Any]] = []
 
     def on_epoch_end(self, state: TrainingState) -> None:

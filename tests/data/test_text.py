@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from neuralab.data import Vocabulary, load_data, preprocessor_from_dict
-from neuralab.data.text import read_corpus
+from neuralab.data.text import load_text, read_corpus
 from neuralab.errors import DataError, RunError
 from neuralab.spec import DataSpec
 
@@ -74,3 +74,16 @@ def test_vocabulary_encodes_like_a_lookup():
     vocabulary = Vocabulary(sorted(set("hello world")))
     lookup = {ch: i for i, ch in enumerate(vocabulary.characters)}
     assert vocabulary.encode("hello world").tolist() == [lookup[ch] for ch in "hello world"]
+
+
+def test_bpe_text_is_cut_into_windows_of_tokens_and_refuses_a_vocabulary_too_large():
+    from neuralab.data.tokenization import BytePairTokenizer
+
+    bundle = load_text(DataSpec(dataset="shakespeare", max_characters=20_000, sequence_length=16, tokenizer="bpe",
+                                vocab_size=300))
+    assert isinstance(bundle.preprocessor, BytePairTokenizer) and bundle.vocab_size == 300
+    assert bundle.x_train.max() < 300 and bundle.preprocessor.decode(bundle.x_train[0]).startswith("First Citizen")
+    assert "token frequencies" in bundle.baseline_rule
+    with pytest.raises(DataError, match=r"^data.vocab_size: 60,000 is more than this text allows"):
+        load_text(DataSpec(dataset="shakespeare", max_characters=2_000, sequence_length=16, tokenizer="bpe",
+                           vocab_size=60_000))

@@ -46,3 +46,22 @@ def test_the_carried_state_gives_what_a_full_forward_pass_gives():
         with torch.no_grad():
             full = model(sequence)[0]  # (9, 7): every step's scores at once
         assert full[2:-1].argmax(dim=-1).tolist() == tokens  # each greedy token is the full pass's argmax
+
+
+def test_top_p_keeps_the_smallest_set_holding_the_probability():
+    scores = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    kept = lambda p: (~filter_scores(scores, temperature=1.0, top_p=p).isinf()).tolist()[0]  # noqa: E731
+    assert kept(0.5) == [True, False, False, False]  # the favourite alone holds 0.5
+    assert kept(0.6) == [True, True, False, False]
+    assert kept(0.95) == [True, True, True, False] and kept(1.0) == [True] * 4
+    assert kept(1e-6) == [True, False, False, False]  # the most likely token is always kept
+
+
+def test_the_transformers_cache_gives_the_same_text_as_rereading():
+    torch.manual_seed(0)
+    model = build_model(ModelSpec(kind="transformer", transformer={"layers": 2, "heads": 2, "embed_dim": 16}),
+                        ModelShape(n_inputs=1, n_outputs=7, vocab_size=7, sequence_length=12, output_steps="every"))
+    prompt = torch.tensor([1, 2, 3])
+    texts = [list(sample_tokens(model, prompt, length=8, top_p=0.9, cache=cache,
+                                generator=torch.Generator().manual_seed(5))) for cache in (True, False)]
+    assert texts[0] == texts[1]  # 3 + 8 tokens fit the context: both read exactly the same

@@ -84,6 +84,9 @@ def create_app(*, allowed_hosts: list[str] | None = None) -> FastAPI:
         finally:
             app.state.connections.discard(connection)
 
+    from neuralab.playground.sequence_lab import add_sequence_routes
+
+    add_sequence_routes(app, static=STATIC, origin_allowed=origin_allowed, max_sessions=MAX_SESSIONS)
     return app
 
 

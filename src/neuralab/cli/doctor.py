@@ -126,6 +126,15 @@ def print_diagnosis(result) -> None:
         for finding in sequence.findings:
             console.print(f"[yellow]{finding.verdict}[/] — {finding.cause}. [bold]Cure[/]: {finding.cure}",
                           highlight=False)
+    if result.transformer is not None:
+        found = result.transformer
+        labels = [head["label"] for layer in found.heads for head in layer]
+        console.print(f"attention: {len(labels)} heads — {labels.count('focused')} focused, {labels.count('collapsed')} "
+                      f"collapsed, {labels.count('uniform')} uniform; {len(found.spikes)} loss spike(s); dev − train "
+                      f"loss {found.dev_loss - found.train_loss:.3g}", highlight=False)
+        for finding in found.findings:
+            console.print(f"[yellow]{finding.verdict}[/] — {finding.cause}. [bold]Cure[/]: {finding.cure}",
+                          highlight=False)
     for verdict, names, cause, cure in result.grouped_findings():
         console.print(f"[yellow]{verdict}[/] in {', '.join(names)} — {cause}. [bold]Cure[/]: {cure}", highlight=False)
     if result.layers and not result.grouped_findings():

@@ -31,8 +31,10 @@ from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.training.rules import clip_norm
 
 PROBLEMS = ("diverged", "symmetric", "exploding_through_time", "exploding", "vanishing_through_time", "vanishing",
-            "stuck_at_baseline", "initial_loss_off", "high_clip_rate", "dead_units", "saturated",
-            "high_bias", "high_variance")
+            "stuck_at_baseline", "initial_loss_off", "loss_spikes", "high_clip_rate", "update_ratio_high",
+            "attention_collapsed", "dead_units", "saturated", "attention_uniform", "update_ratio_low",
+            "high_bias", "dev_train_gap", "high_variance")
+# The transformer's problems (loss spikes … dev_train_gap) have their rules in doctor/transformer_checks.py.
 MAX_WIDTH, MAX_DEPTH, MIN_WIDTH = 1024, 4, 16
 SQUASHING = family("activations", "saturating", "both sides")
 ADAPTIVE = family("optimizers", "adaptive", "yes")
@@ -166,7 +168,26 @@ def _recurrent(spec: ExperimentSpec | None) -> bool:
     return spec is not None and spec.model.is_recurrent
 
 
+def _transformer(spec: ExperimentSpec | None) -> bool:
+    return spec is not None and spec.model.kind == "transformer"
+
+
+def _wider_transformer(settings: dict) -> dict | None:
+    width = min(2 * settings["embed_dim"], MAX_WIDTH)
+    return {**settings, "embed_dim": width} if width != settings["embed_dim"] else None
+
+
+def _train_longer(spec: ExperimentSpec | None, why: str) -> Change:
+    """Twice the epochs, or twice the optimiser steps of a step-based run."""
+    if spec is not None and spec.train.max_steps is not None:
+        return ("train.max_steps", lambda n: min(n * 2, 10_000_000), why)
+    return ("train.epochs", lambda e: min(e * 2, 100_000), why)
+
+
 def _bigger_model(spec: ExperimentSpec | None) -> Change:
+    if _transformer(spec):
+        return ("model.transformer", _wider_transformer, "the transformer is not big enough to fit the training data: "
+                "a wider embedding (it may raise the variance; watch the dev loss)")
     if _recurrent(spec):
         return ("model.recurrent.hidden_size", lambda h: min(max(2 * h, MIN_WIDTH), MAX_WIDTH),
                 "the network is not big enough to fit the training data: more recurrent units "
@@ -180,7 +201,7 @@ def _high_bias(spec: ExperimentSpec | None) -> list[list[Change]]:
     lr = spec.train.learning_rate if spec else 0.0
     return [
         [_bigger_model(spec)],
-        [("train.epochs", lambda e: min(e * 2, 100_000), "train longer: the training error may still be falling")],
+        [_train_longer(spec, "train longer: the training error may still be falling")],
         [("train.optimizer", lambda o: None if o in ADAPTIVE else "adam",
           "an adaptive optimiser (Adam) usually fits faster than plain or momentum SGD"),
          ("train.learning_rate", lambda v: 0.001 if optimizer not in ADAPTIVE else None, "Adam's usual rate")],
@@ -195,7 +216,7 @@ def _high_bias(spec: ExperimentSpec | None) -> list[list[Change]]:
 
 def _high_variance(spec: ExperimentSpec | None) -> list[list[Change]]:
     synthetic = spec is not None and spec.data.dataset in GENERATED and not spec.data.path
-    has_hidden = spec is None or bool(spec.model.hidden) or spec.model.is_recurrent
+    has_hidden = spec is None or bool(spec.model.hidden) or spec.model.is_recurrent or _transformer(spec)
     more_data: Change = (("data.n_samples", lambda n: min(n * 2, 1_000_000),
                           "the training data are not enough to generalise: add data (the lecture's simplest fix)")
                          if synthetic or spec is None else
@@ -213,6 +234,9 @@ def _high_variance(spec: ExperimentSpec | None) -> list[list[Change]]:
           "early stopping keeps the epoch with the best dev error")],
         [("model.recurrent.hidden_size", lambda h: max(h // 2, 2) if h > 2 else None,
           "a smaller network cannot memorise the training sequences as easily") if _recurrent(spec) else
+         ("model.transformer", lambda t: {**t, "embed_dim": t["embed_dim"] // 2}
+          if (t["embed_dim"] // 2) % t["heads"] == 0 and t["embed_dim"] >= 2 * t["heads"] else None,
+          "a narrower transformer cannot memorise the training sequences as easily") if _transformer(spec) else
          ("model.hidden", smaller_hidden, "a smaller model cannot memorise the training set as easily")],
     ]
 

@@ -67,6 +67,14 @@ def _write_pictures(diagnosis: Diagnosis, run: Run, folder: Path) -> list[tuple[
                     folder / "gradient_through_time.png")
         pictures.append(("gradient norm ‖∂L/∂h_t‖ per time step, start and end of training",
                          "gradient_through_time.png"))
+    picture = diagnosis.transformer.picture if diagnosis.transformer is not None else None
+    if picture is not None:
+        from neuralab.viz.attention_plots import plot_attention
+
+        save_figure(plot_attention(picture["tokens"], picture["weights"], entropy=picture["entropy"],
+                                   title="attention per layer and head on the start of the dev text"),
+                    folder / "attention.png")
+        pictures.append(("attention per layer (rows) and head (columns) on dev text", "attention.png"))
     curve = diagnosis.learning_curve
     if curve is not None:
         save_figure(plot_learning_curve(curve.n_train, curve.train_error, curve.dev_error,
@@ -89,6 +97,10 @@ def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = 
                   f"Likely cause: {diagnosis.divergence_cause}.", ""]
     if diagnosis.sequence is not None:
         lines += sequence_markdown(diagnosis.sequence)
+    if diagnosis.transformer is not None:
+        from neuralab.doctor.transformer_checks import transformer_markdown
+
+        lines += transformer_markdown(diagnosis.transformer)
     if diagnosis.layers:
         lines += ["## Layers", "", markdown_table(
             ["layer", "activation", "verdicts", "relative gradient", "update/weight", "dead", "saturated", "symmetric"],

@@ -35,6 +35,12 @@ TINY_GPT = {"name": "tiny-gpt", "seed": 0,
             "diagnose": {"health_every": 5, "text_samples": 2}}
 
 
+@pytest.fixture
+def tiny_gpt_spec():
+    """The tiny character GPT's spec, as a mapping (tests change it with overrides)."""
+    return TINY_GPT
+
+
 @pytest.fixture(scope="session")
 def tiny_gpt_run(tmp_path_factory):
     """A 2-layer character GPT trained for 30 steps on 6,000 characters of Shakespeare, written to disk."""

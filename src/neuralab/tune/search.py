@@ -284,8 +284,9 @@ class Objective:
         except NeuralabError as error:
             trial.set_user_attr("error", "; ".join(error.problems))
             raise
-        for key in ("train_error", "dev_error", "diverged", "epochs_run", "stop_reason"):
-            trial.set_user_attr(key, scores[key])
+        for key in ("train_error", "dev_error", "train_loss", "dev_loss", "n_parameters", "diverged", "epochs_run",
+                    "stop_reason"):
+            trial.set_user_attr(key, scores.get(key))
         return scores["dev_error"]
 
 

@@ -27,7 +27,8 @@ from neuralab.tune.space import decode_choice
 from neuralab.tune.storage import hide_password
 
 log = logging.getLogger(__name__)
-ATTRIBUTES = ("train_error", "dev_error", "diverged", "epochs_run", "stop_reason", "worker")
+ATTRIBUTES = ("train_error", "dev_error", "train_loss", "dev_loss", "n_parameters", "diverged", "epochs_run",
+              "stop_reason", "worker")
 
 
 def count_states(study: Any) -> dict[str, int]:

@@ -184,7 +184,7 @@ def sample(run: Run | str | Path, prompt: str = "", *, length: int = 200, temper
     from neuralab.data.tokenization import default_prompt, streamed_text
     from neuralab.models.sampling import MAX_LENGTH, sample_tokens
 
-    run, vocabulary = _language_model(run, "sample")
+    run, vocabulary = open_language_model(run, "sample")
     problems = _drawing_problems(temperature=temperature, top_k=top_k, top_p=top_p)
     problems += [line for ok, line in (
         (0 <= length <= MAX_LENGTH, f"length: {length!r} — must be from 0 to {MAX_LENGTH:,} tokens"),
@@ -223,7 +223,7 @@ def next_tokens(run: Run | str | Path, prompt: str, *, top: int = 10, temperatur
     """
     from neuralab.models.language import next_tokens as table_of
 
-    run, vocabulary = _language_model(run, "next")
+    run, vocabulary = open_language_model(run, "next")
     problems = _drawing_problems(temperature=temperature, top_k=top_k, top_p=top_p)
     problems += [f"temperatures: {t!r} — each must be above 0 and at most 100" for t in temperatures
                  if not (math.isfinite(t) and 0 < t <= 100)]
@@ -237,7 +237,7 @@ def next_tokens(run: Run | str | Path, prompt: str, *, top: int = 10, temperatur
                     temperatures=tuple(temperatures))
 
 
-def _language_model(run: Run | str | Path, command: str) -> tuple[Run, Any]:
+def open_language_model(run: Run | str | Path, command: str) -> tuple[Run, Any]:
     """The run and its vocabulary, or a RunError saying it is not a language model."""
     from neuralab.runs.fine_tuning import VOCABULARIES
 

@@ -1,4 +1,5 @@
-"""``neuralab playground`` (the browser playground) and ``neuralab optimizers`` (the race)."""
+"""``neuralab playground`` (the browser playground), ``neuralab explore`` (the LLM explorer) and ``neuralab
+optimizers`` (the race)."""
 from __future__ import annotations
 
 import threading
@@ -22,7 +23,11 @@ def playground(
     from neuralab.playground.server import make_server
 
     torch.set_num_threads(1)  # the networks are small; one thread trains them fastest and reproducibly
-    server = make_server(host=host, port=port)
+    serve(make_server(host=host, port=port), host=host, open_=open_, label="neuralab playground")
+
+
+def serve(server, *, host: str, open_: bool, label: str, path: str = "/") -> None:
+    """Run ``server``; once it listens, print its URL (``path`` on it) and open it in a browser if asked."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning[/]: listening on {host}: other machines can reach the playground")
 
@@ -33,13 +38,30 @@ def playground(
             threading.Event().wait(0.05)
         bound_port = server.servers[0].sockets[0].getsockname()[1]
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound_port}/"
-        console.print(f"neuralab playground on [bold]{url}[/]  (Ctrl+C stops it)")
+        url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound_port}{path}"
+        console.print(f"{label} on [bold]{url}[/]  (Ctrl+C stops it)")
         if open_:
             webbrowser.open(url)
 
     threading.Thread(target=announce, daemon=True).start()
     server.run()
+
+
+@app.command()
+def explore(
+    run_dirs: list[Path] = typer.Argument(..., help="language-model run directories to explore"),
+    port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="port to listen on (0: any free one)"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind; the default is this machine only"),
+    open_: bool = typer.Option(False, "--open", help="open the page in the default browser"),
+) -> None:
+    """The LLM explorer for trained language models: next-token odds, sampling, attention per layer and head."""
+    import neuralab.api as api
+    from neuralab.playground.server import make_server
+
+    for run_dir in run_dirs:  # each must load and be a language model before the server starts
+        api.open_language_model(run_dir, "explore")
+    serve(make_server(host=host, port=port, runs=run_dirs), host=host, open_=open_, label="neuralab LLM explorer",
+          path="/explore")
 
 
 @app.command()

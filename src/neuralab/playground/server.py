@@ -1,6 +1,7 @@
 """The playground's ASGI app (FastAPI) and how to run it with uvicorn.
 
-Routes: ``/`` the page, ``/static/*`` its modules (shipped in the package, no CDN),
+Routes: ``/`` the page, ``/static/*`` its modules (shipped in the package, no CDN), ``/sequence`` and
+``/explore`` (the LLM explorer, :mod:`neuralab.playground.explorer`) with their sockets,
 ``/api/table`` the declared state table and menus, and ``/ws`` the WebSocket, one session
 per tab. The socket is refused (code 1008) unless its ``Origin`` is the page's own origin
 on an allowed host, so a page on another site cannot drive the local server; the
@@ -47,8 +48,9 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     return parsed.scheme in ("http", "https") and parsed.netloc.lower() == host.lower()
 
 
-def create_app(*, allowed_hosts: list[str] | None = None) -> FastAPI:
-    """The app; ``allowed_hosts`` are the host names it answers to (default: loopback only)."""
+def create_app(*, allowed_hosts: list[str] | None = None, runs: list[Path] | None = None) -> FastAPI:
+    """The app; ``allowed_hosts`` are the host names it answers to (default: loopback only); ``runs`` are
+    the language-model runs the LLM explorer (``/explore``) shows (default: those found in ``runs/``)."""
     app = FastAPI(title="neuralab playground", docs_url=None, redoc_url=None, openapi_url=None)
     hosts = list(allowed_hosts or LOOPBACK_HOSTS)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
@@ -87,6 +89,9 @@ def create_app(*, allowed_hosts: list[str] | None = None) -> FastAPI:
     from neuralab.playground.sequence_lab import add_sequence_routes
 
     add_sequence_routes(app, static=STATIC, origin_allowed=origin_allowed, max_sessions=MAX_SESSIONS)
+    from neuralab.playground.explorer import add_explorer_routes
+
+    add_explorer_routes(app, static=STATIC, origin_allowed=origin_allowed, max_sessions=MAX_SESSIONS, runs=runs)
     return app
 
 
@@ -98,13 +103,13 @@ def _previews() -> dict:
     return dataset_previews(CLASSIFICATION_DATASETS + REGRESSION_DATASETS)
 
 
-def make_server(*, host: str = "127.0.0.1", port: int = 8000):
-    """A uvicorn server for the playground on ``host:port`` (port 0: a free one)."""
+def make_server(*, host: str = "127.0.0.1", port: int = 8000, runs: list[Path] | None = None):
+    """A uvicorn server for the playground on ``host:port`` (port 0: a free one); ``runs``: see :func:`create_app`."""
     import uvicorn
 
     # Bound to every interface, any Host may reach it; the Origin must still be the page's own.
     allowed = ["*"] if host in ("0.0.0.0", "::") else list(dict.fromkeys([*LOOPBACK_HOSTS, host]))
-    app = create_app(allowed_hosts=allowed)
+    app = create_app(allowed_hosts=allowed, runs=runs)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws_max_size=4 * MAX_MESSAGE_CHARS,
                             lifespan="off")
     return uvicorn.Server(config)
@@ -113,8 +118,8 @@ def make_server(*, host: str = "127.0.0.1", port: int = 8000):
 class BackgroundServer:
     """Run the playground in a thread (tests, benchmarks): ``with BackgroundServer() as url:``."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0):
-        self.server = make_server(host=host, port=port)
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, runs: list[Path] | None = None):
+        self.server = make_server(host=host, port=port, runs=runs)
         self.thread = threading.Thread(target=self.server.run, name="playground-server", daemon=True)
 
     def __enter__(self) -> str:

@@ -95,16 +95,16 @@ def test_the_page_in_chromium(tiny_gpt_run):
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(address + "/explore")
-        page.wait_for_function("window.explorer.state.prediction !== null")
+        page.wait_for_function("() => window.explorer.state.prediction !== null")
         assert page.locator("#bars li").count() == 20
         assert page.locator("#thumbnails canvas").count() == 4  # 2 layers × 2 heads
         first = page.evaluate("window.explorer.state.prediction.bars[0].probability")
         page.fill("#temperature", "0.2")
         page.dispatch_event("#temperature", "input")
-        page.wait_for_function(f"window.explorer.state.prediction.bars[0].probability > {first}")
+        page.wait_for_function(f"() => window.explorer.state.prediction.bars[0].probability > {first}")
         before = page.input_value("#prompt")
         page.click("#next")
-        page.wait_for_function(f"document.getElementById('prompt').value.length === {len(before) + 1}")
+        page.wait_for_function(f"() => document.getElementById('prompt').value.length === {len(before) + 1}")
         page.click("#thumbnails canvas >> nth=3")
         assert page.evaluate("[window.explorer.state.layer, window.explorer.state.head]") == [1, 1]
         page.fill("#top_k", "0")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neuralab.spec.catalog import ATTENTION_KINDS, FEATURES, NEEDS_PATH, RECURRENT_KINDS, names
+from neuralab.spec.catalog import ATTENTION_KINDS, FEATURES, FILE_DATASETS, NEEDS_PATH, RECURRENT_KINDS, names
 
 MAX_SEED = 2**32 - 1
 # A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about

@@ -219,7 +219,7 @@ def count_parameters(spec: ModelSpec, shape: ModelShape) -> int:
 
     Example:
         >>> count_parameters(ModelSpec(kind="gru", recurrent={"hidden_size": 4}), ModelShape(n_inputs=2, n_outputs=1))
-        97
+        101
     """
     settings, gates = spec.recurrent, GATES[spec.kind]
     hidden, directions = settings.hidden_size, 2 if settings.bidirectional else 1

@@ -232,6 +232,8 @@ BUNDLED_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] 
 FILE_DATASETS = ("csv", "parquet")
 NEEDS_PATH = tuple(n for n, e in DATASETS.items() if e.properties["path"] == "required")
 RECURRENT_KINDS = tuple(n for n, e in MODEL_KINDS.items() if e.properties["family"] == "recurrent")
+# optimisers that read train.momentum (as momentum or as Adam's β1); the others ignore it
+MOMENTUM_OPTIMIZERS = tuple(n for n, e in OPTIMIZERS.items() if e.properties["momentum"] != "no")
 
 
 def names(table: str) -> tuple[str, ...]:

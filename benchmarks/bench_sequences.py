@@ -1,6 +1,7 @@
 """Recurrent networks: neuralab against a hand-written torch.nn.LSTM loop and Keras 3, side by side, as ratios.
 
     .venv/bin/python benchmarks/bench_sequences.py [--problems adding,shakespeare] [--repeats 2] [--busy] [--no-keras]
+                                                   [--threads 1,2] [--out FILE]
 
 Problems (same network, data, split, batches, optimiser, clipping and epochs for every contender):
   adding       T = 100, LSTM 32 units, 6,000 training sequences, batch 64, Adam 1e-2, clip 1, 1 epoch
@@ -51,23 +52,25 @@ def spec_of(name: str, device: str):
                   "epochs": train["epochs"], "grad_clip": train["clip"], "device": device}})
 
 
-def run_problem(name: str, *, repeats: int, with_keras: bool, device: str) -> tuple[list[dict], int]:
+def run_problem(name: str, *, repeats: int, with_keras: bool, device: str,
+                thread_counts: list[int]) -> tuple[list[dict], int]:
     spec = spec_of(name, device)
     data = load_data(spec.data, seed=spec.seed)
     settings = {**PROBLEMS[name]["network"], **PROBLEMS[name]["train"]}
     loss = lambda summary: summary["test_loss"]  # noqa: E731
     threads = max(1, torch.get_num_threads())
     plan = []
-    for count in sorted({1, threads}):
+    for count in thread_counts:
         plan.append((f"hand loop, nn.LSTM ({count} thr)",
                      lambda: sequence_contenders.hand_lstm_loop(data, **settings), count))
     if with_keras:
         plan.append(("Keras 3 (torch backend)", lambda: sequence_contenders.keras_lstm(data, **settings), 1))
     epochs = settings["epochs"]
     same_work = {"diagnose.health_every": 0, "diagnose.text_samples": 0, "train.eval_every": epochs + 1}
-    for label, overrides in (("defaults: dev scored, doctor recording, text samples", None),
-                             ("same work as the hand loop", same_work),
-                             ("same work, 2 threads", {**same_work, "train.threads": 2})):
+    variants = [("defaults: dev scored, doctor recording, text samples", None), ("same work as the hand loop", same_work)]
+    variants += [(f"same work, {count} threads", {**same_work, "train.threads": count}) for count in thread_counts
+                 if count > 1]
+    for label, overrides in variants:
         plan.append((f"neuralab API ({label})", lambda o=overrides: contenders.neuralab_api(spec, o, score=loss),
                      threads))
     rows = run_round_robin(plan, repeats=repeats)
@@ -78,7 +81,8 @@ def run_problem(name: str, *, repeats: int, with_keras: bool, device: str) -> tu
             row["steps_per_second"] = steps / row["seconds"]
             row["ratio"] = row["seconds"] / best
         if row["contender"].startswith("neuralab") and "threads" in row:
-            row["threads"] = 2 if "2 threads" in row["contender"] else neuralab_threads(spec)
+            row["threads"] = int(row["contender"].split(", ")[-1].split()[0]) if " threads)" in row["contender"] \
+                else neuralab_threads(spec)
     return rows, steps
 
 
@@ -108,6 +112,7 @@ def main() -> None:
     parser.add_argument("--busy", action="store_true", help="keep one core busy with another process meanwhile")
     parser.add_argument("--no-keras", action="store_true")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--threads", default=None, help="CPU thread counts to time the loops with (default: 1 and all)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
@@ -121,7 +126,9 @@ def main() -> None:
                   "best of the round-robin rounds.", ""]
         sections = []
         for name in args.problems.split(","):
-            rows, steps = run_problem(name, repeats=args.repeats, with_keras=not args.no_keras, device=args.device)
+            counts = [int(t) for t in args.threads.split(",")] if args.threads else sorted({1, torch.get_num_threads()})
+            rows, steps = run_problem(name, repeats=args.repeats, with_keras=not args.no_keras, device=args.device,
+                                      thread_counts=counts)
             sections.append(render(name, rows, steps))
             print(sections[-1] + "\n", flush=True)
     finally:

@@ -178,7 +178,7 @@ def sample(run: Run | str | Path, prompt: str = "", *, length: int = 200, temper
         >>> run = neuralab.train({"data": {"dataset": "shakespeare", "max_characters": 2000, "sequence_length": 20},
         ...                       "model": {"kind": "gru", "recurrent": {"hidden_size": 8}},
         ...                       "train": {"epochs": 1}}, out_dir=None)
-        >>> len("".join(neuralab.sample(run, "ROMEO:", length=30, seed=1)))
+        >>> len("".join(neuralab.sample(run, "First", length=30, seed=1)))
         30
     """
     from neuralab.data.tokenization import default_prompt, streamed_text

@@ -83,13 +83,13 @@ def test_the_page_trains_and_draws_in_a_browser():
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(address + "/sequence")
-        page.wait_for_function("document.getElementById('status').textContent === 'connected'")
+        page.wait_for_function("() => document.getElementById('status').textContent === 'connected'")
         page.select_option("#cell", "lstm")
         page.fill("#length", "12")
         page.dispatch_event("#length", "change")
-        page.wait_for_function("document.getElementById('sequence').textContent.split(' ').length === 12")
+        page.wait_for_function("() => document.getElementById('sequence').textContent.split(' ').length === 12")
         page.click("#play")
-        page.wait_for_function("Number(document.getElementById('epoch').textContent) >= 3", timeout=60_000)
+        page.wait_for_function("() => Number(document.getElementById('epoch').textContent) >= 3", timeout=60_000)
         page.click("#play")
         assert page.text_content("#ratio") != "—" and not errors
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ Example:
     >>> from neuralab.spec import DataSpec
     >>> bundle = load_text(DataSpec(dataset="shakespeare", sequence_length=50, max_characters=20_000))
     >>> bundle.x_train.shape, bundle.vocab_size, bundle.preprocessor.decode(bundle.x_train[0][:14])
-    ((359, 50), 59, 'First Citizen:')
+    ((359, 50), 58, 'First Citizen:')
 """
 from __future__ import annotations
 

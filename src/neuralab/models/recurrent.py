@@ -41,8 +41,8 @@ from neuralab.spec import ModelSpec
 LAYERS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # weight blocks per layer: torch stacks them (gates · hidden, ·)
 # A recurrent step is a chain of small products (batch × (inputs + hidden) × gates · hidden), T of them in
-# turn: a second thread waits at every one. Measured (benchmarks/bench_sequences.py): a 2 × 128 LSTM on
-# text runs no faster on two threads of this 2-core machine, and 5× slower when another process is busy.
+# turn, and each product's threads meet at a barrier. On the shared 2-core machine (load ~9) two threads made
+# an LSTM of 32 units 15–50× slower than one (benchmarks/bench_sequences.py); only big layers may gain.
 THREADS_FROM = 2_000_000
 FORGET_GATE = 1  # LSTM gate order in torch: input, forget, cell, output
 
@@ -219,7 +219,7 @@ def count_parameters(spec: ModelSpec, shape: ModelShape) -> int:
 
     Example:
         >>> count_parameters(ModelSpec(kind="gru", recurrent={"hidden_size": 4}), ModelShape(n_inputs=2, n_outputs=1))
-        97
+        101
     """
     settings, gates = spec.recurrent, GATES[spec.kind]
     hidden, directions = settings.hidden_size, 2 if settings.bidirectional else 1

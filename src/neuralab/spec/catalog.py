@@ -29,10 +29,11 @@ def _table(*entries: Entry) -> dict[str, Entry]:
 
 
 def _act(name: str, summary: str, zero_centred: str, saturating: str, cost: str,
-         differentiable: str, output_range: str) -> Entry:
+         differentiable: str, output_range: str, rnn: str = "no") -> Entry:
+    # rnn: "yes" where torch.nn.RNN offers it as the cell's nonlinearity (model.recurrent.nonlinearity)
     return Entry(name, summary, {
         "zero-centred": zero_centred, "saturating": saturating, "cost": cost,
-        "differentiable": differentiable, "range": output_range,
+        "differentiable": differentiable, "range": output_range, "rnn": rnn,
     })
 
 
@@ -40,9 +41,9 @@ ACTIVATIONS = _table(
     _act("sigmoid", "1 / (1 + e^-z); squashes to (0, 1). Vanishing gradients when deep.",
          "no", "both sides", "moderate (exp)", "everywhere", "(0, 1)"),
     _act("tanh", "(e^z - e^-z) / (e^z + e^-z); a zero-centred sigmoid.",
-         "yes", "both sides", "moderate (exp)", "everywhere", "(-1, 1)"),
+         "yes", "both sides", "moderate (exp)", "everywhere", "(-1, 1)", rnn="yes"),
     _act("relu", "max(0, z); the default for hidden layers. Units can die.",
-         "no", "no (zero for z < 0)", "cheapest", "except at 0", "[0, inf)"),
+         "no", "no (zero for z < 0)", "cheapest", "except at 0", "[0, inf)", rnn="yes"),
     _act("leaky_relu", "max(0.01 z, z); ReLU that keeps a small slope for z < 0.",
          "roughly", "no", "cheap", "except at 0", "(-inf, inf)"),
     _act("elu", "z if z > 0 else e^z - 1; smooth negative part, mean closer to 0.",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neuralab.spec.catalog import ATTENTION_KINDS, FEATURES, FILE_DATASETS, NEEDS_PATH, RECURRENT_KINDS, names
+from neuralab.spec.catalog import ATTENTION_KINDS, FEATURES, FILE_DATASETS, NEEDS_PATH, RECURRENT_KINDS, family, names
 
 MAX_SEED = 2**32 - 1
 # A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about
@@ -97,10 +97,18 @@ class RecurrentSpec(_Strict):
     hidden_size: int = Field(64, ge=1, le=4096, description="units of each recurrent layer (per direction)")
     layers: int = Field(1, ge=1, le=16, description="stacked recurrent layers (model.dropout between them)")
     bidirectional: bool = Field(False, description="also read each sequence backwards (tasks with one prediction per sequence)")
-    nonlinearity: Literal["tanh", "relu"] = Field("tanh", description="rnn only: the cell's activation (relu with init auto is the IRNN)")
+    nonlinearity: str = Field("tanh", description="rnn only: the cell's activation, tanh or relu (relu with init auto is the IRNN)")
     forget_bias: float = Field(1.0, ge=-10.0, le=10.0, description="lstm only: initial forget-gate bias (Keras' unit_forget_bias; torch's own default is 0)")
     init: Literal["auto", "orthogonal", "identity", "uniform"] = Field("auto", description="recurrent weights: auto = identity for a relu rnn (IRNN, Le et al. 2015), orthogonal otherwise; uniform = torch's U(±1/√hidden_size); input weights are xavier_uniform")
     embedding_size: int = Field(32, ge=1, le=4096, description="token inputs (text, copy): width of the learned embedding of each token")
+
+    @field_validator("nonlinearity")
+    @classmethod
+    def _cell_activation(cls, value: str) -> str:
+        allowed = family("activations", "rnn", "yes")
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(allowed)} (the activations torch.nn.RNN offers)")
+        return value
 
 
 class TransformerSpec(_Strict):

@@ -101,9 +101,11 @@ class Experiment:
         kind = kind_of(spec.model)
         given = bundle.kind if bundle is not None else data_kind(spec.data.dataset)
         if given not in kind.data_kinds:  # before the data are loaded: a mismatch costs nothing
+            fitting = kinds_for(given)
             raise SpecError(f"model.kind: {spec.model.kind!r} learns from {' or '.join(kind.data_kinds)} data, but "
-                            f"data.dataset {spec.data.dataset!r} is {given} data — use model.kind "
-                            f"{' or '.join(kinds_for(given))} (see `neuralab info model_kinds`)")
+                            f"data.dataset {spec.data.dataset!r} is {given} data"
+                            + (f" — use model.kind {' or '.join(fitting)} (see `neuralab info model_kinds`)"
+                               if fitting else ""))
         bundle = bundle if bundle is not None else load_data(spec.data, seed=spec.seed)
         head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
                          output_activation=spec.model.output_activation, loss=spec.train.loss)

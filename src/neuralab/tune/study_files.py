@@ -9,7 +9,7 @@ Example:
     >>> study = optuna.create_study()
     >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     >>> [sorted(row)[:4] for row in trial_rows(study)][0]
-    ['dev_error', 'diverged', 'epochs_run', 'number']
+    ['dev_error', 'dev_loss', 'diverged', 'epochs_run']
 """
 from __future__ import annotations
 

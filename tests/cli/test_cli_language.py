@@ -33,3 +33,11 @@ def test_init_from_on_the_command_line(tiny_gpt_run, tmp_path, capsys):
     assert "2 steps" in capsys.readouterr().out
     assert main(["train", str(spec), "-q", "--init-from", str(tmp_path / "nowhere")]) == 2
     assert main(["train", "--resume", str(tiny_gpt_run.dir), "--init-from", str(tiny_gpt_run.dir)]) == 2
+
+
+def test_attention_writes_one_heat_map_per_layer_and_head(tiny_gpt_run, tmp_path, capsys):
+    out = tmp_path / "pictures" / "attention.png"
+    assert main(["attention", str(tiny_gpt_run.dir), "--prompt", "To be, or not to be", "--out", str(out)]) == 0
+    assert "16 tokens, 2 layers × 2 heads" in capsys.readouterr().out  # the 19 characters cropped to the context
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["attention", str(tiny_gpt_run.dir), "--prompt", "x", "--out", str(tmp_path / "a.jpg")]) == 2

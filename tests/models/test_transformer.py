@@ -119,3 +119,14 @@ def test_bad_settings_are_one_line_errors():
     with pytest.raises(SpecError, match=r"model.transformer.block_size: 4 is shorter than the training sequences"):
         build_model(ModelSpec(kind="transformer", transformer={"block_size": 4, "embed_dim": 8, "heads": 2}), TEXT)
     assert isinstance(GenerationState(tokens=torch.zeros(1, 1)).cached, int)
+
+
+@pytest.mark.parametrize("dataset", ["copy", "adding"])
+def test_the_transformer_trains_on_sequence_tasks_beside_the_recurrent_kinds(dataset):
+    import neuralab
+
+    run = neuralab.train({"seed": 0, "data": {"dataset": dataset, "n_samples": 120, "sequence_length": 6},
+                          "model": {"kind": "transformer", "transformer": {"layers": 1, "heads": 2, "embed_dim": 16}},
+                          "train": {"epochs": 3, "batch_size": 16, "learning_rate": 0.003}}, out_dir=None)
+    losses = [row["train_loss"] for row in run.history]
+    assert losses[-1] < losses[0] and run.model.causal == (dataset == "copy")

@@ -113,7 +113,14 @@ def print_diagnosis(result) -> None:
     """Print the diagnosis: verdict, divergence, layer health, learning curve and advice."""
     bv = result.bias_variance
     console.rule(f"diagnosis of {result.run_name}")
-    console.print(f"[bold]{bv.verdict}[/] — {bv.explanation}", highlight=False)
+    summary = result.summary
+    if summary.get("data_kind") == "text" and "dev_perplexity" in summary:  # a language model: judged on its loss
+        console.print(f"[bold]language model[/] — dev loss {summary['dev_loss']:.4g} nats per token (perplexity "
+                      f"{summary['dev_perplexity']:.3g}, {summary['dev_bits_per_character']:.3f} bits per character; "
+                      f"uniform guess ln V = {summary['uniform_loss']:.3g}); next-token errors are not judged "
+                      "against an optimal error", highlight=False)
+    else:
+        console.print(f"[bold]{bv.verdict}[/] — {bv.explanation}", highlight=False)
     if result.diverged:
         console.print(f"[bold red]diverged[/]: the last finite weights were kept. "
                       f"Likely cause: {result.divergence_cause}", highlight=False)

@@ -153,6 +153,34 @@ def next_token(
                   "softmax at other temperatures (low T sharpens, high T flattens towards 1/V)", highlight=False)
 
 
+@app.command()
+def attention(
+    run_dir: Path = typer.Argument(..., help="a run directory of a transformer language model"),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="the text whose attention to draw"),
+    out: Path = typer.Option(Path("attention.png"), "--out", "-o", help="the PNG to write"),
+) -> None:
+    """Draw a transformer's attention over a prompt: one heat map per layer and head (a PNG)."""
+    import neuralab.api as api
+    from neuralab.errors import RunError
+    from neuralab.models.attention import attention_entropy
+    from neuralab.models.language import attention_of
+    from neuralab.runs.files import save_figure
+    from neuralab.viz.attention_plots import plot_attention
+
+    if out.suffix.lower() != ".png":
+        raise SpecError(f"--out: {str(out)!r} must end in .png")
+    run, vocabulary = api.open_language_model(run_dir, "attention")
+    try:
+        shown = attention_of(run.model, vocabulary, prompt)
+    except ValueError as error:
+        raise RunError(f"attention: {run_dir} {error}") from None
+    entropy = [attention_entropy(layer[None]).tolist() for layer in shown["weights"]]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_figure(plot_attention(shown["tokens"], shown["weights"].numpy(), entropy=entropy,
+                               title=f"attention of {run.spec.name} over {prompt[-40:]!r}"), out)
+    console.print(f"{len(shown['tokens'])} tokens, {len(entropy)} layers × {len(entropy[0])} heads → [bold]{out}[/]")
+
+
 def layer_table(layers: list[dict], n_parameters: int) -> Table:
     """Parameters per layer and in total (what training learns; the spec holds the hyperparameters)."""
     table = Table(title=f"model: {n_parameters:,} parameters")

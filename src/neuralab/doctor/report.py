@@ -87,8 +87,13 @@ def _write_pictures(diagnosis: Diagnosis, run: Run, folder: Path) -> list[tuple[
 def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = ()) -> str:
     """The report as Markdown: verdicts, numbers, per-layer health, advice and pictures."""
     bv = diagnosis.bias_variance
-    lines = [f"# Diagnosis of {diagnosis.run_name}", "",
-             f"**{bv.verdict}** — {bv.explanation}", ""]
+    summary = diagnosis.summary
+    headline = (f"**language model** — dev loss {summary['dev_loss']:.4g} nats per token (perplexity "
+                f"{summary['dev_perplexity']:.3g}, {summary['dev_bits_per_character']:.3f} bits per character; "
+                f"uniform guess ln V = {summary['uniform_loss']:.3g}); next-token errors are not judged against an "
+                "optimal error" if summary.get("data_kind") == "text" and "dev_perplexity" in summary
+                else f"**{bv.verdict}** — {bv.explanation}")
+    lines = [f"# Diagnosis of {diagnosis.run_name}", "", headline, ""]
     lines += [markdown_table(["train error", "dev error", "optimal error", "avoidable bias", "variance"],
                              [[_pct(bv.train_error), _pct(bv.dev_error), _pct(bv.optimal_error),
                                _pct(bv.avoidable_bias), _pct(bv.variance)]]), ""]

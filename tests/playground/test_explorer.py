@@ -107,6 +107,7 @@ def test_the_page_in_chromium(tiny_gpt_run):
         page.wait_for_function(f"() => document.getElementById('prompt').value.length === {len(before) + 1}")
         page.click("#thumbnails canvas >> nth=3")
         assert page.evaluate("[window.explorer.state.layer, window.explorer.state.head]") == [1, 1]
+        assert (page.input_value("#layer"), page.input_value("#head")) == ("1", "1")  # the menus follow the click
         page.fill("#top_k", "0")
         page.dispatch_event("#top_k", "input")
         page.wait_for_selector("#error:not([hidden])")

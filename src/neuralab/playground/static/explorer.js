@@ -140,6 +140,8 @@ function drawAttention() {
   const attention = state.prediction && state.prediction.attention;
   if (!attention) return;
   const { tokens, weights } = attention;
+  $("layer").value = String(state.layer);
+  $("head").value = String(state.head);
   $("attention-title").textContent = `— layer ${state.layer + 1}, head ${state.head + 1}, last ${tokens.length} tokens`;
   heatmap($("heatmap"), weights[state.layer][state.head], tokens, true);
   const thumbnails = [];

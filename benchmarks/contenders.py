@@ -116,9 +116,10 @@ def keras_fit(data, *, hidden, epochs, batch_size, seed: int = 0):
     return float(seconds), float(acc)
 
 
-def neuralab_api(spec, overrides=None, **_):
+def neuralab_api(spec, overrides=None, score=None, **_):
     """neuralab.train(spec, out_dir=None): wall time of the whole fit (every epoch, its scoring and callbacks;
-    the doctor's end-of-run histograms, about 0.3 ms, come after the stopwatch stops)."""
+    the doctor's end-of-run histograms, about 0.3 ms, come after the stopwatch stops) and the test accuracy
+    (or ``score(summary)``)."""
     import neuralab
     from neuralab.training.events import Callback
 
@@ -131,7 +132,7 @@ def neuralab_api(spec, overrides=None, **_):
 
     stopwatch = Stopwatch()
     run = neuralab.train(spec, out_dir=None, overrides=overrides, callbacks=[stopwatch])
-    return stopwatch.seconds, 1 - run.summary["test_error"]
+    return stopwatch.seconds, score(run.summary) if score else 1 - run.summary["test_error"]
 
 
 def neuralab_cli(spec, **_):

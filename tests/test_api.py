@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 
 import numpy as np
 import pytest
@@ -134,3 +135,24 @@ def test_spec_problems_are_raised_before_any_work():
         neuralab.train({"train": {"optimizer": "adm"}}, out_dir=None)
     with pytest.raises(SpecError, match="train.loss"):
         neuralab.train({"data": {"dataset": "diabetes"}, "train": {"loss": "cross_entropy"}}, out_dir=None)
+
+
+def test_language_model_sample_and_next_tokens(tiny_gpt_run):
+    assert len("".join(neuralab.sample(tiny_gpt_run, "ROMEO:", length=40, top_p=0.9, seed=3))) == 40
+    within = "".join(neuralab.sample(tiny_gpt_run, "ROMEO:", length=10, top_p=0.9, seed=3))  # 16 tokens: one context
+    assert within == "".join(neuralab.sample(tiny_gpt_run.dir, "ROMEO:", length=10, top_p=0.9, seed=3, cache=False))
+    table = neuralab.next_tokens(tiny_gpt_run.dir, "To be, or not to", top=5)
+    assert len(table["tokens"]) == 5 and table["context"][-2:] == ["t", "o"]
+    summary = tiny_gpt_run.summary
+    assert summary["test_perplexity"] == pytest.approx(math.exp(summary["test_loss"]))
+    assert summary["test_bits_per_character"] == pytest.approx(summary["test_loss"] / math.log(2))
+    assert summary["steps"] == 30 and summary["step_based"] and summary["uniform_loss"] == pytest.approx(
+        math.log(summary["vocab_size"]))
+
+
+def test_language_model_settings_out_of_range_are_refused(tiny_gpt_run, saved_run):
+    with pytest.raises(neuralab.SpecError) as error:
+        neuralab.next_tokens(tiny_gpt_run, "To be", temperature=-1, top_p=1.5, top_k=0)
+    assert len(error.value.problems) == 3
+    with pytest.raises(neuralab.RunError, match="is not a language model"):
+        neuralab.next_tokens(saved_run, "x")

@@ -1,5 +1,5 @@
 """Every registry entry trains: one parametrised test over activations, inits, optimisers,
-schedules, losses and data sets. The loss must stay finite and, for a sane setup, fall."""
+schedules, losses, data sets and model kinds. The loss must stay finite and, for a sane setup, fall."""
 from __future__ import annotations
 
 import math
@@ -31,6 +31,29 @@ def entries():
         yield "train.loss", name, True
     for name in catalog.DATASETS:
         yield "data.dataset", name, True
+    for name in catalog.MODEL_KINDS:
+        yield "model.kind", name, True
+
+
+# Sequence and text data sets train a small LSTM on short sequences; model kinds learn the adding problem.
+SEQUENCE = {"model.kind": "lstm", "model.recurrent.hidden_size": 8, "data.sequence_length": 8, "data.n_samples": 100,
+            "train.learning_rate": 0.03}
+
+
+def sequence_overrides(field: str, name: str, folder) -> dict:
+    if field == "model.kind" and name == "transformer":
+        return {**SEQUENCE, "data.dataset": "adding", field: name, "train.learning_rate": 0.003,
+                "model.transformer": {"layers": 1, "heads": 2, "embed_dim": 16}}
+    if field == "model.kind":
+        return {} if name == "mlp" else {**SEQUENCE, "data.dataset": "adding", field: name}
+    if catalog.DATASETS[name].properties["data kind"] == "tabular":
+        return {}
+    overrides = {**SEQUENCE, "data.max_characters": 3000} if name == "shakespeare" else dict(SEQUENCE)
+    if name == "text":
+        path = folder / "poem.txt"
+        path.write_text("the quick brown fox jumps over the lazy dog\n" * 40, encoding="utf-8")
+        overrides["data.path"] = str(path)
+    return overrides
 
 
 def file_data(kind: str, folder) -> dict:
@@ -57,6 +80,8 @@ def test_every_entry_trains(field, name, should_fall, tmp_path):
         overrides["model.hidden"] = [16]
     if field == "train.schedule.name" and name == "warmup":
         overrides["train.schedule.steps"] = 2
+    if field in ("data.dataset", "model.kind"):
+        overrides.update(sequence_overrides(field, name, tmp_path))
     run = neuralab.train(BASE, out_dir=None, overrides=overrides)
     losses = [row["train_loss"] for row in run.history]
     assert len(losses) == 6 and all(math.isfinite(v) for v in losses)

@@ -27,6 +27,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "train": "neuralab.api", "evaluate": "neuralab.api", "predict": "neuralab.api", "resume": "neuralab.api",
+    "sample": "neuralab.api", "next_tokens": "neuralab.api",
     "Run": "neuralab.runs", "load_run": "neuralab.runs",
     "train_many": "neuralab.many",
     "diagnose": "neuralab.doctor.diagnosis", "bias_variance": "neuralab.doctor.bias_and_variance",
@@ -38,7 +39,7 @@ _LAZY = {
 __all__ = ["DataError", "ExperimentSpec", "NeuralabError", "Run", "RunError", "SpecError", "TrainingInterrupted",
            "bias_variance", "diagnose", "improve",
            "evaluate", "find_learning_rate", "load_run", "load_spec", "param_importances",
-           "predict", "resume", "sweep", "train", "train_many", "tune_study"]
+           "next_tokens", "predict", "resume", "sample", "sweep", "train", "train_many", "tune_study"]
 
 
 def __getattr__(name: str) -> Any:

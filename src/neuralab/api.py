@@ -11,7 +11,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from neuralab.errors import RunError, SpecError
 from neuralab.runs.files import write_csv
 from neuralab.runs.run import Run, load_run
 from neuralab.runs.trainer import resume_run, train_run
-from neuralab.spec import ExperimentSpec, load_spec
+from neuralab.spec import MAX_SEED, ExperimentSpec, load_spec
 from neuralab.training import Callback
 from neuralab.training.distributed import launch_environment, launched_group
 from neuralab.training.evaluate import evaluate_split, scores_of
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 
 def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | Path | None = "runs", *,
           overrides: Mapping[str, Any] | Sequence[str] | None = None,
-          callbacks: Iterable[Callback] = (), bundle: DataBundle | None = None) -> Run:
+          callbacks: Iterable[Callback] = (), bundle: DataBundle | None = None,
+          init_from: str | Path | None = None) -> Run:
     """Train the network a spec describes, score it on dev and test, and write the run.
 
     Args:
@@ -42,6 +44,8 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
         overrides: dotted overrides applied to ``spec`` first (see :func:`neuralab.load_spec`).
         callbacks: extra training callbacks (progress, recording...).
         bundle: data already loaded (e.g. from arrays); default: the spec's data set.
+        init_from: a trained language-model run directory to fine-tune: its weights and vocabulary
+            start this run (same model kind, tokenizer and network; refused with one line otherwise).
 
     Returns:
         A :class:`~neuralab.runs.Run` with ``.summary``, ``.history``, ``.model`` and ``.dir``.
@@ -58,7 +62,7 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
         PeerLost: another process of a data-parallel run died; the run keeps its last checkpoint.
     """
     spec = spec if isinstance(spec, ExperimentSpec) and not overrides else load_spec(spec, overrides=overrides)
-    return train_run(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle,
+    return train_run(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle, init_from=init_from,
                      group=launched_group(spec.train.device))
 
 
@@ -135,6 +139,10 @@ def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
         ``{"prediction": [...], "probability_<class>": [...], ...}`` column lists.
     """
     run = run if isinstance(run, Run) else load_run(run)
+    if run.shape.sequence_length is not None:
+        raise RunError(f"predict: reads rows of a table, but {run.dir or run.spec.name} learned sequences "
+                       f"({run.spec.data.dataset!r}); `neuralab evaluate` scores its test split, and "
+                       "`neuralab sample` continues a language model's text")
     columns = run.preprocessor.input_columns
     raw = read_inputs(inputs, columns) if isinstance(inputs, (str, Path)) else np.asarray(inputs, dtype=np.float32)
     scores = scores_of(run.model, torch.from_numpy(run.preprocessor.transform_inputs(raw)))
@@ -151,6 +159,121 @@ def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
     if output is not None:
         _write_table(table, Path(output))
     return table
+
+
+def sample(run: Run | str | Path, prompt: str = "", *, length: int = 200, temperature: float = 1.0,
+           top_k: int | None = None, top_p: float | None = None, seed: int = 0, cache: bool = True) -> Iterator[str]:
+    """Generate text with a trained language model, one token at a time (an iterator: stream it).
+
+    Args:
+        run: a Run or run directory of a model trained on text (``shakespeare`` or ``text``).
+        prompt: text to continue; with a character vocabulary every character must be in it
+            (default: a line break, or the vocabulary's first token). A transformer reads at most
+            its context (``block_size``): a longer prompt is cropped to its end.
+        length: tokens to generate (0 – 1,000,000).
+        temperature: 0 always picks the most likely token; 1 samples the model's
+            distribution; lower is safer, higher wilder.
+        top_k: draw only among the k most likely tokens (None: all).
+        top_p: draw only among the most likely tokens that together hold this probability
+            (nucleus sampling; None: all).
+        seed: seed of the draws: the same seed gives the same text.
+        cache: a transformer keeps its keys and values between tokens (False re-reads the context).
+
+    Returns:
+        An iterator of the generated text, piece by piece (the prompt is not repeated).
+
+    Raises:
+        RunError: the run is not a language model.
+        DataError: the prompt holds characters outside the vocabulary (named).
+        SpecError: length, temperature, top_k or top_p out of range.
+
+    Example:
+        >>> import neuralab
+        >>> run = neuralab.train({"data": {"dataset": "shakespeare", "max_characters": 2000, "sequence_length": 20},
+        ...                       "model": {"kind": "gru", "recurrent": {"hidden_size": 8}},
+        ...                       "train": {"epochs": 1}}, out_dir=None)
+        >>> len("".join(neuralab.sample(run, "First", length=30, seed=1)))
+        30
+    """
+    from neuralab.data.tokenization import default_prompt, streamed_text
+    from neuralab.models.sampling import MAX_LENGTH, sample_tokens
+
+    run, vocabulary = open_language_model(run, "sample")
+    problems = _drawing_problems(temperature=temperature, top_k=top_k, top_p=top_p)
+    problems += [line for ok, line in (
+        (0 <= length <= MAX_LENGTH, f"length: {length!r} — must be from 0 to {MAX_LENGTH:,} tokens"),
+        (0 <= seed <= MAX_SEED, f"seed: {seed!r} — must be from 0 to {MAX_SEED}"),
+    ) if not ok]
+    if problems:
+        raise SpecError(problems)
+    ids = torch.from_numpy(vocabulary.encode(prompt or default_prompt(vocabulary)))  # DataError: unknown characters
+    generator = torch.Generator(device=next(run.model.parameters()).device).manual_seed(seed)
+    tokens = sample_tokens(run.model, ids, length=length, temperature=temperature, top_k=top_k, top_p=top_p,
+                           generator=generator, cache=cache)
+    return streamed_text(vocabulary, tokens)
+
+
+def next_tokens(run: Run | str | Path, prompt: str, *, top: int = 10, temperature: float = 1.0,
+                top_k: int | None = None, top_p: float | None = None,
+                temperatures: Sequence[float] = (0.5, 1.0, 2.0)) -> dict[str, Any]:
+    """The most likely next tokens after ``prompt`` with their probabilities, and how temperature reshapes them.
+
+    Returns:
+        See :func:`neuralab.models.language.next_tokens`: ``tokens`` (id, text, probability, ``at``
+        each temperature), ``entropy`` and ``uniform`` (ln V) in nats, the ``context`` read.
+
+    Raises:
+        RunError: not a language model; DataError: unknown characters; SpecError: a setting out of range.
+
+    Example:
+        >>> import neuralab
+        >>> run = neuralab.train({"data": {"dataset": "shakespeare", "max_characters": 2000, "sequence_length": 16},
+        ...                       "model": {"kind": "transformer", "transformer": {"layers": 1, "embed_dim": 8,
+        ...                                                                        "heads": 2}},
+        ...                       "train": {"max_steps": 3, "eval_every": 3}}, out_dir=None)
+        >>> table = neuralab.next_tokens(run, "To be, or not to", top=3)
+        >>> len(table["tokens"]), table["context"][-2:]
+        (3, ['t', 'o'])
+    """
+    from neuralab.models.language import next_tokens as table_of
+
+    run, vocabulary = open_language_model(run, "next")
+    problems = _drawing_problems(temperature=temperature, top_k=top_k, top_p=top_p)
+    problems += [f"temperatures: {t!r} — each must be above 0 and at most 100" for t in temperatures
+                 if not (math.isfinite(t) and 0 < t <= 100)]
+    if not 1 <= top <= 1000:
+        problems.append(f"top: {top!r} — must be from 1 to 1000 tokens")
+    if problems:
+        raise SpecError(problems)
+    if not prompt:
+        raise SpecError("prompt: empty — give the text whose next token to show")
+    return table_of(run.model, vocabulary, prompt, top=top, temperature=temperature, top_k=top_k, top_p=top_p,
+                    temperatures=tuple(temperatures))
+
+
+def open_language_model(run: Run | str | Path, command: str) -> tuple[Run, Any]:
+    """The run and its vocabulary, or a RunError saying it is not a language model."""
+    from neuralab.runs.fine_tuning import VOCABULARIES
+
+    run = run if isinstance(run, Run) else load_run(run)
+    if not isinstance(run.preprocessor, VOCABULARIES) or not hasattr(run.model, "generate_step") \
+            or not getattr(run.model, "causal", True):
+        where = f"{run.dir}" if run.dir else f"the run {run.spec.name!r}"
+        raise RunError(f"{command}: {where} is not a language model (model.kind {run.spec.model.kind!r} on "
+                       f"{run.spec.data.dataset!r} data); use a run trained on text (data.dataset shakespeare "
+                       "or text)")
+    return run, run.preprocessor
+
+
+def _drawing_problems(*, temperature: float, top_k: int | None, top_p: float | None) -> list[str]:
+    """One line per sampling setting out of range (temperature, top_k, top_p)."""
+    return [line for ok, line in (
+        (math.isfinite(temperature) and 0 <= temperature <= 100, f"temperature: {temperature!r} — must be from 0 "
+                                                                  "(most likely token) to 100"),
+        (top_k is None or top_k >= 1, f"top_k: {top_k!r} — must be at least 1 (or none: every token)"),
+        (top_p is None or (math.isfinite(top_p) and 0 < top_p <= 1), f"top_p: {top_p!r} — must be above 0 and at "
+                                                                        "most 1 (or none: every token)"),
+    ) if not ok]
 
 
 def _write_table(table: dict[str, list], path: Path) -> None:

@@ -6,14 +6,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from neuralab.spec.catalog import DATASETS, SYNTHETIC_DATASETS
-from neuralab.data import RAW_LOADERS, Preprocessor, load_data
+from neuralab.spec.catalog import DATASETS, SYNTHETIC_DATASETS, family
+from neuralab.data import DATA_KINDS, RAW_LOADERS, Preprocessor, load_data
+from neuralab.data.sequences import SEQUENCE_TASKS
 from neuralab.errors import DataError, RunError
 from neuralab.spec import DataSpec
 
 
+TABULAR = family("datasets", "data kind", "tabular")
+
+
 def test_registry_covers_exactly_the_catalog():
-    assert set(RAW_LOADERS) == set(DATASETS)
+    assert set(RAW_LOADERS) == set(TABULAR)
+    assert set(SEQUENCE_TASKS) == set(family("datasets", "data kind", "sequence"))
+    assert set(DATA_KINDS) == {entry.properties["data kind"] for entry in DATASETS.values()}
 
 
 def expected_task(name, n_classes):
@@ -37,7 +43,7 @@ def spec_for(name, tmp_path):
     return DataSpec(dataset=name)
 
 
-@pytest.mark.parametrize("name", list(DATASETS))
+@pytest.mark.parametrize("name", TABULAR)
 def test_every_catalog_dataset_loads(name, tmp_path):
     bundle = load_data(spec_for(name, tmp_path), seed=0)
     expected = {"csv": "binary", "parquet": "regression"}.get(name) or expected_task(name, 2)

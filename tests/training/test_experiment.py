@@ -51,7 +51,7 @@ def test_a_model_kind_that_cannot_learn_the_data_is_refused_by_name(monkeypatch)
     spec = neuralab.load_spec(BASE)
     mlp = kinds.kind_of(spec.model)
     monkeypatch.setitem(kinds.MODEL_KINDS, "mlp", mlp.__class__(**{**vars(mlp), "data_kinds": ("text",)}))
-    with pytest.raises(SpecError, match="model.kind: 'mlp' learns from text data; data.dataset 'xor' is tabular"):
+    with pytest.raises(SpecError, match="model.kind: 'mlp' learns from text data, but data.dataset 'xor' is tabular"):
         Experiment.from_spec(spec)
 
 

@@ -31,9 +31,17 @@ def test_sums_the_row_weighted_loss_and_counts_errors_across_folds():
     totals = RunningTotals(device=CPU, predict=lambda s: s.argmax(dim=1))
     assert all(totals.add(*step) for step in steps)
     assert len(totals._scores) == 5  # folded every FOLD_EVERY steps: memory stays bounded
-    loss_sum, wrong = totals.fold()
+    loss_sum, wrong, clipped = totals.fold()
     loss, errors = expected(steps)
-    assert float(loss_sum) == pytest.approx(loss, rel=1e-12) and int(wrong) == errors
+    assert float(loss_sum) == pytest.approx(loss, rel=1e-12) and int(wrong) == errors and int(clipped) == 0
+
+
+def test_counts_clipped_steps_and_resumes_from_two_totals():
+    totals = RunningTotals(device=CPU, predict=None, totals=(torch.tensor(1.0, dtype=torch.float64),
+                                                            torch.tensor(0)))  # a checkpoint from before clipping
+    for clipped in (torch.tensor(True), None, torch.tensor(False), torch.tensor(True)):
+        totals.add_clipped(clipped)
+    assert [float(t) for t in totals.fold()] == [1.0, 0.0, 2.0]
 
 
 def test_a_fold_mid_way_then_continuing_gives_the_same_bits():

@@ -20,8 +20,9 @@ def diagnose(
     run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`"),
     optimal_error: float | None = typer.Option(None, "--optimal-error", help=OPTIMAL_HELP),
     as_json: bool = typer.Option(False, "--json", help="print the diagnosis as JSON (as in report.json)"),
-    curves: bool = typer.Option(True, "--curves/--no-curves",
-                                help="retrain on fractions of the data for learning curves"),
+    curves: bool | None = typer.Option(None, "--curves/--no-curves",
+                                       help="retrain on fractions of the data for learning curves "
+                                            "(default: for tabular data; sequence models train for minutes)"),
     train_dev: float = typer.Option(0.0, "--train-dev", help="share of the training split held out as a train-dev "
                                                            "set for the data-mismatch check (0–0.5; 0: off)"),
 ) -> None:
@@ -84,6 +85,10 @@ def baseline(
     else:
         spec = load_spec(source, overrides=set_)
     bundle = load_data(spec.data, seed=spec.seed)
+    if bundle.kind != "tabular":
+        raise SpecError(f"baseline: data.dataset {spec.data.dataset!r} is {bundle.kind} data; the classical models "
+                        "learn from tabular rows — a sequence task's own baseline (a model without memory) is in "
+                        "its run's summary and diagnosis")
     regression = bundle.task == "regression"
     rows = [(row.name, row.train_error, row.dev_error, row.test_error, row.seconds)
             for row in baselines(spec, bundle=bundle)]
@@ -108,10 +113,35 @@ def print_diagnosis(result) -> None:
     """Print the diagnosis: verdict, divergence, layer health, learning curve and advice."""
     bv = result.bias_variance
     console.rule(f"diagnosis of {result.run_name}")
-    console.print(f"[bold]{bv.verdict}[/] — {bv.explanation}", highlight=False)
+    summary = result.summary
+    if summary.get("data_kind") == "text" and "dev_perplexity" in summary:  # a language model: judged on its loss
+        console.print(f"[bold]language model[/] — dev loss {summary['dev_loss']:.4g} nats per token (perplexity "
+                      f"{summary['dev_perplexity']:.3g}, {summary['dev_bits_per_character']:.3f} bits per character; "
+                      f"uniform guess ln V = {summary['uniform_loss']:.3g}); next-token errors are not judged "
+                      "against an optimal error", highlight=False)
+    else:
+        console.print(f"[bold]{bv.verdict}[/] — {bv.explanation}", highlight=False)
     if result.diverged:
         console.print(f"[bold red]diverged[/]: the last finite weights were kept. "
                       f"Likely cause: {result.divergence_cause}", highlight=False)
+    if result.sequence is not None:
+        sequence = result.sequence
+        ratio = "—" if sequence.gradient_ratio is None else f"{sequence.gradient_ratio:.1e}"
+        console.print(f"through time ({sequence.cell}, T = {sequence.sequence_length}): ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ = "
+                      f"{ratio}; dev loss {sequence.dev_loss:.4g} vs the memoryless baseline "
+                      f"{sequence.baseline_loss:.4g}", highlight=False)
+        for finding in sequence.findings:
+            console.print(f"[yellow]{finding.verdict}[/] — {finding.cause}. [bold]Cure[/]: {finding.cure}",
+                          highlight=False)
+    if result.transformer is not None:
+        found = result.transformer
+        labels = [head["label"] for layer in found.heads for head in layer]
+        console.print(f"attention: {len(labels)} heads — {labels.count('focused')} focused, {labels.count('collapsed')} "
+                      f"collapsed, {labels.count('uniform')} uniform; {len(found.spikes)} loss spike(s); dev − train "
+                      f"loss {found.dev_loss - found.train_loss:.3g}", highlight=False)
+        for finding in found.findings:
+            console.print(f"[yellow]{finding.verdict}[/] — {finding.cause}. [bold]Cure[/]: {finding.cure}",
+                          highlight=False)
     for verdict, names, cause, cure in result.grouped_findings():
         console.print(f"[yellow]{verdict}[/] in {', '.join(names)} — {cause}. [bold]Cure[/]: {cure}", highlight=False)
     if result.layers and not result.grouped_findings():

@@ -1,4 +1,5 @@
-"""``neuralab playground`` (the browser playground) and ``neuralab optimizers`` (the race)."""
+"""``neuralab playground`` (the browser playground), ``neuralab explore`` (the LLM explorer) and
+``neuralab optimizers`` (the race)."""
 from __future__ import annotations
 
 import threading
@@ -18,8 +19,31 @@ def playground(
     allow_host: list[str] = typer.Option([], "--allow-host", help="another name the page may be reached by "
                                          "(off loopback; this machine's names and addresses are allowed already); repeatable"),
     open_: bool = typer.Option(False, "--open", help="open the page in the default browser"),
+    run: list[Path] = typer.Option([], "--run", help="a language-model run the LLM explorer (/explore) shows; "
+                                   "repeatable (default: the language models in runs/)"),
 ) -> None:
     """Serve the playground: TensorFlow Playground on neuralab's engine, in your browser."""
+    serve_playground(port=port, host=host, allow_host=allow_host, open_=open_, runs=run or None, page="")
+
+
+@app.command()
+def explore(
+    run_dirs: list[Path] = typer.Argument(..., help="language-model run directories to explore"),
+    port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="port to listen on (0: any free one)"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind; the default is this machine only"),
+    open_: bool = typer.Option(False, "--open", help="open the page in the default browser"),
+) -> None:
+    """The LLM explorer: a trained language model's next-token odds, sampling, and attention per layer and head."""
+    import neuralab.api as api
+
+    for run_dir in run_dirs:  # each must load and be a language model before the server starts
+        api.open_language_model(run_dir, "explore")
+    serve_playground(port=port, host=host, allow_host=[], open_=open_, runs=run_dirs, page="explore")
+
+
+def serve_playground(*, port: int, host: str, allow_host: list[str], open_: bool, runs: list[Path] | None,
+                     page: str) -> None:
+    """Serve the playground's pages until Ctrl+C; print (and open) the URL of ``page`` ("": the playground)."""
     import socket
 
     import torch
@@ -28,14 +52,14 @@ def playground(
     from neuralab.playground.security import WILDCARD_HOSTS
 
     torch.set_num_threads(1)  # the networks are small; one thread trains them fastest and reproducibly
-    server = make_server(host=host, port=port, extra_hosts=allow_host)
+    server = make_server(host=host, port=port, extra_hosts=allow_host, runs=runs)
     query = f"?token={server.token}" if server.token else ""
     if server.token:
         console.print(f"[yellow]note[/]: listening on {host}: other machines can reach the playground; "
                       "every request needs the token in the URL below (keep it to the people you share it with)")
 
     def address(name: str, bound_port: int) -> str:
-        return f"http://{'[' + name + ']' if ':' in name else name}:{bound_port}/{query}"
+        return f"http://{'[' + name + ']' if ':' in name else name}:{bound_port}/{page}{query}"
 
     def announce() -> None:
         while not server.started:
@@ -45,7 +69,8 @@ def playground(
         bound_port = server.servers[0].sockets[0].getsockname()[1]
         shown = [socket.gethostname(), "127.0.0.1"] if host in WILDCARD_HOSTS else [host]
         urls = [address(name, bound_port) for name in shown]
-        console.print(f"neuralab playground on [bold]{urls[0]}[/]  (Ctrl+C stops it)", soft_wrap=True)
+        label = "neuralab LLM explorer" if page else "neuralab playground"
+        console.print(f"{label} on [bold]{urls[0]}[/]  (Ctrl+C stops it)", soft_wrap=True)
         for url in urls[1:]:
             console.print(f"                   or [bold]{url}[/]", soft_wrap=True)
         if open_:

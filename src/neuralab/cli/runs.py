@@ -24,6 +24,7 @@ def train(
                                             "folder, one sub-folder per run (sets train.tensorboard)"),
     nproc: int = typer.Option(1, "--nproc", min=1, max=1024,
                               help="train on N processes of this machine (data-parallel, torchrun); same results as 1"),
+    init_from: Path | None = typer.Option(None, "--init-from", help="fine-tune: start from a trained language-model run's weights and vocabulary"),
 ) -> int | None:
     """Train the network a spec describes; print progress, test scores and the run directory.
 
@@ -38,6 +39,8 @@ def train(
         option = "--set" if set_ else "--tensorboard"
         raise SpecError(f"{option}: a resumed run keeps the spec it started with (its train.tensorboard too); "
                         "to change it, train a new run")
+    if resume is not None and init_from is not None:
+        raise SpecError("--init-from: a resumed run continues from its own checkpoint; give one of the two")
     spec = load_spec(spec_file, overrides=set_) if resume is None else _resumed_spec(resume)
     if tensorboard is not None:
         spec.train.tensorboard = str(tensorboard)
@@ -51,14 +54,17 @@ def train(
             raise SpecError(process_problems(spec.train.device, nproc))
         again = [*(["--resume", str(resume)] if resume is not None else [str(spec_file)]),
                  *(item for value in set_ for item in ("--set", value)), "--out", str(out),
-                 *(["--tensorboard", str(tensorboard)] if tensorboard is not None else []), *(["--quiet"] if quiet else [])]
+                 *(["--tensorboard", str(tensorboard)] if tensorboard is not None else []),
+                 *(["--init-from", str(init_from)] if init_from is not None else []), *(["--quiet"] if quiet else [])]
         return run_torchrun(["train", *again], nproc=nproc)
     quiet = quiet or (launched is not None and launched[0] != 0)  # process 0 alone reports
     import neuralab.api as api
     from neuralab.cli.progress import ProgressBar
+    from neuralab.training.rules import periods
 
-    callbacks = [] if quiet else [ProgressBar(console, total_epochs=spec.train.epochs, label=spec.name)]
-    run = api.train(spec, out_dir=out, callbacks=callbacks) if resume is None else api.resume(resume, callbacks=callbacks)
+    callbacks = [] if quiet else [ProgressBar(console, total_epochs=periods(spec.train), label=spec.name)]
+    run = api.train(spec, out_dir=out, callbacks=callbacks, init_from=init_from) if resume is None else \
+        api.resume(resume, callbacks=callbacks)
     if run.dir is None and launched is not None:
         return None  # not process 0: it reports for every process
     if not quiet:
@@ -133,6 +139,96 @@ def export(
     console.print(f"checked against neuralab predict: largest difference {result.max_difference:.2g}", highlight=False)
 
 
+@app.command()
+def sample(
+    run_dir: Path = typer.Argument(..., help="a run directory of a language model (trained on shakespeare or text)"),
+    prompt: str = typer.Option("", "--prompt", "-p", help="text to continue (default: a line break)"),
+    length: int = typer.Option(500, "--length", "-n", help="tokens (characters, for a character model) to generate"),
+    temperature: float = typer.Option(1.0, "--temperature", "-t",
+                                      help="0: the most likely token each time; 1: the model's own odds; "
+                                           "lower is safer, higher wilder"),
+    top_k: int | None = typer.Option(None, "--top-k", "-k", help="draw only among the k most likely tokens"),
+    top_p: float | None = typer.Option(None, "--top-p", help="draw only among the most likely tokens that together "
+                                                            "hold this probability (nucleus sampling)"),
+    seed: int = typer.Option(0, "--seed", help="the same seed gives the same text"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="a transformer re-reads its whole context for every "
+                                                            "token instead of keeping keys and values (slower)"),
+) -> None:
+    """Generate text with a trained language model, streamed to the terminal as it is drawn."""
+    import sys
+
+    import neuralab.api as api
+
+    pieces = api.sample(run_dir, prompt, length=length, temperature=temperature, top_k=top_k, top_p=top_p,
+                        seed=seed, cache=not no_cache)
+    sys.stdout.write(prompt)
+    for piece in pieces:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+@app.command("next")
+def next_token(
+    run_dir: Path = typer.Argument(..., help="a run directory of a language model"),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="the text whose next token to show"),
+    top: int = typer.Option(10, "--top", help="how many of the most likely tokens to list"),
+    temperature: float = typer.Option(1.0, "--temperature", "-t", help="the temperature sampling would use"),
+    top_k: int | None = typer.Option(None, "--top-k", "-k", help="sampling's top-k filter"),
+    top_p: float | None = typer.Option(None, "--top-p", help="sampling's top-p (nucleus) filter"),
+) -> None:
+    """The most likely next tokens after a prompt, with their probabilities, and how temperature reshapes them."""
+    import neuralab.api as api
+
+    table = api.next_tokens(run_dir, prompt, top=top, temperature=temperature, top_k=top_k, top_p=top_p)
+    temperatures = list(table["tokens"][0]["at"]) if table["tokens"] else []
+    title = (f"next token after {''.join(table['context'])[-40:]!r} — entropy {table['entropy']:.3f} nats "
+             f"(uniform ln V = {table['uniform']:.3f})")
+    view = Table(title=title)
+    view.add_column("token")
+    view.add_column("probability", justify="right")
+    view.add_column("", no_wrap=True)
+    for key in temperatures:
+        view.add_column(f"T = {float(key):g}", justify="right")
+    for row in table["tokens"]:
+        bar = "█" * max(1, round(30 * row["probability"])) if row["probability"] > 0 else ""
+        view.add_row(repr(row["text"]), f"{row['probability']:.4f}", bar,
+                     *(f"{row['at'][key]:.4f}" for key in temperatures))
+    console.print(view)
+    settings = [f"temperature {temperature:g}"] + ([f"top-k {top_k}"] if top_k else []) + \
+        ([f"top-p {top_p:g}"] if top_p else [])
+    console.print(f"probability: what sampling with {', '.join(settings)} draws from; the T columns: the model's "
+                  "softmax at other temperatures (low T sharpens, high T flattens towards 1/V)", highlight=False)
+
+
+@app.command()
+def attention(
+    run_dir: Path = typer.Argument(..., help="a run directory of a transformer language model"),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="the text whose attention to draw"),
+    out: Path = typer.Option(Path("attention.png"), "--out", "-o", help="the PNG to write"),
+) -> None:
+    """Draw a transformer's attention over a prompt: one heat map per layer and head (a PNG)."""
+    import neuralab.api as api
+    from neuralab.errors import RunError
+    from neuralab.models.attention import attention_entropy
+    from neuralab.models.language import attention_of
+    from neuralab.runs.files import save_figure
+    from neuralab.viz.attention_plots import plot_attention
+
+    if out.suffix.lower() != ".png":
+        raise SpecError(f"--out: {str(out)!r} must end in .png")
+    run, vocabulary = api.open_language_model(run_dir, "attention")
+    try:
+        shown = attention_of(run.model, vocabulary, prompt)
+    except ValueError as error:
+        raise RunError(f"attention: {run_dir} {error}") from None
+    entropy = [attention_entropy(layer[None]).tolist() for layer in shown["weights"]]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_figure(plot_attention(shown["tokens"], shown["weights"].numpy(), entropy=entropy,
+                               title=f"attention of {run.spec.name} over {prompt[-40:]!r}"), out)
+    console.print(f"{len(shown['tokens'])} tokens, {len(entropy)} layers × {len(entropy[0])} heads → [bold]{out}[/]")
+
+
 def layer_table(layers: list[dict], n_parameters: int) -> Table:
     """Parameters per layer and in total (what training learns; the spec holds the hyperparameters)."""
     table = Table(title=f"model: {n_parameters:,} parameters")
@@ -144,7 +240,17 @@ def layer_table(layers: list[dict], n_parameters: int) -> Table:
 
 
 def result_line(summary: dict) -> str:
-    """One line with the test score: accuracy for classifiers, RMSE and R² for regression."""
+    """One line with the test score: accuracy for classifiers, RMSE and R² for regression;
+    sequence tasks lead with the loss against their memoryless baseline."""
+    if "baseline_loss" in summary:
+        per_token = summary.get("characters_per_token", 1.0)
+        unit = (" nats/char" if per_token == 1.0 else " nats/token") if summary.get("data_kind") == "text" else ""
+        language = (f" (perplexity {summary['test_perplexity']:.3g}, {summary['test_bits_per_character']:.3f} "
+                    "bits/char)") if "test_perplexity" in summary else ""
+        length = f"{summary['steps']} steps" if summary.get("step_based") else f"{summary['epochs_run']} epochs"
+        return (f"test loss [bold]{summary['test_loss']:.4g}[/]{unit}{language} vs the memoryless baseline "
+                f"{summary['baseline_loss']:.4g} (dev {summary['dev_loss']:.4g}, train {summary['train_loss']:.4g}, "
+                f"{length}, {summary['seconds']:.1f} s)")
     if summary["task"] == "regression":
         return (f"test RMSE [bold]{summary.get('test_rmse', float('nan')):.4g}[/]  "
                 f"R² {summary.get('test_r2', float('nan')):.3f}  (dev RMSE {summary.get('dev_rmse', float('nan')):.4g})")

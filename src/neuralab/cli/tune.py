@@ -1,4 +1,4 @@
-"""``neuralab tune | sweep | lr-find | importance``: hyperparameter search on Optuna from the shell.
+"""``neuralab tune | sweep | scaling | lr-find | importance``: hyperparameter search on Optuna from the shell.
 
 Each command checks the spec, the space and its options before any training (exit 2, one
 line per problem); Optuna and torch load only after that.
@@ -124,6 +124,38 @@ def sweep(
                           "diverged" if row["diverged"] else "")
     console.print(table)
     _print_result(result)
+
+
+@app.command()
+def scaling(
+    spec_file: Path = typer.Argument(..., help="base spec file (a language model, e.g. examples/shakespeare-char.yaml)"),
+    space: Path = typer.Option(..., "--space", help="the model sizes to train (see examples/scaling.yaml)"),
+    resume: bool = typer.Option(False, "--resume", help=RESUME_HELP),
+    set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the scaling folder is created in"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """A scaling experiment: train every size in the space, plot dev loss against parameters, fit a power law."""
+    from neuralab.tune.space import check_space, load_space
+
+    base = load_spec(spec_file, overrides=set_)
+    sizes = load_space(space)
+    check_space(sizes, base)
+    from neuralab.tune.scaling import scaling as run_scaling
+
+    with _progress(f"scaling {base.name}", quiet) as progress:
+        result = run_scaling(base, sizes, out_dir=out, resume=resume, on_trial=progress)
+    table = Table(title="final dev loss per model size")
+    for column in ("parameters", *(key.rsplit(".", 1)[-1] for key in sizes.params), "dev loss", "train loss"):
+        table.add_column(column, justify="right")
+    for point in result.points:
+        table.add_row(f"{point['parameters']:,}", *(str(point[key]) for key in sizes.params),
+                      f"{point['dev_loss']:.4f}", f"{point['train_loss']:.4f}")
+    console.print(table)
+    fit = result.fit
+    console.print(f"power law: dev loss ≈ {fit['a']:.3g} · N^(−{fit['alpha']:.3f})  (R² {fit['r2']:.3f}, "
+                  f"{len(result.points)} models)", highlight=False)
+    console.print(f"plot: [bold]{result.files['plot']}[/]; table: {result.files['table']}; fit: {result.files['fit']}")
 
 
 @app.command(name="lr-find")

@@ -63,6 +63,8 @@ class DataBundle:
         kind: the data kind (``tabular``, ``sequence``, ``text``): which model kinds can learn it.
         preprocessor: turns raw inputs into model inputs and back (``to_dict``/``from_dict``).
         vocab_size, sequence_length, output_steps: what a sequence model needs to know.
+        baseline_loss, baseline_rule: sequence and text data: the loss of a model without memory
+            (in the loss' own units) and how it is reached.
     """
 
     dataset: str
@@ -85,6 +87,8 @@ class DataBundle:
     vocab_size: int | None = None
     sequence_length: int | None = None
     output_steps: str = "last"
+    baseline_loss: float | None = None
+    baseline_rule: str = ""
 
     @property
     def n_train(self) -> int:

@@ -24,6 +24,8 @@ from typing import Any
 from neuralab.doctor.advice import PROBLEMS, Advice, advise, renumber
 from neuralab.doctor.bias_and_variance import BiasVariance, bias_variance
 from neuralab.doctor.curves import LearningCurve, learning_curve
+from neuralab.doctor.through_time import SequenceDiagnosis, diagnose_sequence
+from neuralab.doctor.transformer_checks import TransformerDiagnosis, diagnose_transformer
 from neuralab.doctor.verdicts import LayerHealth, divergence_cause, layer_verdicts
 from neuralab.runs.run import Run, load_run
 from neuralab.runs.records import read_health
@@ -52,14 +54,20 @@ class Diagnosis:
     learning_curve: LearningCurve | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     report_dir: Path | None = None
+    sequence: SequenceDiagnosis | None = None
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    transformer: TransformerDiagnosis | None = None
 
     @property
     def problems(self) -> list[str]:
         """Every problem found, most urgent first (names from ``neuralab.doctor.advice.PROBLEMS``)."""
         found = {verdict for layer in self.layers for verdict in layer.verdicts}
+        found |= set(self.sequence.verdicts) if self.sequence else set()
+        found |= set(self.transformer.verdicts) if self.transformer else set()
         found |= {"diverged"} if self.diverged else set()
-        found |= {"high_bias"} if self.bias_variance.high_bias else set()
-        found |= {"high_variance"} if self.bias_variance.high_variance else set()
+        if self.summary.get("data_kind") != "text":  # next-token errors have no known optimal error: a language
+            found |= {"high_bias"} if self.bias_variance.high_bias else set()  # model is judged on its losses
+            found |= {"high_variance"} if self.bias_variance.high_variance else set()
         return [problem for problem in PROBLEMS if problem in found]
 
     def grouped_findings(self) -> list[tuple[str, list[str], str, str]]:
@@ -83,18 +91,21 @@ class Diagnosis:
             "advice": [item.to_dict() for item in self.advice],
             "learning_curve": self.learning_curve.to_dict() if self.learning_curve else None,
             "errors": {key: self.summary.get(key) for key in ("train_error", "dev_error", "test_error")},
+            "sequence": self.sequence.to_dict() if self.sequence else None,
+            "transformer": self.transformer.to_dict() if self.transformer else None,
+            "samples": self.samples,
         }
 
 
-def diagnose(run: Run | str | Path, *, optimal_error: float | None = None, learning_curves: bool = True,
+def diagnose(run: Run | str | Path, *, optimal_error: float | None = None, learning_curves: bool | None = None,
              train_dev_fraction: float = 0.0, write_report: bool = True) -> Diagnosis:
     """Diagnose a trained run: bias/variance, gradient health, divergence, learning curves, advice.
 
     Args:
         run: a :class:`~neuralab.runs.Run` or a run directory.
         optimal_error: the optimal (e.g. human-level) error; default the spec's ``diagnose.optimal_error``.
-        learning_curves: retrain on fractions of the training data to draw learning curves (default True;
-            costs about two trainings).
+        learning_curves: retrain on fractions of the training data to draw learning curves (costs about
+            two trainings); default: for tabular data (a recurrent network's trainings take minutes).
         train_dev_fraction: hold out this share of the training split as a train-dev set for the
             data-mismatch check (default 0: off).
         write_report: write ``report.json``, ``report.md`` and PNGs into the run directory, if it has one.
@@ -114,11 +125,14 @@ def diagnose(run: Run | str | Path, *, optimal_error: float | None = None, learn
     diverged = bool(run.summary.get("diverged"))
     cause = divergence_cause(spec, health) if diverged else None
     curve = None
+    if learning_curves is None:
+        learning_curves = run.summary.get("baseline_loss") is None
     if learning_curves and not diverged:
         curve = learning_curve(spec, train_dev_fraction=train_dev_fraction)
     diagnosis = Diagnosis(run_name=str(run.summary.get("name", spec.name)), bias_variance=verdict, layers=layers,
                           diverged=diverged, divergence_cause=cause, advice=[], learning_curve=curve,
-                          summary=run.summary)
+                          summary=run.summary, sequence=diagnose_sequence(run, health),
+                          samples=list(run.samples or []), transformer=diagnose_transformer(run, health))
     diagnosis.advice = _advice(diagnosis, spec)
     if write_report and run.dir is not None:
         from neuralab.doctor.report import write_report as write

@@ -56,6 +56,25 @@ def _write_pictures(diagnosis: Diagnosis, run: Run, folder: Path) -> list[tuple[
                                                activations=[layer.get("activation") for layer in health["layers"]]),
                     folder / "activations.png")
         pictures.append(("activation histograms, start and end", "activations.png"))
+    sequence = diagnosis.sequence
+    if sequence is not None and sequence.curves:
+        from neuralab.viz.sequence_plots import plot_gradient_through_time
+
+        curves = [(f"{name} (step {curve['step']})", curve["norms"]) for name, curve in
+                  (("start", sequence.curves["first"]), ("end", sequence.curves["last"]))]
+        save_figure(plot_gradient_through_time(curves, title=f"gradient through time ({sequence.cell}, "
+                                                             f"T = {sequence.sequence_length})"),
+                    folder / "gradient_through_time.png")
+        pictures.append(("gradient norm ‖∂L/∂h_t‖ per time step, start and end of training",
+                         "gradient_through_time.png"))
+    picture = diagnosis.transformer.picture if diagnosis.transformer is not None else None
+    if picture is not None:
+        from neuralab.viz.attention_plots import plot_attention
+
+        save_figure(plot_attention(picture["tokens"], picture["weights"], entropy=picture["entropy"],
+                                   title="attention per layer and head on the start of the dev text"),
+                    folder / "attention.png")
+        pictures.append(("attention per layer (rows) and head (columns) on dev text", "attention.png"))
     curve = diagnosis.learning_curve
     if curve is not None:
         save_figure(plot_learning_curve(curve.n_train, curve.train_error, curve.dev_error,
@@ -68,14 +87,25 @@ def _write_pictures(diagnosis: Diagnosis, run: Run, folder: Path) -> list[tuple[
 def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = ()) -> str:
     """The report as Markdown: verdicts, numbers, per-layer health, advice and pictures."""
     bv = diagnosis.bias_variance
-    lines = [f"# Diagnosis of {diagnosis.run_name}", "",
-             f"**{bv.verdict}** — {bv.explanation}", ""]
+    summary = diagnosis.summary
+    headline = (f"**language model** — dev loss {summary['dev_loss']:.4g} nats per token (perplexity "
+                f"{summary['dev_perplexity']:.3g}, {summary['dev_bits_per_character']:.3f} bits per character; "
+                f"uniform guess ln V = {summary['uniform_loss']:.3g}); next-token errors are not judged against an "
+                "optimal error" if summary.get("data_kind") == "text" and "dev_perplexity" in summary
+                else f"**{bv.verdict}** — {bv.explanation}")
+    lines = [f"# Diagnosis of {diagnosis.run_name}", "", headline, ""]
     lines += [markdown_table(["train error", "dev error", "optimal error", "avoidable bias", "variance"],
                              [[_pct(bv.train_error), _pct(bv.dev_error), _pct(bv.optimal_error),
                                _pct(bv.avoidable_bias), _pct(bv.variance)]]), ""]
     if diagnosis.diverged:
         lines += ["## Diverged", "", f"The loss became NaN/inf; the last finite weights were kept. "
                   f"Likely cause: {diagnosis.divergence_cause}.", ""]
+    if diagnosis.sequence is not None:
+        lines += sequence_markdown(diagnosis.sequence)
+    if diagnosis.transformer is not None:
+        from neuralab.doctor.transformer_checks import transformer_markdown
+
+        lines += transformer_markdown(diagnosis.transformer)
     if diagnosis.layers:
         lines += ["## Layers", "", markdown_table(
             ["layer", "activation", "verdicts", "relative gradient", "update/weight", "dead", "saturated", "symmetric"],
@@ -97,9 +127,27 @@ def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = 
     lines += ["## Advice", ""]
     lines += [f"{item.step}. {item.describe()}" for item in diagnosis.advice] or ["Nothing to change."]
     lines.append("")
+    for sample in diagnosis.samples:
+        lines += [f"## Sample after epoch {sample['epoch']} (dev loss {_sci(sample.get('dev_loss'))}, "
+                  f"temperature {sample.get('temperature')})", "", "```", sample["text"], "```", ""]
     for caption, name in pictures:
         lines += [f"![{caption}]({name})", ""]
     return "\n".join(lines)
+
+
+def sequence_markdown(sequence) -> list[str]:
+    """The "Through time" section: the gradient ratio, the baseline, the verdicts with cause and cure."""
+    lines = ["## Through time", "", markdown_table(
+        ["cell", "T", "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ (start → end)", "dev loss", "memoryless baseline", "first loss",
+         "clip rate"],
+        [[sequence.cell, sequence.sequence_length,
+          f"{_sci(sequence.gradient_ratio_start)} → {_sci(sequence.gradient_ratio)}", _sci(sequence.dev_loss),
+          _sci(sequence.baseline_loss), _sci(sequence.initial_loss) + (
+              f" (ln K = {sequence.expected_initial_loss:.3g})" if sequence.expected_initial_loss else ""),
+          _pct(sequence.clip_rate)]]), ""]
+    lines += [f"- **{f.verdict}** — {f.cause}. Cure: {f.cure}." for f in sequence.findings] or \
+        ["The gradient reaches back through time and the loss is well below the memoryless baseline."]
+    return lines + [""]
 
 
 def save_figure(figure: Any, path: Path) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from neuralab.doctor.advice import SCALED_INITS, SQUASHING
 from neuralab.spec import ExperimentSpec
+from neuralab.training.rules import clip_norm
 
 VERDICTS = ("vanishing", "exploding", "dead_units", "saturated", "symmetric", "healthy")
 VANISHING_RATIO = 1e-2  # per-weight gradient RMS below 1 % of the strongest layer's
@@ -83,6 +84,8 @@ def layer_verdicts(health: dict[str, Any], spec: ExperimentSpec) -> list[LayerHe
             "symmetric_fraction": symmetric[index],
         }
         findings = _findings(layer, stats, index in nonfinite, spec, depth=len(layers) - 1)
+        if spec.model.is_recurrent:  # between-layer gradients of an embedding, gates and a head are not a depth
+            findings = [f for f in findings if f.verdict != "vanishing"]  # story: time is (doctor/through_time.py)
         verdicts = [f.verdict for f in findings] or ["healthy"]
         results.append(LayerHealth(layer["name"], layer.get("activation"), verdicts, findings, stats))
     return results
@@ -114,7 +117,8 @@ def _findings(layer: dict, stats: dict, nonfinite: bool, spec: ExperimentSpec, *
     if saturated >= ALL_SATURATED or (saturated >= SATURATED_LIMIT and (relative or 1.0) < CHOKED_GRADIENT):
         found.append(Finding("saturated", f"{stats['saturated_fraction']:.0%} of {name}'s {activation} outputs sit at "
                              "the flat ends, where the gradient is about 0 (weights or inputs too large)",
-                             "Xavier init, standardised inputs, batch norm, or ReLU"))
+                             "a lower learning rate, gradient clipping, or a gated cell (lstm, gru)"
+                             if spec.model.is_recurrent else "Xavier init, standardised inputs, batch norm, or ReLU"))
     return found
 
 
@@ -157,7 +161,7 @@ def divergence_cause(spec: ExperimentSpec, health: dict[str, Any] | None) -> str
         causes.append("exploding gradients: the gradient norms became NaN/inf")
     elif growth is not None and growth > EXPLODING_GROWTH:
         causes.append(f"exploding gradients: the gradient norms grew {growth:.0f}× during training")
-    if train.grad_clip is None and causes:
+    if clip_norm(spec) is None and causes:
         causes.append("no gradient clipping (train.grad_clip is off)")
     if not causes:
         causes.append(f"the loss became NaN/inf with learning rate {train.learning_rate:g}; "

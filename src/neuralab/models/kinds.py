@@ -58,6 +58,7 @@ class ModelKind:
         describe: network → one row per layer (layer, inputs, outputs, activation, parameters).
         size_of: the spec's fields that set the network's size, as a message names them.
         population: True when the population engine may train it (parity-tested).
+        threads_from: parameters from which a second CPU thread pays (None: the engine's general rule).
     """
 
     name: str
@@ -67,6 +68,7 @@ class ModelKind:
     describe: Callable[[nn.Module], list[dict[str, object]]]
     size_of: Callable[[ModelSpec], str]
     population: bool = False
+    threads_from: int | None = None
 
 
 MODEL_KINDS: dict[str, ModelKind] = {}
@@ -86,6 +88,19 @@ def kind_of(spec: ModelSpec) -> ModelKind:
     """The registered kind of ``spec.kind``."""
     _load_builtin_kinds()
     return MODEL_KINDS[spec.kind]
+
+
+def kinds_for(data_kind: str) -> list[str]:
+    """The model kinds that learn from ``data_kind`` data, in catalog order.
+
+    Example:
+        >>> kinds_for("text")
+        ['rnn', 'lstm', 'gru', 'transformer']
+    """
+    from neuralab.spec.catalog import names
+
+    _load_builtin_kinds()
+    return [name for name in names("model_kinds") if name in MODEL_KINDS and data_kind in MODEL_KINDS[name].data_kinds]
 
 
 def build_model(spec: ModelSpec, shape: ModelShape) -> nn.Module:
@@ -111,4 +126,4 @@ def describe_layers(model: nn.Module, *, kind: str) -> list[dict[str, object]]:
 
 def _load_builtin_kinds() -> None:
     # The built-in kinds register themselves when their module is imported.
-    from neuralab.models import mlp  # noqa: F401
+    from neuralab.models import mlp, recurrent, transformer  # noqa: F401

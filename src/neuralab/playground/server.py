@@ -1,7 +1,8 @@
 """The playground's ASGI app (FastAPI) and how to run it with uvicorn.
 
 Routes: ``/`` the page (GET and HEAD), ``/static/*`` its modules (shipped in the package,
-no CDN), ``/api/table`` the declared state table and menus, and ``/ws`` the WebSocket, one
+no CDN), ``/sequence`` and ``/explore`` (the LLM explorer,
+:mod:`neuralab.playground.explorer`) with their sockets, ``/api/table`` the declared state table and menus, and ``/ws`` the WebSocket, one
 session per tab. The socket is refused (code 1008) unless its ``Origin`` is the page's own
 origin on an allowed host, so a page on another site cannot drive the local server; the
 ``Host`` header is checked on every request too (DNS rebinding), and off loopback every
@@ -48,9 +49,11 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     return parsed.scheme in ("http", "https") and parsed.netloc.lower() == host.lower()
 
 
-def create_app(*, allowed_hosts: list[str] | None = None, token: str | None = None) -> FastAPI:
+def create_app(*, allowed_hosts: list[str] | None = None, token: str | None = None,
+               runs: list[Path] | None = None) -> FastAPI:
     """The app; ``allowed_hosts`` are the host names it answers to (default: loopback only);
-    with a ``token``, every request must carry it (query, cookie or Authorization header)."""
+    with a ``token``, every request must carry it (query, cookie or Authorization header);
+    ``runs``: the language-model runs the LLM explorer shows (default: those found in ``runs/``)."""
     app = FastAPI(title="neuralab playground", docs_url=None, redoc_url=None, openapi_url=None)
     hosts = list(allowed_hosts or LOOPBACK_HOSTS)
     app.add_middleware(SecurityMiddleware, token=token)  # inner: sees only requests from allowed hosts
@@ -87,6 +90,12 @@ def create_app(*, allowed_hosts: list[str] | None = None, token: str | None = No
         finally:
             app.state.connections.discard(connection)
 
+    from neuralab.playground.sequence_lab import add_sequence_routes
+
+    add_sequence_routes(app, static=STATIC, origin_allowed=origin_allowed, max_sessions=MAX_SESSIONS)
+    from neuralab.playground.explorer import add_explorer_routes
+
+    add_explorer_routes(app, static=STATIC, origin_allowed=origin_allowed, max_sessions=MAX_SESSIONS, runs=runs)
     return app
 
 
@@ -99,11 +108,12 @@ def _previews() -> dict:
 
 
 def make_server(*, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-                extra_hosts: list[str] | tuple[str, ...] = ()):
+                extra_hosts: list[str] | tuple[str, ...] = (), runs: list[Path] | None = None):
     """A uvicorn server for the playground on ``host:port`` (port 0: a free one).
 
     Off loopback it answers to this machine's names and addresses (plus ``extra_hosts``)
     and needs a token: ``token``, or a new one, kept as ``server.token`` (None on loopback).
+    ``runs``: see :func:`create_app`.
     """
     import uvicorn
 
@@ -111,7 +121,7 @@ def make_server(*, host: str = "127.0.0.1", port: int = 8000, token: str | None 
         token = None
     else:
         token = token or new_token()
-    app = create_app(allowed_hosts=host_names(host, extra_hosts), token=token)
+    app = create_app(allowed_hosts=host_names(host, extra_hosts), token=token, runs=runs)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws_max_size=4 * MAX_MESSAGE_CHARS,
                             lifespan="off")
     server = uvicorn.Server(config)
@@ -122,8 +132,9 @@ def make_server(*, host: str = "127.0.0.1", port: int = 8000, token: str | None 
 class BackgroundServer:
     """Run the playground in a thread (tests, benchmarks): ``with BackgroundServer() as url:``."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None):
-        self.server = make_server(host=host, port=port, token=token)
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
+                 runs: list[Path] | None = None):
+        self.server = make_server(host=host, port=port, token=token, runs=runs)
         self.thread = threading.Thread(target=self.server.run, name="playground-server", daemon=True)
 
     def __enter__(self) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from neuralab.runs.checkpoint import Checkpoint, CheckpointWriter, restore_callbacks, truncate_history
 from neuralab.runs.files import append_text, csv_text, write_text_atomic
 from neuralab.training.events import Callback, TrainingState
+from neuralab.training.rules import finished
 
 CHECKPOINT_FOLDER = "checkpoint"
 METRICS = "metrics.csv"
@@ -67,7 +68,7 @@ class Checkpointing(Callback):
         self.metrics.append(state.history)
         done = len(state.history)
         due = (done % self.every == 0) if self.every else time.monotonic() - self.last_save >= self.seconds
-        if due or state.stop_training or done >= state.spec.train.epochs:
+        if due or state.stop_training or finished(state.spec.train, periods_done=done, steps_done=state.step):
             self._save(state)
         else:
             self.writer.append_history(state.history)

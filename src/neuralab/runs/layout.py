@@ -15,6 +15,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from pathlib import Path
@@ -22,7 +23,9 @@ from typing import Any
 
 from safetensors.torch import save
 
+from neuralab.data.tokenization import bits_per_character, perplexity
 from neuralab.models import describe_layers
+from neuralab.runs.fine_tuning import write_tokenizer
 from neuralab.runs.files import claim_folder, save_figure, write_bytes_atomic, write_csv, write_json, write_text_atomic
 from neuralab.runs.records import write_health
 from neuralab.runs.run import FORMAT, Run
@@ -84,8 +87,11 @@ def _write_files(run: Run, folder: Path) -> None:
         save_figure(plot_curves(run.history, title=run.spec.name, best_epoch=run.summary.get("kept_epoch"),
                                 error_label=error_label), folder / "curves.png")
         save_figure(plot_learning_rate(run.history), folder / "learning_rate.png")
+    write_tokenizer(folder, run.preprocessor)  # tokenizer.json: a language model's vocabulary
     if run.health:
         write_health(run.health, folder)  # health.json + health.csv, read by `neuralab diagnose`
+    if run.samples:
+        write_json(folder / "samples.json", run.samples)  # language models: text at a few epochs
     write_json(folder / "summary.json", run.summary)
 
 
@@ -103,7 +109,8 @@ def run_of(experiment: Experiment, *, seconds: float) -> Run:
     summary = summarize(experiment, state, final=final, seconds=seconds)
     return Run(spec=experiment.spec, summary=summary, history=state.history, model=experiment.model.cpu().eval(),
                head=experiment.head, preprocessor=experiment.bundle.preprocessor,
-               shape=model_shape(experiment.bundle, experiment.head), health=experiment.health_record)
+               shape=model_shape(experiment.bundle, experiment.head), health=experiment.health_record,
+               samples=experiment.samples or None)
 
 
 def summarize(experiment: Experiment, state: TrainingState, *, final: dict[str, dict[str, float]],
@@ -127,10 +134,39 @@ def summarize(experiment: Experiment, state: TrainingState, *, final: dict[str, 
         "n_parameters": experiment.n_parameters, "n_train": bundle.n_train, "n_dev": bundle.n_dev,
         "n_test": bundle.n_test, "n_features": bundle.n_features, "split": bundle.split_fractions,
         "epochs_run": len(state.history), "best_epoch": state.best_epoch or kept, "kept_epoch": kept,
-        "stop_reason": state.stop_reason or "completed all epochs", "diverged": state.diverged,
+        "stop_reason": state.stop_reason or ("completed all steps" if spec.train.max_steps else "completed all epochs"),
+        "diverged": state.diverged,
         "rollbacks": state.rollbacks,
         **{f"{split}_{key}": value for split, scores in final.items() for key, value in scores.items()},
         "seconds": seconds, "device": str(experiment.device), "threads": experiment.threads,
         "seed": spec.seed, "data_fingerprint": bundle.fingerprint(),
         "layers": describe_layers(experiment.model, kind=spec.model.kind),
+        **sequence_facts(bundle), **language_facts(bundle, final),
+        "steps": state.step, "step_based": spec.train.max_steps is not None,
     }
+
+
+def sequence_facts(bundle) -> dict[str, Any]:
+    """What a summary says of sequence and text data: T, the vocabulary and the memoryless baseline."""
+    if bundle.baseline_loss is None:
+        return {}
+    return {"data_kind": bundle.kind, "sequence_length": bundle.sequence_length, "vocab_size": bundle.vocab_size,
+            "output_steps": bundle.output_steps, "baseline_loss": bundle.baseline_loss,
+            "baseline_rule": bundle.baseline_rule}
+
+
+def language_facts(bundle, final: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """A language model's scores in its field's units: perplexity e^loss and bits per character per split.
+
+    A BPE token spans several characters: bits per character divide the loss by ln 2 and by the dev
+    text's characters per token, so character and BPE models compare on the same scale.
+    """
+    if bundle.kind != "text":
+        return {}
+    tokens = bundle.x_dev.ravel()
+    per_token = len(bundle.preprocessor.decode(tokens)) / max(len(tokens), 1)
+    facts: dict[str, Any] = {"characters_per_token": per_token, "uniform_loss": math.log(bundle.vocab_size)}
+    for split, scores in final.items():
+        facts[f"{split}_perplexity"] = perplexity(scores["loss"])
+        facts[f"{split}_bits_per_character"] = bits_per_character(scores["loss"], characters_per_token=per_token)
+    return facts

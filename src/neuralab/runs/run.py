@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from safetensors.torch import load_file
 from torch import nn
 
-from neuralab.data import Preprocessor
+from neuralab.data import preprocessor_from_dict
 from neuralab.errors import RunError, SpecError
 from neuralab.models import ModelShape, build_model
 from neuralab.spec import ExperimentSpec, load_spec
@@ -53,6 +53,7 @@ class Run:
         dir: the run directory, or None when the run was not written.
         health: the gradient/activation health record (``health.json``), or None.
         tensorboard: the folder of its TensorBoard event files (``train.tensorboard``), or None.
+        samples: language models: text generated at a few epochs (``samples.json``), or None.
     """
 
     spec: ExperimentSpec
@@ -65,6 +66,7 @@ class Run:
     dir: Path | None = None
     health: dict[str, Any] | None = None
     tensorboard: Path | None = None
+    samples: list[dict[str, Any]] | None = None
 
 
 def _catalog_name(table: str):
@@ -125,7 +127,7 @@ def load_run(run_dir: str | Path) -> Run:
         raise RunError([f"run spec.yaml: {line}" for line in error.problems]) from None
     meta = _read_meta(folder / "model.json")
     head = Head(**meta.head.model_dump())
-    preprocessor = Preprocessor.from_dict(meta.preprocessor)
+    preprocessor = preprocessor_from_dict(meta.preprocessor)
     shape = _shape(meta, head)
     model = _rebuild_model(folder / "model.safetensors", spec, shape)
     summary = read_summary(folder)
@@ -133,7 +135,18 @@ def load_run(run_dir: str | Path) -> Run:
     from neuralab.runs.records import read_health
 
     return Run(spec=spec, summary=summary, history=history, model=model, head=head,
-               preprocessor=preprocessor, shape=shape, dir=folder, health=read_health(folder))
+               preprocessor=preprocessor, shape=shape, dir=folder, health=read_health(folder),
+               samples=_read_samples(folder / "samples.json"))
+
+
+def _read_samples(path: Path) -> list[dict[str, Any]] | None:
+    if not path.is_file():
+        return None
+    samples = _read_json(path)
+    if not isinstance(samples, list) or not all(isinstance(s, dict) and isinstance(s.get("text"), str)
+                                                and isinstance(s.get("epoch"), int) for s in samples):
+        raise RunError("run samples.json: expected a list of {epoch, text, ...} samples")
+    return samples
 
 
 def incomplete_message(folder: Path) -> str:

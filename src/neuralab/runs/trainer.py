@@ -28,10 +28,11 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from neuralab.data import DataBundle
+from neuralab.data import DataBundle, load_data
 from neuralab.errors import PeerLost, RunError, SpecError, TrainingInterrupted
 from neuralab.runs.checkpoint import Checkpoint, read_checkpoint, restore
 from neuralab.runs.files import claim_folder
+from neuralab.runs.fine_tuning import read_tokenizer, source_run, start_from, write_tokenizer
 from neuralab.runs.keeping import CHECKPOINT_FOLDER, Checkpointing, Restoring
 from neuralab.runs.layout import finish_run, run_of, start_run
 from neuralab.runs.run import Run
@@ -46,10 +47,15 @@ log = logging.getLogger(__name__)
 
 
 def train_run(spec: ExperimentSpec, *, out_dir: str | Path | None, callbacks: Iterable[Callback] = (),
-              bundle: DataBundle | None = None, group: ProcessGroup | None = None) -> Run:
-    """Train ``spec`` (on ``bundle`` when given) into a new run directory under ``out_dir`` (None: none);
-    with ``group``, as one of several data-parallel processes."""
-    return _train(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle, group=group)
+              bundle: DataBundle | None = None, init_from: str | Path | None = None,
+              group: ProcessGroup | None = None) -> Run:
+    """Train ``spec`` (on ``bundle`` when given) into a new run directory under ``out_dir`` (None: none).
+
+    ``init_from``: a finished language-model run to fine-tune: its weights and vocabulary start
+    this run (see :mod:`neuralab.runs.fine_tuning`). ``group``: train as one of several
+    data-parallel processes.
+    """
+    return _train(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle, init_from=init_from, group=group)
 
 
 def resume_run(run_dir: str | Path, *, callbacks: Iterable[Callback] = (), group: ProcessGroup | None = None) -> Run:
@@ -69,9 +75,16 @@ def resume_run(run_dir: str | Path, *, callbacks: Iterable[Callback] = (), group
 
 def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: Path | None = None,
            checkpoint: Checkpoint | None = None, callbacks: Iterable[Callback] = (),
-           bundle: DataBundle | None = None, group: ProcessGroup | None = None) -> Run:
+           bundle: DataBundle | None = None, init_from: str | Path | None = None,
+           group: ProcessGroup | None = None) -> Run:
     started = time.perf_counter()
+    source = source_run(init_from, spec) if init_from is not None else None
+    vocabulary = source.preprocessor if source is not None else read_tokenizer(run_dir) if run_dir else None
+    if bundle is None and vocabulary is not None:  # a fine-tuned or resumed language model keeps its tokens
+        bundle = load_data(spec.data, seed=spec.seed, vocabulary=vocabulary)
     experiment = Experiment.from_spec(spec, bundle=bundle, group=group)
+    if source is not None:
+        start_from(experiment, source)
     state = experiment.state
     writes = group is None or group.writes  # of several processes, process 0 alone writes the run
     fingerprint = {"spec": hashlib.sha256(dump_spec(spec).encode()).hexdigest()[:16],
@@ -88,6 +101,7 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
                 separate_dropout(spec.seed, group, step=state.step)
         elif out_dir is not None and writes:
             run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
+            write_tokenizer(run_dir, experiment.bundle.preprocessor)
         board = tensorboard_logger(spec, run_dir, checkpoint=checkpoint) if spec.train.tensorboard and writes else None
         keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, seconds=spec.train.checkpoint_seconds,
                                 fingerprint=fingerprint, resume_from=checkpoint)] if run_dir is not None and writes \
@@ -106,6 +120,8 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
     if board is not None:
         board.finish(run.summary)
         run.tensorboard = board.log_dir
+    if init_from is not None:
+        run.summary["init_from"] = str(init_from)
     if run_dir is not None and writes:
         finish_run(run, run_dir)
         log.info("run written to %s", run.dir)

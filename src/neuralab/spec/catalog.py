@@ -29,10 +29,11 @@ def _table(*entries: Entry) -> dict[str, Entry]:
 
 
 def _act(name: str, summary: str, zero_centred: str, saturating: str, cost: str,
-         differentiable: str, output_range: str) -> Entry:
+         differentiable: str, output_range: str, rnn: str = "no") -> Entry:
+    # rnn: "yes" where torch.nn.RNN offers it as the cell's nonlinearity (model.recurrent.nonlinearity)
     return Entry(name, summary, {
         "zero-centred": zero_centred, "saturating": saturating, "cost": cost,
-        "differentiable": differentiable, "range": output_range,
+        "differentiable": differentiable, "range": output_range, "rnn": rnn,
     })
 
 
@@ -40,9 +41,9 @@ ACTIVATIONS = _table(
     _act("sigmoid", "1 / (1 + e^-z); squashes to (0, 1). Vanishing gradients when deep.",
          "no", "both sides", "moderate (exp)", "everywhere", "(0, 1)"),
     _act("tanh", "(e^z - e^-z) / (e^z + e^-z); a zero-centred sigmoid.",
-         "yes", "both sides", "moderate (exp)", "everywhere", "(-1, 1)"),
+         "yes", "both sides", "moderate (exp)", "everywhere", "(-1, 1)", rnn="yes"),
     _act("relu", "max(0, z); the default for hidden layers. Units can die.",
-         "no", "no (zero for z < 0)", "cheapest", "except at 0", "[0, inf)"),
+         "no", "no (zero for z < 0)", "cheapest", "except at 0", "[0, inf)", rnn="yes"),
     _act("leaky_relu", "max(0.01 z, z); ReLU that keeps a small slope for z < 0.",
          "roughly", "no", "cheap", "except at 0", "(-inf, inf)"),
     _act("elu", "z if z > 0 else e^z - 1; smooth negative part, mean closer to 0.",
@@ -133,6 +134,10 @@ SCHEDULES = _table(
           {"adaptive": "yes", "torch": "ReduceLROnPlateau", "watches": "dev_loss"}),
     Entry("bold_driver", "grow by `increase` while train loss falls, cut by `decrease` when it rises",
           {"adaptive": "yes", "torch": "(none: neuralab's own)", "watches": "train_loss"}),
+    Entry("warmup_cosine", "linear warm-up from 0 over `warmup_steps`, then cosine to min_lr until `steps` "
+          "(default: all); the language-model schedule (nanoGPT's)",
+          {"formula": "lr0·(t+1)/(warmup_steps+1), then min_lr + (lr0−min_lr)(1+cos(π(t−w)/(steps−w)))/2",
+           "torch": "LambdaLR"}),
 )
 
 LOSSES = _table(
@@ -148,11 +153,12 @@ LOSSES = _table(
 
 
 def _data(name: str, summary: str, kind: str, task: str, size: str, *, data_kind: str = "tabular",
-          classes: str = "fixed", playground: str = "no") -> Entry:
-    # data kind: which loader makes the data and which model kinds learn from them (tabular rows here);
-    # classes: "n_classes" where data.n_classes sets the number of classes; playground: one of TF Playground's six
+          classes: str = "fixed", playground: str = "no", path: str = "no") -> Entry:
+    # data kind: which loader makes the data and which model kinds learn from them (tabular, sequence, text);
+    # classes: "n_classes" where data.n_classes sets the number of classes; playground: one of TF Playground's six;
+    # path: whether data.path is "required", "optional" (a file instead of the generator) or not read ("no")
     return Entry(name, summary, {"kind": kind, "task": task, "size": size, "data kind": data_kind,
-                                 "classes": classes, "playground": playground})
+                                 "classes": classes, "playground": playground, "path": path})
 
 
 DATASETS = _table(
@@ -174,8 +180,21 @@ DATASETS = _table(
     _data("wine", "wine cultivars (scikit-learn)", "bundled", "3 classes", "178 × 13"),
     _data("breast_cancer", "Wisconsin breast cancer (scikit-learn)", "bundled", "binary", "569 × 30"),
     _data("diabetes", "diabetes progression (scikit-learn)", "bundled", "regression", "442 × 10"),
-    _data("csv", "a CSV file: data.path, data.target", "file", "auto", "file"),
-    _data("parquet", "a Parquet file: data.path, data.target", "file", "auto", "file"),
+    _data("csv", "a CSV file: data.path, data.target", "file", "auto", "file", path="required"),
+    _data("parquet", "a Parquet file: data.path, data.target", "file", "auto", "file", path="required"),
+    _data("adding", "the adding problem (Hochreiter & Schmidhuber 1997): the sum of the two marked values "
+          "of T random numbers; memoryless baseline MSE 1/6", "sequence task", "regression", "n_samples × T",
+          data_kind="sequence"),
+    _data("copy", "copy memory: repeat 10 symbols after a gap of T blanks; memoryless baseline "
+          "10·ln 8 / (T + 20) nats", "sequence task", "10 classes per step", "n_samples × (T + 20)",
+          data_kind="sequence"),
+    _data("sine", "a noisy sine wave (data.noise), or a numeric CSV column (data.path, data.target): "
+          "forecast the next value from the last T", "sequence task", "regression", "n_samples × T",
+          data_kind="sequence", path="optional"),
+    _data("shakespeare", "tiny Shakespeare (bundled; 1,115,394 characters, 65 distinct): a character-level "
+          "language model", "text", "next character", "1.1 M characters", data_kind="text"),
+    _data("text", "any UTF-8 text file (data.path): a character-level language model", "text",
+          "next character", "file", data_kind="text", path="required"),
 )
 
 FEATURES = _table(
@@ -185,9 +204,29 @@ FEATURES = _table(
     Entry("sin(x1)", "sine of x1"), Entry("sin(x2)", "sine of x2"),
 )
 
+# family: recurrent kinds read sequences step by step (settings in model.recurrent);
+# grad clip: the norm train.grad_clip "auto" stands for ("off": no clipping).
 MODEL_KINDS = _table(
     Entry("mlp", "multi-layer perceptron: fully connected layers (model.hidden, model.activation)",
-          {"data": "tabular", "population": "yes"}),
+          {"data": "tabular", "family": "feed-forward", "population": "yes", "grad clip": "off"}),
+    Entry("rnn", "Elman recurrent network, h_t = g(W x_t + U h_t-1 + b) with tanh or relu (torch.nn.RNN); "
+          "its gradients vanish or explode through time", {"data": "sequence, text", "family": "recurrent",
+                                                          "population": "no", "grad clip": "1.0"}),
+    Entry("lstm", "long short-term memory (torch.nn.LSTM): a gated cell state carries gradients through time; "
+          "forget-gate bias model.recurrent.forget_bias", {"data": "sequence, text", "family": "recurrent",
+                                                           "population": "no", "grad clip": "1.0"}),
+    Entry("gru", "gated recurrent unit (torch.nn.GRU): LSTM's gating with one state and fewer weights",
+          {"data": "sequence, text", "family": "recurrent", "population": "no", "grad clip": "1.0"}),
+    Entry("transformer", "GPT-style transformer (model.transformer): causal self-attention for language models, "
+          "an encoder with mean pooling for one prediction per sequence",
+          {"data": "sequence, text", "family": "attention", "population": "no", "grad clip": "1.0"}),
+)
+
+TOKENIZERS = _table(
+    Entry("char", "one token per character of the corpus (the vocabulary is its distinct characters)",
+          {"vocabulary": "the text's characters"}),
+    Entry("bpe", "byte-level byte-pair encoding trained on the corpus with the `tokenizers` library "
+          "(data.vocab_size tokens: 256 bytes + merges)", {"vocabulary": "data.vocab_size"}),
 )
 
 TABLES: dict[str, dict[str, Entry]] = {
@@ -200,11 +239,15 @@ TABLES: dict[str, dict[str, Entry]] = {
     "losses": LOSSES,
     "datasets": DATASETS,
     "features": FEATURES,
+    "tokenizers": TOKENIZERS,
 }
 
 SYNTHETIC_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "synthetic 2-D")
 BUNDLED_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "bundled")
 FILE_DATASETS = ("csv", "parquet")
+NEEDS_PATH = tuple(n for n, e in DATASETS.items() if e.properties["path"] == "required")
+RECURRENT_KINDS = tuple(n for n, e in MODEL_KINDS.items() if e.properties["family"] == "recurrent")
+ATTENTION_KINDS = tuple(n for n, e in MODEL_KINDS.items() if e.properties["family"] == "attention")
 # optimisers that read train.momentum (as momentum or as Adam's β1); the others ignore it
 MOMENTUM_OPTIMIZERS = tuple(n for n, e in OPTIMIZERS.items() if e.properties["momentum"] != "no")
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neuralab.spec.catalog import FEATURES, FILE_DATASETS, names
+from neuralab.spec.catalog import ATTENTION_KINDS, FEATURES, FILE_DATASETS, NEEDS_PATH, RECURRENT_KINDS, family, names
 
 MAX_SEED = 2**32 - 1
 # A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about
@@ -40,11 +40,11 @@ class _Strict(BaseModel):
 class DataSpec(_Strict):
     """Where the data come from, how they are featurised, split and scaled."""
 
-    dataset: str = Field("digits", description="data set name: synthetic 2-D, bundled, or csv/parquet (see `neuralab info datasets`)")
-    path: str | None = Field(None, description="file to read when dataset is csv or parquet")
-    target: str | None = Field(None, description="target column of a csv/parquet file (default: the last column)")
+    dataset: str = Field("digits", description="data set name: synthetic 2-D, bundled, csv/parquet, sequence task or text (see `neuralab info datasets`)")
+    path: str | None = Field(None, description="file to read when dataset is csv, parquet or text (or sine, instead of generating one)")
+    target: str | None = Field(None, description="target column of a csv/parquet file (default: the last column); sine: the column of the series")
     task: Literal["auto", "classification", "regression"] = Field("auto", description="auto: from the data set or the target column's values")
-    n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic only)")
+    n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic 2-D) or sequences (adding, copy, sine)")
     noise: float = Field(0.0, ge=0.0, le=0.5, description="noise level, TF Playground's meaning (synthetic only)")
     n_classes: int = Field(2, ge=2, le=10, description="classes (spiral arms, gauss blobs) for synthetic classification")
     features: list[str] = Field(["x1", "x2"], min_length=1, max_length=7, description="inputs made from x1, x2 (synthetic only)")
@@ -52,8 +52,13 @@ class DataSpec(_Strict):
     split_column: str | None = Field(None, description="csv/parquet: a column naming each row's split (train, dev or test), used instead of data.split")
     standardize: bool = Field(True, description="scale inputs (and regression targets) with train-split statistics")
     augment_noise: float = Field(0.0, ge=0.0, le=1.0, description="std of Gaussian noise added to training inputs each batch (augmentation)")
+    sequence_length: int = Field(50, ge=2, le=100_000, description="time steps T per sequence: adding and sine read T values, copy waits T blanks (T + 20 steps), text trains on windows of T characters (truncated back-propagation through time)")
+    max_characters: int | None = Field(None, ge=100, le=1_000_000_000, description="text: read only the first N characters of the corpus; null: all")
+    tokenizer: str = Field("char", description="text: char (one token per character) or bpe (byte-level BPE trained on the corpus; see `neuralab info tokenizers`)")
+    vocab_size: int = Field(512, ge=257, le=65_536, description="text with tokenizer bpe: tokens in the vocabulary (the 256 bytes + merges)")
 
     _dataset = field_validator("dataset")(lambda cls, v: _choice(v, "datasets"))
+    _tokenizer = field_validator("tokenizer")(lambda cls, v: _choice(v, "tokenizers"))
 
     @field_validator("features")
     @classmethod
@@ -78,12 +83,56 @@ class DataSpec(_Strict):
 
     @model_validator(mode="after")
     def _file_needs_path(self) -> "DataSpec":
-        if self.dataset in FILE_DATASETS and not self.path:
+        if self.dataset in NEEDS_PATH and not self.path:
             raise ValueError(f"__field__path: dataset {self.dataset!r} needs data.path (the file to read)")
         if self.split_column is not None and self.dataset not in FILE_DATASETS:
             raise ValueError(f"__field__split_column: only a csv or parquet file has columns; "
                              f"remove it for {self.dataset!r}")
         return self
+
+
+class RecurrentSpec(_Strict):
+    """The recurrent kinds' network (rnn, lstm, gru on torch.nn.RNN/LSTM/GRU)."""
+
+    hidden_size: int = Field(64, ge=1, le=4096, description="units of each recurrent layer (per direction)")
+    layers: int = Field(1, ge=1, le=16, description="stacked recurrent layers (model.dropout between them)")
+    bidirectional: bool = Field(False, description="also read each sequence backwards (tasks with one prediction per sequence)")
+    nonlinearity: str = Field("tanh", description="rnn only: the cell's activation, tanh or relu (relu with init auto is the IRNN)")
+    forget_bias: float = Field(1.0, ge=-10.0, le=10.0, description="lstm only: initial forget-gate bias (Keras' unit_forget_bias; torch's own default is 0)")
+    init: Literal["auto", "orthogonal", "identity", "uniform"] = Field("auto", description="recurrent weights: auto = identity for a relu rnn (IRNN, Le et al. 2015), orthogonal otherwise; uniform = torch's U(±1/√hidden_size); input weights are xavier_uniform")
+    embedding_size: int = Field(32, ge=1, le=4096, description="token inputs (text, copy): width of the learned embedding of each token")
+
+    @field_validator("nonlinearity")
+    @classmethod
+    def _cell_activation(cls, value: str) -> str:
+        allowed = family("activations", "rnn", "yes")
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(allowed)} (the activations torch.nn.RNN offers)")
+        return value
+
+
+class TransformerSpec(_Strict):
+    """The transformer kind's network: pre-LayerNorm blocks of multi-head self-attention and a GELU MLP."""
+
+    layers: int = Field(4, ge=1, le=48, description="transformer blocks (attention + MLP each)")
+    heads: int = Field(4, ge=1, le=64, description="attention heads per block; must divide embed_dim")
+    embed_dim: int = Field(128, ge=1, le=4096, description="width of the token embedding and of every block (the MLP is 4× wider)")
+    block_size: int | None = Field(None, ge=1, le=100_000, description="context: the most tokens the model reads at once (longer prompts are cropped to the last block_size); null: data.sequence_length")
+    positional: Literal["learned", "sinusoidal"] = Field("learned", description="position embedding: learned (GPT-2) or fixed sinusoids (Vaswani et al.)")
+    tie_weights: bool = Field(True, description="language models: the output layer shares the token embedding's weights (GPT-2)")
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> "TransformerSpec":
+        if self.embed_dim % self.heads:
+            raise ValueError(f"__field__heads: {self.heads} heads do not divide model.transformer.embed_dim "
+                             f"{self.embed_dim}; each head needs embed_dim / heads dimensions (e.g. heads "
+                             f"{_divisor_near(self.embed_dim, self.heads)})")
+        return self
+
+
+def _divisor_near(width: int, heads: int) -> int:
+    """The divisor of ``width`` closest to ``heads`` (a suggestion in an error line)."""
+    return min((d for d in range(1, width + 1) if width % d == 0), key=lambda d: (abs(d - heads), d))
 
 
 class ModelSpec(_Strict):
@@ -95,8 +144,10 @@ class ModelSpec(_Strict):
     output_activation: str = Field("auto", description="auto, linear, sigmoid or softmax")
     init: str = Field("he_normal", description="weight initialisation (see `neuralab info inits`)")
     init_std: float = Field(0.05, gt=0.0, le=10.0, description="standard deviation for the normal and uniform inits")
-    dropout: float = Field(0.0, ge=0.0, le=0.95, description="probability of dropping a hidden unit while training")
-    batch_norm: bool = Field(False, description="batch normalisation after each hidden linear layer")
+    dropout: float = Field(0.0, ge=0.0, le=0.95, description="probability of dropping a hidden unit while training (recurrent kinds: between layers and before the output layer)")
+    batch_norm: bool = Field(False, description="batch normalisation after each hidden linear layer (mlp)")
+    recurrent: RecurrentSpec = Field(default_factory=RecurrentSpec, description="rnn, lstm and gru settings")
+    transformer: TransformerSpec = Field(default_factory=TransformerSpec, description="transformer settings (model.dropout drops attention weights and residual branches)")
 
     _kind = field_validator("kind")(lambda cls, v: _choice(v, "model_kinds"))
     _output = field_validator("output_activation")(lambda cls, v: _choice(v, "output_activations"))
@@ -125,7 +176,18 @@ class ModelSpec(_Strict):
         if isinstance(self.activation, list) and len(self.activation) != len(self.hidden):
             raise ValueError(f"__field__activation: has {len(self.activation)} entries but model.hidden has "
                              f"{len(self.hidden)} layers; give one name or one per layer")
+        if self.batch_norm and self.kind in RECURRENT_KINDS:
+            raise ValueError(f"__field__batch_norm: true applies to mlp; model.kind {self.kind!r} normalises "
+                             "nothing between time steps — remove it (model.dropout regularises recurrent kinds)")
+        if self.batch_norm and self.kind in ATTENTION_KINDS:
+            raise ValueError(f"__field__batch_norm: true applies to mlp; model.kind {self.kind!r} normalises each "
+                             "block with LayerNorm already — remove it")
         return self
+
+    @property
+    def is_recurrent(self) -> bool:
+        """True for the kinds that read sequences step by step (rnn, lstm, gru)."""
+        return self.kind in RECURRENT_KINDS
 
     def layer_activations(self) -> list[str]:
         """Return the activation name of each hidden layer."""
@@ -149,6 +211,7 @@ class ScheduleSpec(_Strict):
     min_lr: float = Field(0.0, ge=0.0, description="lower bound of the learning rate (cosine, plateau, bold_driver); at most train.learning_rate")
     increase: float = Field(1.05, ge=1.0, le=10.0, description="bold_driver: lr multiplier while the train loss falls")
     decrease: float = Field(0.5, gt=0.0, le=1.0, description="bold_driver: lr multiplier when the train loss rises")
+    warmup_steps: int = Field(0, ge=0, le=1_000_000, description="warmup_cosine: steps (epochs without train.max_steps) of linear warm-up from 0 before the cosine")
 
     _name = field_validator("name")(lambda cls, v: _choice(v, "schedules"))
 
@@ -180,7 +243,7 @@ class TrainSpec(_Strict):
     l1: float = Field(0.0, ge=0.0, le=10.0, description="L1 penalty: l1 · Σ|w| added to the training objective (weights, not biases); reported losses leave it out")
     l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2 · Σw² added to the training objective (weights, not biases; AdamW: decoupled decay l2); reported losses leave it out")
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec, description="early stopping")
-    grad_clip: float | None = Field(None, gt=0.0, description="clip the global gradient norm to this value; null: off")
+    grad_clip: float | Literal["auto"] | None = Field("auto", description="clip the global gradient norm to this value (> 0); auto: the model kind's usual value (off for mlp, 1.0 for rnn, lstm and gru; `neuralab info model_kinds`); null: off")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present")
     threads: int | None = Field(None, ge=1, le=256, description="CPU threads; null: chosen by model size")
     checkpoint_every: int | None = Field(None, ge=1, le=100_000, description="write a resumable checkpoint every N epochs; null: every checkpoint_seconds (always also before the first epoch, at the last, and on Ctrl-C/SIGTERM)")
@@ -188,8 +251,13 @@ class TrainSpec(_Strict):
     on_divergence: Literal["stop", "rollback"] = Field("stop", description="on a NaN/inf loss: stop with the last finite weights, or roll back to them and halve the learning rate")
     max_rollbacks: int = Field(3, ge=0, le=100, description="rollback: how many times one run may roll back before it stops")
     train_metrics: Literal["running", "full"] = Field("running", description="per-epoch train loss/error: running (averaged over the epoch's batches, free) or full (re-scored in eval mode after the epoch, ~⅓ more compute)")
-    eval_every: int = Field(1, ge=1, le=100_000, description="score the dev split every N epochs (and at the last); between scorings the last dev scores carry forward")
+    eval_every: int = Field(1, ge=1, le=100_000, description="score the dev split every N epochs (and at the last); between scorings the last dev scores carry forward. With max_steps: every N optimiser steps")
     tensorboard: str | None = Field(None, min_length=1, description="folder for TensorBoard event files, one sub-folder per run (`--tensorboard DIR`); null: off")
+    max_steps: int | None = Field(None, ge=1, le=10_000_000, description="train for this many optimiser steps (random batches, as language models train) instead of train.epochs; one metrics row per evaluation")
+    eval_batches: int | None = Field(None, ge=1, le=100_000, description="with max_steps: dev batches scored at each evaluation (the same seeded batches every time); null: the whole dev split")
+    accumulate: int = Field(1, ge=1, le=1024, description="gradient accumulation: micro-batches of batch_size summed into each optimiser step")
+    autocast: Literal["off", "bf16"] = Field("off", description="bf16: forward pass and loss in bfloat16 autocast (torch.autocast; CPU or GPU), weights and optimiser in float32")
+    beta2: float | None = Field(None, gt=0.0, lt=1.0, description="adam family: β2 (the squared-gradient average's decay); null: 0.999 (language models often use 0.95–0.99)")
 
     _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
     _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))
@@ -200,6 +268,16 @@ class TrainSpec(_Strict):
             raise ValueError(f"__field__schedule.min_lr: {self.schedule.min_lr:g} is above train.learning_rate "
                              f"{self.learning_rate:g}; the floor must be at most the initial rate")
         return self
+
+    @field_validator("grad_clip", mode="before")
+    @classmethod
+    def _clip(cls, value: Any) -> Any:
+        if value is None or value == "auto":
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1e6:
+            raise ValueError("must be a gradient norm above 0 (at most 1e6), auto (the model kind's usual value) "
+                             "or null (off)")
+        return float(value)
 
     @field_validator("batch_size", mode="before")
     @classmethod
@@ -219,6 +297,7 @@ class DiagnoseSpec(_Strict):
     variance_tolerance: float = Field(0.05, ge=0.0, le=1.0, description="largest variance (dev − train error) still called low; also bounds data mismatch")
     health_every: int = Field(100, ge=0, le=1_000_000, description="optimiser steps between gradient/activation health samples while training; 0 turns recording off")
     learning_curve_fractions: list[float] = Field([0.1, 0.25, 0.5, 1.0], min_length=2, max_length=20, description="fractions of the training split a learning curve trains on (same seed, same dev split)")
+    text_samples: int = Field(4, ge=0, le=100, description="language models: epochs (evenly spaced, the last included) whose generated text sample the run keeps for the report; 0: none")
 
     @field_validator("learning_curve_fractions")
     @classmethod

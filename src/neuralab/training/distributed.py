@@ -111,6 +111,9 @@ def process_problems(device: str, processes_here: int) -> list[str]:
 def refusals(spec, group: ProcessGroup) -> list[str]:
     """Why ``spec`` cannot train data-parallel on ``group`` with the same results as one process ([] when it can)."""
     problems = []
+    if spec.train.accumulate > 1:
+        problems.append(f"train.accumulate: {spec.train.accumulate} on {group.size} processes; the processes "
+                        "already share each batch: raise train.batch_size instead and keep accumulate 1")
     if spec.model.batch_norm and group.device.type != "cuda":
         problems.append(f"model.batch_norm: on {group.size} CPU processes each would normalise its own rows, "
                         "not the batch (torch's SyncBatchNorm needs GPUs); train batch norm on one process or on GPUs")
@@ -189,12 +192,13 @@ class DataParallel:
                                                                     " (received by another process)"))
         return agreed[0]
 
-    def carried(self, totals: tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor] | None:
-        """An interrupted epoch's running totals to continue from: the batch losses are the same on
-        every process; the error count is a sum over processes, so process 0 alone carries it."""
+    def carried(self, totals: tuple[Tensor, ...] | None) -> tuple[Tensor, ...] | None:
+        """An interrupted epoch's running totals to continue from: the batch losses (and clipped
+        steps) are the same on every process; the error count is a sum over processes, so
+        process 0 alone carries it."""
         if totals is None or self.group.rank == 0:
             return totals
-        return totals[0], torch.zeros_like(totals[1])
+        return totals[0], torch.zeros_like(totals[1]), *totals[2:]
 
     def total(self, count: Tensor) -> Tensor:
         """The sum over every process of ``count`` (an epoch's misclassified rows)."""

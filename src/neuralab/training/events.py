@@ -39,6 +39,7 @@ class TrainingState:
     rate: Any  # LearningRate: the one owner of the learning rate
     spec: Any  # ExperimentSpec
     generator: torch.Generator | None = None  # the batches stream: row order and augmentation noise
+    head: Any = None  # Head: task, output activation and loss (what a callback's own loss computation needs)
     epoch: int = 0  # 0-based index of the current epoch
     step: int = 0  # optimiser steps taken so far
     inputs: Tensor | None = None  # current batch (batch, n_inputs)
@@ -56,7 +57,7 @@ class TrainingState:
     interrupted: str = ""  # name of the signal (SIGINT, SIGTERM) that stopped training, if any
     batch_index: int = 0  # batches of the current epoch done (where a resumed epoch continues)
     epoch_order: Tensor | None = None  # the current epoch's row order (batch_index > 0 resumes it)
-    epoch_totals: tuple[Tensor, Tensor] | None = None  # the current epoch's running (loss sum, errors)
+    epoch_totals: tuple[Tensor, ...] | None = None  # the current epoch's running (loss sum, errors, clipped steps)
     callbacks: list[Any] = field(default_factory=list)  # the callbacks of this fit, in firing order
     parallel: Any = None  # DataParallel when several processes train this model together (training/distributed.py)
 

@@ -39,13 +39,14 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from neuralab.data import DataBundle, load_data
+from neuralab.data import DataBundle, data_kind, load_data
 from neuralab.errors import SpecError
-from neuralab.models import ModelShape, build_model, kind_of
+from neuralab.models import ModelShape, build_model, kind_of, kinds_for
 from neuralab.spec import ExperimentSpec
 from neuralab.training import rules
 from neuralab.training.callbacks import default_callbacks
 from neuralab.training.callbacks.health_recorder import HealthRecorder
+from neuralab.training.callbacks.text_samples import TextSamples, sample_epochs
 from neuralab.training.distributed import DataParallel, ProcessGroup, prepare_model, refusals, separate_dropout
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.events import Callback, CallbackList, TrainingState
@@ -81,9 +82,10 @@ class Experiment:
         self.splits = SplitTensors(bundle, device)
         self.state = TrainingState(model=model, optimizer=build_optimizer(model, spec.train, device=device.type),
                                    rate=LearningRate(spec.train), spec=spec,
-                                   generator=rules.batches_generator(spec.seed, device),
+                                   generator=rules.batches_generator(spec.seed, device), head=head,
                                    parallel=DataParallel(model, group) if group is not None else None)
         self.health: HealthRecorder | None = None
+        self.text_samples: TextSamples | None = None  # language models: generated text at a few epochs
         self._health_record: dict[str, Any] | None = None  # set when another engine recorded it
         self._global_rng = global_rng  # torch's global generator state while this experiment is out
         self._events: CallbackList | None = None
@@ -107,11 +109,15 @@ class Experiment:
         """
         if group is not None and refusals(spec, group):
             raise SpecError(refusals(spec, group))
-        bundle = bundle if bundle is not None else load_data(spec.data, seed=spec.seed)
         kind = kind_of(spec.model)
-        if bundle.kind not in kind.data_kinds:
-            raise SpecError(f"model.kind: {spec.model.kind!r} learns from {' or '.join(kind.data_kinds)} data; "
-                            f"data.dataset {spec.data.dataset!r} is {bundle.kind}")
+        given = bundle.kind if bundle is not None else data_kind(spec.data.dataset)
+        if given not in kind.data_kinds:  # before the data are loaded: a mismatch costs nothing
+            fitting = kinds_for(given)
+            raise SpecError(f"model.kind: {spec.model.kind!r} learns from {' or '.join(kind.data_kinds)} data, but "
+                            f"data.dataset {spec.data.dataset!r} is {given} data"
+                            + (f" — use model.kind {' or '.join(fitting)} (see `neuralab info model_kinds`)"
+                               if fitting else ""))
+        bundle = bundle if bundle is not None else load_data(spec.data, seed=spec.seed)
         head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
                          output_activation=spec.model.output_activation, loss=spec.train.loss)
         where = torch.device(device) if device is not None else \
@@ -126,9 +132,15 @@ class Experiment:
         if group is not None:
             model = prepare_model(model, group)
         n_parameters = sum(p.numel() for p in model.parameters())
-        threads = choose_threads(requested=spec.train.threads, n_parameters=n_parameters)
+        threads = choose_threads(requested=spec.train.threads, n_parameters=n_parameters,
+                                 threads_from=kind.threads_from)
         return cls(spec=spec, bundle=bundle, head=head, model=model, device=where, threads=threads,
                    global_rng=global_rng, group=group)
+
+    @property
+    def done(self) -> bool:
+        """True when every epoch (step-based: every optimiser step) of the spec has been trained."""
+        return rules.finished(self.spec.train, periods_done=len(self.state.history), steps_done=self.state.step)
 
     @property
     def n_parameters(self) -> int:
@@ -145,6 +157,11 @@ class Experiment:
             return self._health_record
         return self.health.records() if self.health is not None and self.health.record is not None else None
 
+    @property
+    def samples(self) -> list[dict[str, Any]]:
+        """Text generated at a few epochs (language models; ``diagnose.text_samples``), else []."""
+        return list(self.text_samples.samples) if self.text_samples is not None else []
+
     @health_record.setter
     def health_record(self, record: dict[str, Any] | None) -> None:
         self._health_record = record
@@ -158,7 +175,7 @@ class Experiment:
     # ------------------------------------------------------------------ training
 
     def fit(self, callbacks: Iterable[Callback] = (), *, record_health: bool | None = None) -> TrainingState:
-        """Train until ``spec.train.epochs`` epochs are done, training stops, or a signal arrives.
+        """Train until ``spec.train.epochs`` epochs (or ``train.max_steps`` steps) are done, training stops, or a signal arrives.
 
         Args:
             callbacks: extra callbacks (progress, checkpoints, TensorBoard…), fired after the
@@ -172,8 +189,7 @@ class Experiment:
         """
         with self.training():
             self.begin(callbacks, record_health=record_health)
-            while len(self.state.history) < self.spec.train.epochs and not (self.state.stop_training
-                                                                           or self.state.interrupted):
+            while not self.done and not (self.state.stop_training or self.state.interrupted):
                 if not self.run_epoch():
                     break
             self.end()
@@ -196,7 +212,11 @@ class Experiment:
         every = self.spec.diagnose.health_every
         record = every > 0 if record_health is None else record_health
         self.health = HealthRecorder(every=every or 100) if record else None
-        extra = list(callbacks)
+        count = self.spec.diagnose.text_samples if self.bundle.kind == "text" else 0
+        self.text_samples = TextSamples(self.bundle.preprocessor,
+                                        epochs=sample_epochs(rules.periods(self.spec.train), count),
+                                        seed=self.spec.seed) if count else None
+        extra = list(callbacks) + ([self.text_samples] if self.text_samples else [])
         keepers = [cb for cb in extra if getattr(cb, "runs_last", False)]  # checkpoints see every other callback's work
         ordered = [*default_callbacks(self.spec), *(cb for cb in extra if cb not in keepers),
                    *([self.health] if self.health else []), *keepers]
@@ -221,10 +241,21 @@ class Experiment:
     # ------------------------------------------------------------------ scoring
 
     def score(self, splits: Sequence[str] = SPLITS) -> dict[str, dict[str, float]]:
-        """Loss and error (+ RMSE and R² for regression) of the current weights on each split."""
+        """Loss and error (+ RMSE and R² for regression) of the current weights on each split.
+
+        Each split is scored whole, but the train split of a step-based run with ``train.eval_batches``
+        (see :meth:`_scored`)."""
         with torch_threads(self.threads):
-            return {name: evaluate_split(self.model, self.head, *self.splits[name], target_scale=self.target_scale)
+            return {name: evaluate_split(self.model, self.head, *self._scored(name), target_scale=self.target_scale)
                     for name in splits}
+
+    def _scored(self, split: str) -> tuple[Tensor, Tensor]:
+        """A split's rows as :meth:`score` reads them: all, but a step-based run's train split is scored
+        on the fixed ``train.eval_batches`` batches its evaluations use (a corpus is too long to re-read)."""
+        inputs, targets = self.splits[split]
+        rows = rules.evaluation_rows(len(inputs), self.spec.train, self.spec.seed, device=inputs.device) \
+            if split == "train" else None
+        return (inputs, targets) if rows is None else (inputs[rows], targets[rows])
 
     def final_problem(self, scores: dict[str, dict[str, float]]) -> str:
         """Why the kept weights are not a result ('' when they are): a non-finite score or weight."""

@@ -31,11 +31,15 @@ def choose_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def choose_threads(*, requested: int | None, n_parameters: int) -> int:
-    """CPU threads for a network of ``n_parameters``: ``train.threads`` when set, else by size."""
+def choose_threads(*, requested: int | None, n_parameters: int, threads_from: int | None = None) -> int:
+    """CPU threads for a network of ``n_parameters``: ``train.threads`` when set, else by size.
+
+    ``threads_from`` is the model kind's own size from which a second thread pays (default
+    :data:`MULTITHREAD_MIN_PARAMETERS`).
+    """
     if requested:
         return requested
-    return torch.get_num_threads() if n_parameters >= MULTITHREAD_MIN_PARAMETERS else 1
+    return torch.get_num_threads() if n_parameters >= (threads_from or MULTITHREAD_MIN_PARAMETERS) else 1
 
 
 @contextmanager

@@ -34,6 +34,7 @@ FORMAT = "neuralab.health/1"
 SATURATION_MARGIN = 0.02  # share of an activation's output range next to a bound that counts as saturated
 HISTOGRAM_BINS = 30
 MAX_SAMPLES = 1000  # beyond this, every other sample is dropped and the interval doubles
+MAX_TIME_SAMPLES = 100  # gradient-through-time probes kept (each holds layers × T numbers)
 DEAD_WHEN_ZERO = ("relu",)  # activations whose unit passes no gradient while its output is 0
 SERIES = ("grad_norm", "weight_norm", "update_ratio", "dead_fraction", "saturated_fraction",
           "symmetric_fraction", "activation_mean", "activation_std")
@@ -57,6 +58,7 @@ class HealthRecord:
         self.final: dict[str, Any] = {}
         self.diverged: dict[str, Any] | None = None
         self.kept_outputs: dict[str, tuple[int, dict[int, Tensor]]] = {}  # first/last sampled batch
+        self.through_time: list[dict[str, Any]] = []  # recurrent networks: ‖∂L/∂h_t‖ per layer and step
         # A fixed random direction per layer: units with identical incoming weights project
         # to the same number (cheap twin detection: O(width · fan_in), no pairwise distances).
         generator = torch.Generator().manual_seed(12345)
@@ -108,6 +110,12 @@ class HealthRecord:
         self.kept_outputs["last"] = kept
         self._append(sample)
 
+    def add_through_time(self, *, step: int, epoch: int, norms: Tensor) -> None:
+        """Record one probe of the gradient through time: ``norms`` (recurrent layers, T) of ‖∂L/∂h_t‖."""
+        self.through_time.append({"step": step, "epoch": epoch, "norms": [_numbers(row) for row in norms.tolist()]})
+        if len(self.through_time) > MAX_TIME_SAMPLES:  # keep the first, thin the rest
+            self.through_time = self.through_time[:1] + self.through_time[2::2]
+
     def note_divergence(self, *, step: int, epoch: int, loss: float | Tensor, grad_norms: Tensor) -> None:
         """Record the step where training diverged: its loss and gradient norms."""
         self.diverged = {"step": step, "epoch": epoch, "loss": _number(loss),
@@ -126,8 +134,9 @@ class HealthRecord:
 
     def records(self) -> dict[str, Any]:
         """Everything recorded, as plain JSON-ready data (non-finite numbers become None)."""
-        return {"format": FORMAT, "every": self.every, "layers": self.layers, "samples": self.samples,
-                "histograms": self.histograms, "final": self.final, "diverged": self.diverged}
+        record = {"format": FORMAT, "every": self.every, "layers": self.layers, "samples": self.samples,
+                  "histograms": self.histograms, "final": self.final, "diverged": self.diverged}
+        return {**record, "through_time": self.through_time} if self.through_time else record
 
     def checkpoint_state(self) -> dict[str, Any]:
         """What a checkpoint keeps, so a resumed run's record covers the steps before the stop too."""
@@ -135,10 +144,12 @@ class HealthRecord:
         # safetensors file refuses tensors that share memory.
         kept = {key: (step, {i: t.clone() for i, t in outputs.items()})
                 for key, (step, outputs) in self.kept_outputs.items()}
-        return {"every": self.every, "samples": self.samples, "kept_outputs": kept, "diverged": self.diverged}
+        return {"every": self.every, "samples": self.samples, "kept_outputs": kept, "diverged": self.diverged,
+                "through_time": self.through_time}
 
     def load_checkpoint_state(self, saved: dict[str, Any]) -> None:
         self.every, self.samples, self.diverged = int(saved["every"]), list(saved["samples"]), saved["diverged"]
+        self.through_time = list(saved.get("through_time", []))
         self.kept_outputs = {key: (int(step), {int(i): t for i, t in outputs.items()})
                              for key, (step, outputs) in saved["kept_outputs"].items()}
 

@@ -56,6 +56,7 @@ class Lockstep:
         first = members[0]
         self.members, self.size, self.device = members, len(members), first.device
         self.settings, self.head = first.spec.train, first.head
+        self.clip = rules.clip_norm(first.spec)
         self.net = StackedMLP([m.model for m in members], device=self.device)
         # Members with one data bundle share it, (n, d); else their splits are stacked, (K, n, d).
         self.shared_data = len({id(m.bundle) for m in members}) == 1
@@ -90,14 +91,15 @@ class Lockstep:
         for epoch in range(self.settings.epochs):
             started = time.perf_counter()
             rates = [m.state.rate.value if on else 0.0 for m, on in zip(self.members, self.active)]
-            loss_sum, wrong = self._train_epoch(epoch, rates, snapshot)
-            self._end_epoch(epoch, rates, loss_sum, wrong, snapshot, started)
+            loss_sum, wrong, clip_rates = self._train_epoch(epoch, rates, snapshot)
+            self._end_epoch(epoch, rates, loss_sum, wrong, clip_rates, snapshot, started)
             snapshot = (self.net.snapshot(), list(self.steps))
             if not any(self.active):
                 break
         return [self._finish(k) for k in range(self.size)]
 
-    def _train_epoch(self, epoch: int, rate_list: list[float], snapshot) -> tuple[list[float], list[float]]:
+    def _train_epoch(self, epoch: int, rate_list: list[float],
+                     snapshot) -> tuple[list[float], list[float], list[float]]:
         settings, size, net = self.settings, self.size, self.net
         n_rows = self.n_rows["train"]
         bounds = rules.batch_bounds(n_rows, rules.batch_size_of(settings, n_rows),
@@ -112,6 +114,7 @@ class Lockstep:
         before = [torch.empty_like(p, requires_grad=False) for p in params]  # reused: each step's old weights
         loss_sum = torch.zeros(size, dtype=torch.float64, device=self.device)
         wrong = torch.zeros(size, dtype=torch.long, device=self.device)
+        clipped = torch.zeros(size, dtype=torch.long, device=self.device)
         for start, stop in bounds:
             rows = orders[:, start:stop]  # (K, batch)
             inputs, targets = self._rows("train", rows)  # (K, batch, d), (K, batch)
@@ -128,7 +131,9 @@ class Lockstep:
             if sample:
                 grad_norms = torch.stack([torch.linalg.vector_norm(w.grad.reshape(size, -1), dim=1)
                                           for w in net.weights], dim=1)  # (K, layers), before clipping
-            rules.clip_member_gradients(params, settings.grad_clip, size=size)
+            was_clipped = rules.clip_member_gradients(params, self.clip, size=size)
+            if was_clipped is not None:
+                clipped += was_clipped
             with torch.no_grad():
                 for weight in net.weights:  # coupled L2, where torch's weight_decay enters: after clipping
                     weight.grad.add_(weight * coupled.view(-1, 1, 1))
@@ -153,7 +158,7 @@ class Lockstep:
                 wrong += (self.head.predict(scores.detach()) != targets).sum(dim=1)
             if sample:
                 self._sample(epoch, per_member, grad_norms, before, hidden)
-        return loss_sum.tolist(), wrong.tolist()
+        return loss_sum.tolist(), wrong.tolist(), (clipped.double() / len(bounds)).tolist()
 
     def _sample(self, epoch: int, per_member: Tensor, grad_norms: Tensor, before: list[Tensor],
                 hidden: list[Tensor]) -> None:
@@ -166,8 +171,8 @@ class Lockstep:
                                     before=[b[k] for b in before[:count]], biases=[b[k] for b in net.biases],
                                     outputs={i: h[k] for i, h in enumerate(hidden)})
 
-    def _end_epoch(self, epoch: int, rates: list[float], loss_sum: list[float], wrong: list[float], snapshot,
-                   started: float) -> None:
+    def _end_epoch(self, epoch: int, rates: list[float], loss_sum: list[float], wrong: list[float],
+                   clip_rates: list[float], snapshot, started: float) -> None:
         settings = self.settings
         dev = self._score("dev") if rules.dev_scored_in(epoch, settings) or epoch == 0 else None
         full = self._score("train") if settings.train_metrics == "full" else None
@@ -182,7 +187,8 @@ class Lockstep:
             carried = {key.removeprefix("dev_"): value for key, value in (history[-1] if history else {}).items()
                        if key.startswith("dev_")}
             row = rules.epoch_row(epoch, train=train, dev=dev[k] if dev is not None else carried,
-                                  learning_rate=rates[k], seconds=seconds)
+                                  learning_rate=rates[k], seconds=seconds,
+                                  clip_rate=clip_rates[k] if self.clip is not None else None)
             problem = next(((key, row[key]) for key in ("train_loss", "dev_loss")
                             if rules.non_finite([row[key]]) is not None), None)
             if problem is not None or not finite[k]:

@@ -61,17 +61,25 @@ def optimizer_options(train: TrainSpec) -> tuple[type[torch.optim.Optimizer], di
         if options.get("nesterov") and momentum == 0:
             options["nesterov"] = False  # torch refuses Nesterov without momentum
     elif how == "beta1":
-        options["betas"] = (momentum, 0.999)
+        options["betas"] = (momentum, train.beta2 if train.beta2 is not None else 0.999)
     return cls, options
 
 
 def parameter_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
-    """Split parameters into (weights of linear layers, everything else: biases, norms)."""
+    """Split parameters into (weight matrices, everything else: biases, norms' scales and shifts).
+
+    A weight matrix is any parameter of two or more dimensions: linear, embedding and
+    recurrent layers' weights. L1, L2 and AdamW's decay act on these alone (as GPT-2 and
+    nanoGPT decay them). A tensor shared by two layers (tied weights) is listed once.
+
+    Example:
+        >>> weights, others = parameter_groups(nn.Sequential(nn.Embedding(5, 3), nn.LayerNorm(3), nn.Linear(3, 2)))
+        >>> [tuple(p.shape) for p in weights], [tuple(p.shape) for p in others]
+        ([(5, 3), (2, 3)], [(3,), (3,), (2,)])
+    """
     weights, others = [], []
-    for module in model.modules():
-        for name, parameter in module.named_parameters(recurse=False):
-            is_weight = isinstance(module, nn.Linear) and name == "weight"
-            (weights if is_weight else others).append(parameter)
+    for parameter in model.parameters():  # in module order; a tied tensor comes once
+        (weights if parameter.dim() >= 2 else others).append(parameter)
     return weights, others
 
 

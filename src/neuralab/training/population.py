@@ -73,6 +73,8 @@ def population_problems(specs: list[ExperimentSpec]) -> list[str]:
         problems.append("model.dropout: dropout masks are drawn by each network alone")
     if first.train.on_divergence != "stop":
         problems.append("train.on_divergence: rollback retries an epoch out of lock-step")
+    if first.train.max_steps is not None or first.train.accumulate > 1 or first.train.autocast != "off":
+        problems.append("train.max_steps, train.accumulate and train.autocast train in the single loop")
     return problems
 
 

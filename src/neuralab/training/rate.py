@@ -26,15 +26,22 @@ from typing import Any
 import torch
 
 from neuralab.spec import TrainSpec
+from neuralab.spec.catalog import family
 from neuralab.spec.fields import MAX_LEARNING_RATE
 from neuralab.training.schedules import build_schedule
 
+ADAPTIVE = family("schedules", "adaptive", "yes")  # driven by each evaluation's metrics, never by the clock
+
 
 class LearningRate:
-    """A run's learning rate: its schedule, stepped once per epoch, times a factor, bounded.
+    """A run's learning rate: its schedule, stepped once per epoch (or per step), times a factor, bounded.
+
+    A step-based run (``train.max_steps``) steps a clock-driven schedule after every
+    optimiser step (:meth:`end_step`: time counts steps, as in nanoGPT's warm-up and cosine);
+    a metric-driven one (plateau, bold driver) still moves once per evaluation.
 
     Args:
-        train: the training spec (learning_rate, schedule, epochs).
+        train: the training spec (learning_rate, schedule, epochs or max_steps).
     """
 
     def __init__(self, train: TrainSpec):
@@ -43,6 +50,7 @@ class LearningRate:
         self.schedule = build_schedule(self._shadow, train)
         self.factor = 1.0
         self.initial = train.learning_rate
+        self.per_step = train.max_steps is not None and train.schedule.name not in ADAPTIVE
 
     @property
     def value(self) -> float:
@@ -50,7 +58,16 @@ class LearningRate:
         return min(max(self._shadow.param_groups[0]["lr"] * self.factor, 0.0), MAX_LEARNING_RATE)
 
     def end_epoch(self, metrics: Mapping[str, float]) -> None:
-        """Advance the schedule with the finished epoch's metrics."""
+        """Advance the schedule with the finished epoch's metrics (a per-step schedule moves in :meth:`end_step`)."""
+        if not self.per_step:
+            self._advance(metrics)
+
+    def end_step(self) -> None:
+        """Advance a per-step schedule by one optimiser step (see :attr:`per_step`)."""
+        if self.per_step:
+            self._advance({})
+
+    def _advance(self, metrics: Mapping[str, float]) -> None:
         self._shadow.step()  # no gradients: a no-op that torch's schedulers expect before their step
         self.schedule.step(metrics)
 

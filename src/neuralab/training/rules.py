@@ -6,6 +6,12 @@ between them: how batches are cut and ordered, which random stream draws what, h
 augmentation noise, L1, L2 (or decoupled weight decay) and clipping enter a step, when the
 dev split is scored, what an epoch's metrics row holds, and what counts as divergence.
 
+Step-based training (``train.max_steps``, as language models train) runs through the same
+engine: its *periods* of ``train.eval_every`` optimiser steps take the place of epochs (one
+metrics row, one dev scoring, one chance to checkpoint each), each period's batches are
+rows drawn at random from the batches stream, and ``train.accumulate`` micro-batches make
+one optimiser step.
+
 Example:
     >>> from neuralab.spec import TrainSpec
     >>> batch_bounds(10, 4, batch_norm=False), batch_bounds(9, 4, batch_norm=True)
@@ -18,6 +24,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,13 +32,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from neuralab.spec.catalog import OPTIMIZERS
+from neuralab.spec.catalog import MODEL_KINDS, OPTIMIZERS
 
 # Named random streams of an experiment, each seeded from the spec's seed (seed + offset):
 # initial weights come from torch's global RNG seeded with the seed itself; the batch order
 # and the augmentation noise from the "batches" stream; dropout masks from torch's global
 # RNG after the weights are drawn.
-STREAM_OFFSETS = {"weights": 0, "batches": 1, "process": 2}
+# The "evaluation" stream picks, once, the dev (and train) rows a step-based run scores; the
+# "process" stream seeds the dropout masks of data-parallel processes other than the first.
+STREAM_OFFSETS = {"weights": 0, "batches": 1, "evaluation": 2, "process": 3}
 
 
 def stream_seed(seed: int, stream: str) -> int:
@@ -60,6 +69,78 @@ def batches_generator(seed: int, device: torch.device | str = "cpu") -> torch.Ge
 def batch_size_of(train, n_rows: int) -> int:
     """Rows per batch: all of them for ``batch_size: full``, else at most ``n_rows``."""
     return n_rows if train.batch_size == "full" else min(train.batch_size, n_rows)
+
+
+def step_based(train) -> bool:
+    """True when training counts optimiser steps (``train.max_steps``) rather than epochs."""
+    return train.max_steps is not None
+
+
+def periods(train) -> int:
+    """How many periods (metrics rows) a run has: ``train.epochs``, or evaluations of a step-based run.
+
+    Example:
+        >>> from neuralab.spec import TrainSpec
+        >>> periods(TrainSpec(epochs=7)), periods(TrainSpec(max_steps=2000, eval_every=250)), periods(TrainSpec(max_steps=10, eval_every=4))
+        (7, 8, 3)
+    """
+    return -(-train.max_steps // train.eval_every) if step_based(train) else train.epochs
+
+
+def finished(train, *, periods_done: int, steps_done: int) -> bool:
+    """True when the run has done all its epochs (or, step-based, all its optimiser steps)."""
+    return steps_done >= train.max_steps if step_based(train) else periods_done >= train.epochs
+
+
+def period_rows(train, *, n_rows: int, steps_done: int) -> int:
+    """Rows a step-based period trains on: its steps × ``accumulate`` micro-batches × the batch size."""
+    steps = min(train.eval_every, train.max_steps - steps_done)
+    return steps * train.accumulate * batch_size_of(train, n_rows)
+
+
+def period_order(n_rows: int, rows: int, generator: torch.Generator) -> Tensor:
+    """The rows (rows,) of one step-based period: drawn at random, with replacement, from the batches stream."""
+    return torch.randint(n_rows, (rows,), generator=generator, device=generator.device)
+
+
+def step_ends(index: int, n_batches: int, accumulate: int) -> bool:
+    """True when micro-batch ``index`` (0-based, of ``n_batches``) is the last of an optimiser step."""
+    return (index + 1) % accumulate == 0 or index + 1 == n_batches
+
+
+def step_share(bounds: list[tuple[int, int]], index: int, accumulate: int) -> float:
+    """The weight of micro-batch ``index``'s mean loss in its step: its rows over the step's rows.
+
+    So a step's gradient is the mean over all its rows, however they were cut into micro-batches.
+
+    Example:
+        >>> step_share([(0, 4), (4, 8), (8, 10)], 2, 2), step_share([(0, 4), (4, 8), (8, 10)], 1, 2)
+        (1.0, 0.5)
+    """
+    first = index - index % accumulate
+    group = bounds[first:first + accumulate]
+    return (bounds[index][1] - bounds[index][0]) / (group[-1][1] - group[0][0])
+
+
+def evaluation_rows(n_rows: int, train, seed: int, *, device: torch.device | str = "cpu") -> Tensor | None:
+    """The fixed rows a step-based run scores at each evaluation (``train.eval_batches`` batches); None: all.
+
+    Drawn once from the "evaluation" stream, so every evaluation scores the same rows.
+    """
+    if not step_based(train) or train.eval_batches is None:
+        return None
+    wanted = train.eval_batches * batch_size_of(train, n_rows)
+    if wanted >= n_rows:
+        return None
+    generator = torch.Generator().manual_seed(stream_seed(seed, "evaluation"))
+    return torch.randperm(n_rows, generator=generator)[:wanted].sort().values.to(device)
+
+
+def autocast(train, device: torch.device):
+    """The context a forward pass runs in: bfloat16 autocast for ``train.autocast: bf16``, else nothing."""
+    if train.autocast == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def batch_bounds(n_rows: int, batch_size: int, *, batch_norm: bool) -> list[tuple[int, int]]:
@@ -153,24 +234,49 @@ def l1_penalty(weights: Iterable[Tensor], l1: float) -> Tensor | float:
     return l1 * sum(weight.abs().sum() for weight in weights)
 
 
-def clip_gradients(parameters: Sequence[Tensor], max_norm: float | None) -> None:
-    """Scale the gradients so their global norm is at most ``max_norm`` (train.grad_clip); None: off."""
-    if max_norm is not None:
-        torch.nn.utils.clip_grad_norm_(parameters, max_norm)
+def clip_norm(spec) -> float | None:
+    """The global gradient norm a step is clipped to: ``train.grad_clip``, or for ``auto`` the model
+    kind's usual value (the catalog's ``grad clip``: off for mlp, 1.0 for the recurrent kinds); None: off.
+
+    Example:
+        >>> from neuralab.spec import load_spec
+        >>> clip_norm(load_spec(None)), clip_norm(load_spec(None, overrides={"model.kind": "lstm"}))
+        (None, 1.0)
+    """
+    value = spec.train.grad_clip
+    if value != "auto":
+        return value
+    usual = MODEL_KINDS[spec.model.kind].properties["grad clip"]
+    return None if usual == "off" else float(usual)
 
 
-def clip_member_gradients(parameters: Sequence[Tensor], max_norm: float | None, *, size: int) -> None:
+def clip_gradients(parameters: Sequence[Tensor], max_norm: float | None) -> Tensor | None:
+    """Scale the gradients so their global norm is at most ``max_norm`` (see :func:`clip_norm`); None: off.
+
+    Returns:
+        A 0-d bool tensor, True when this step was clipped (its norm was above ``max_norm``), or None when off.
+    """
+    if max_norm is None:
+        return None
+    return torch.nn.utils.clip_grad_norm_(parameters, max_norm) > max_norm
+
+
+def clip_member_gradients(parameters: Sequence[Tensor], max_norm: float | None, *, size: int) -> Tensor | None:
     """:func:`clip_gradients` for K stacked networks (leaves (K, …)): each network's own global norm.
 
     The same formula as ``torch.nn.utils.clip_grad_norm_``: scale by min(1, max_norm / (norm + 1e-6)).
+
+    Returns:
+        (K,) bool: which networks were clipped this step; None when clipping is off.
     """
     if max_norm is None:
-        return
+        return None
     with torch.no_grad():
         norms = torch.sqrt(sum((p.grad.reshape(size, -1) ** 2).sum(dim=1) for p in parameters))  # (K,)
         scale = torch.clamp(max_norm / (norms + 1e-6), max=1.0)
         for p in parameters:
             p.grad.mul_(scale.view(-1, *([1] * (p.dim() - 1))))
+    return norms > max_norm
 
 
 # --------------------------------------------------------------------------- epochs
@@ -178,23 +284,40 @@ def clip_member_gradients(parameters: Sequence[Tensor], max_norm: float | None, 
 
 def dev_scored_in(epoch: int, train) -> bool:
     """True when epoch ``epoch`` (0-based) scores the dev split: every ``train.eval_every``
-    epochs and the last one (callers also score it when no dev scores exist yet)."""
+    epochs and the last one (callers also score it when no dev scores exist yet); every
+    period of a step-based run."""
+    if step_based(train):
+        return True
     number = epoch + 1
     return number % train.eval_every == 0 or number == train.epochs
 
 
 def epoch_row(epoch: int, *, train: dict[str, float], dev: dict[str, float], learning_rate: float,
-              seconds: float) -> dict[str, float]:
-    """One epoch's metrics row: epoch (1-based), train_*, dev_*, learning_rate, seconds."""
-    return {"epoch": epoch + 1, **{f"train_{key}": value for key, value in train.items()},
-            **{f"dev_{key}": value for key, value in dev.items()},
+              seconds: float, clip_rate: float | None = None, step: int | None = None) -> dict[str, float]:
+    """One epoch's metrics row: epoch (1-based), [step], train_*, dev_*, [clip_rate], learning_rate, seconds.
+
+    ``step`` — optimiser steps so far — is a column of step-based runs (``train.max_steps``);
+    ``clip_rate`` — the fraction of the epoch's steps whose gradient norm was clipped — is
+    a column whenever clipping is on (:func:`clip_norm`).
+    """
+    steps = {} if step is None else {"step": step}
+    clipping = {} if clip_rate is None else {"clip_rate": clip_rate}
+    return {"epoch": epoch + 1, **steps, **{f"train_{key}": value for key, value in train.items()},
+            **{f"dev_{key}": value for key, value in dev.items()}, **clipping,
             "learning_rate": learning_rate, "seconds": seconds}
 
 
-def running_scores(loss_sum: float, wrong: float, n_rows: int, *, classifier: bool) -> dict[str, float]:
-    """Train loss and error from an epoch's running totals (Keras-style averages over batches)."""
+def running_scores(loss_sum: float, wrong: float, n_rows: int, *, classifier: bool,
+                   n_predictions: int | None = None) -> dict[str, float]:
+    """Train loss and error from an epoch's running totals (Keras-style averages over batches).
+
+    Args:
+        loss_sum: Σ batch mean loss × batch rows; wrong: misclassified predictions.
+        n_rows: rows (sequences) of the split; n_predictions: predictions in it (rows × steps
+            for a prediction at every step; default ``n_rows``).
+    """
     loss = loss_sum / n_rows
-    return {"loss": loss, "error": wrong / n_rows if classifier else loss}
+    return {"loss": loss, "error": wrong / (n_predictions or n_rows) if classifier else loss}
 
 
 # --------------------------------------------------------------------------- divergence

@@ -19,7 +19,7 @@ Example:
     >>> totals.add(torch.tensor(0.5), scores, targets)
     True
     >>> [float(t) for t in totals.fold()]
-    [1.0, 1.0]
+    [1.0, 1.0, 0.0]
 """
 from __future__ import annotations
 
@@ -34,20 +34,21 @@ CUDA_CHECK_EVERY = 50  # steps between divergence checks on a GPU (each is a dev
 
 
 class RunningTotals:
-    """Sum of batch losses (weighted by rows) and count of misclassified rows over an epoch.
+    """Sum of batch losses (weighted by rows), misclassified predictions and clipped steps over an epoch.
 
     Args:
         device: where the totals live (the training tensors' device).
         predict: scores (batch, n_outputs) → predicted classes (batch,); None for regression
             (no error count).
-        totals: (loss sum, errors) to continue from (a resumed epoch); zeros when None.
+        totals: (loss sum, errors, clipped steps) to continue from (a resumed epoch); zeros when None.
     """
 
     def __init__(self, *, device: torch.device, predict: Callable[[Tensor], Tensor] | None,
-                 totals: tuple[Tensor, Tensor] | None = None):
+                 totals: tuple[Tensor, ...] | None = None):
         # float64: the sum must not depend on when it was folded, or a resumed epoch would differ
-        self.loss_sum, self.wrong = totals if totals is not None else (
-            torch.zeros((), dtype=torch.float64, device=device), torch.zeros((), dtype=torch.long, device=device))
+        zeros = (torch.zeros((), dtype=torch.float64, device=device), torch.zeros((), dtype=torch.long, device=device),
+                 torch.zeros((), dtype=torch.long, device=device))
+        self.loss_sum, self.wrong, self.clipped = (*totals, *zeros[len(totals):]) if totals is not None else zeros
         self.predict = predict
         self.on_cpu = device.type == "cpu"
         self._loss_total = self.loss_sum.item() if self.on_cpu else 0.0  # CPU: summed in Python, step by step
@@ -76,8 +77,13 @@ class RunningTotals:
             finite = bool(torch.isfinite(self.loss_sum))
         return finite
 
-    def fold(self) -> tuple[Tensor, Tensor]:
-        """Fold the pending steps into the totals and return (loss sum, errors) tensors."""
+    def add_clipped(self, clipped: Tensor | None) -> None:
+        """Count a step whose gradient was clipped (``clipped``: 0-d bool from the clipping rule; None: off)."""
+        if clipped is not None:
+            self.clipped.add_(clipped)
+
+    def fold(self) -> tuple[Tensor, Tensor, Tensor]:
+        """Fold the pending steps into the totals and return (loss sum, errors, clipped steps) tensors."""
         if self.on_cpu:
             self.loss_sum.fill_(self._loss_total)
         if self._scores:
@@ -85,4 +91,4 @@ class RunningTotals:
             self.wrong.add_((predicted != torch.cat(self._targets)).sum())
             self._scores.clear()
             self._targets.clear()
-        return self.loss_sum, self.wrong
+        return self.loss_sum, self.wrong, self.clipped

@@ -1,4 +1,4 @@
-"""Learning-rate schedules by name; time ``t`` counts finished epochs.
+"""Learning-rate schedules by name; time ``t`` counts finished epochs (optimiser steps with ``train.max_steps``).
 
 Every schedule but one comes from ``torch.optim.lr_scheduler``; the bold driver (grow the
 rate while the loss falls, cut it when the loss rises) is neuralab's own, since torch's
@@ -97,6 +97,17 @@ def _cosine(lr0: float, s: ScheduleSpec, epochs: int) -> Callable[[int], float]:
     return factor
 
 
+def _warmup_cosine(lr0: float, s: ScheduleSpec, horizon: int) -> Callable[[int], float]:
+    warm, span = s.warmup_steps, max(s.steps or horizon, s.warmup_steps + 1)
+
+    def factor(t: int) -> float:  # nanoGPT's get_lr: linear warm-up from 0, then cosine to min_lr, then min_lr
+        if t < warm:
+            return (t + 1) / (warm + 1)
+        progress = min(t - warm, span - warm) / (span - warm)
+        return (s.min_lr + (lr0 - s.min_lr) * (1 + math.cos(math.pi * progress)) / 2) / lr0
+    return factor
+
+
 def _lambda(factor: Callable[[int], float]) -> Callable[[torch.optim.Optimizer, ScheduleSpec, int, float], Schedule]:
     return lambda o, s, epochs, lr0: Schedule(lr_scheduler.LambdaLR(o, factor))
 
@@ -121,9 +132,24 @@ SCHEDULES: dict[str, Callable[[torch.optim.Optimizer, ScheduleSpec, int, float],
         min_lr=s.min_lr), metric=_watched("plateau")),
     "bold_driver": lambda o, s, epochs, lr0: Schedule(BoldDriver(
         o, increase=s.increase, decrease=s.decrease, min_lr=s.min_lr), metric=_watched("bold_driver")),
+    "warmup_cosine": lambda o, s, epochs, lr0: Schedule(lr_scheduler.LambdaLR(o, _warmup_cosine(lr0, s, epochs))),
 }
 
 
 def build_schedule(optimizer: torch.optim.Optimizer, train: TrainSpec) -> Schedule:
-    """Create the schedule named by ``train.schedule.name`` over ``train.epochs`` epochs, driving ``optimizer``."""
-    return SCHEDULES[train.schedule.name](optimizer, train.schedule, train.epochs, train.learning_rate)
+    """Create the schedule named by ``train.schedule.name`` over the run's length, driving ``optimizer``.
+
+    The length is ``train.epochs`` epochs, or ``train.max_steps`` optimiser steps for a step-based run.
+
+    Example:
+        >>> shadow = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+        >>> spec = TrainSpec(learning_rate=1.0, max_steps=10,
+        ...                  schedule={"name": "warmup_cosine", "warmup_steps": 1, "min_lr": 0.1})
+        >>> schedule, rates = build_schedule(shadow, spec), []
+        >>> for _ in range(12):
+        ...     rates.append(round(shadow.param_groups[0]["lr"], 3)); shadow.step(); schedule.step({})
+        >>> rates
+        [0.5, 1.0, 0.973, 0.895, 0.775, 0.628, 0.472, 0.325, 0.205, 0.127, 0.1, 0.1]
+    """
+    horizon = train.max_steps if train.max_steps is not None else train.epochs
+    return SCHEDULES[train.schedule.name](optimizer, train.schedule, horizon, train.learning_rate)

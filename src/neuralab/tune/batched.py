@@ -95,7 +95,8 @@ def population_results(base: ExperimentSpec, points: list[dict[str, Any]]) -> di
         problems = population_problems(members) if len(members) > 1 else ["alone"]
         if not problems:
             for key, member in zip(keys, train_population(members, record_health=False)):
-                results[key] = result_row(member.state, member.score(["train", "dev"]))
+                results[key] = result_row(member.state, member.score(["train", "dev"]),
+                                          n_parameters=member.n_parameters)
         elif len(members) > 1:
             log.info("%d points train one at a time: %s", len(members), "; ".join(problems))
     log.info("trained %d of %d points in populations", len(results), len(specs))

@@ -32,6 +32,7 @@ from typing import Any
 from neuralab.errors import NeuralabError, RunError, SpecError
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.training import Callback, TrainingState
+from neuralab.training.rules import periods
 from neuralab.tune.batched import batchable, grid_results, point_key, random_results
 from neuralab.tune.budget import run_trials
 from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
@@ -187,7 +188,7 @@ def _open_study(storage: Any, name: str, *, spec: ExperimentSpec, space: SearchS
     study = optuna.create_study(
         storage=storage, study_name=name, direction="minimize", load_if_exists=True,
         sampler=make_sampler(sampler, space, seed=_sampler_seed(spec.seed, n_before, shared=shared)),
-        pruner=make_pruner(pruner, epochs=spec.train.epochs))
+        pruner=make_pruner(pruner, epochs=periods(spec.train)))
     if not exists:
         for key, value in {**settings, "sampler": sampler, "pruner": pruner}.items():
             study.set_user_attr(key, value)
@@ -295,6 +296,8 @@ class Objective:
         except NeuralabError as error:
             trial.set_user_attr("error", "; ".join(error.problems))
             raise
+            for key in ("train_loss", "dev_loss", "n_parameters"):
+                trial.set_user_attr(key, scores.get(key))
         finally:
             if board is not None:  # complete or pruned: the errors it reached are in its user attributes
                 board.finish(trial.user_attrs)

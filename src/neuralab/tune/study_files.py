@@ -9,7 +9,7 @@ Example:
     >>> study = optuna.create_study()
     >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     >>> [sorted(row)[:4] for row in trial_rows(study)][0]
-    ['dev_error', 'diverged', 'epochs_run', 'number']
+    ['dev_error', 'dev_loss', 'diverged', 'epochs_run']
 """
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from neuralab.tune.space import decode_choice
 from neuralab.tune.storage import hide_password
 
 log = logging.getLogger(__name__)
-ATTRIBUTES = ("train_error", "dev_error", "diverged", "epochs_run", "stop_reason", "worker")
+ATTRIBUTES = ("train_error", "dev_error", "train_loss", "dev_loss", "n_parameters", "diverged", "epochs_run",
+              "stop_reason", "worker")
 
 
 def count_states(study: Any) -> dict[str, int]:

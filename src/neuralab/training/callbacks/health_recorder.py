@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from neuralab.training.events import Callback, TrainingState
 from neuralab.training.health_record import (FORMAT, HISTOGRAM_BINS, MAX_SAMPLES, SERIES, HealthRecord,
                                              gradient_norms)
+from neuralab.training.time_gradients import can_unroll, gradient_through_time
 
 __all__ = ["FORMAT", "SERIES", "HealthRecorder", "weight_layers"]
 
@@ -78,6 +79,8 @@ class HealthRecorder(Callback):
 
     def on_fit_start(self, state: TrainingState) -> None:
         self._linears, self._modules, layers = weight_layers(state.model)
+        self._head = state.head
+        self._through_time = can_unroll(state.model)
         self.record = HealthRecord(layers=layers, every=self.every, max_samples=self.max_samples, bins=self.bins)
         if self._saved is not None:
             self.record.load_checkpoint_state(self._saved)
@@ -98,6 +101,9 @@ class HealthRecorder(Callback):
         self._pending = {"step": state.step + 1, "epoch": state.epoch + 1, "loss": state.loss.detach(),
                          "grad_norms": gradient_norms([linear.weight for linear in self._linears])}
         self._before = [linear.weight.detach().clone() for linear in self._linears]
+        if self._through_time and self._head is not None:  # before the step: the weights of the forward pass
+            norms = gradient_through_time(state.model, self._head, state.inputs, state.targets)
+            self.record.add_through_time(step=state.step + 1, epoch=state.epoch + 1, norms=norms)
 
     def on_after_step(self, state: TrainingState) -> None:
         if not self._sampling or not self._pending:
@@ -138,8 +144,9 @@ class HealthRecorder(Callback):
     # ------------------------------------------------------------------ internals
 
     def _hook(self, index: int):
-        def keep(module: nn.Module, inputs: Any, output: Tensor) -> None:
-            self._outputs[index] = output.detach()
+        def keep(module: nn.Module, inputs: Any, output: Tensor | tuple) -> None:
+            # a recurrent layer returns (output sequence (batch, T, hidden), state): its h_t are the activations
+            self._outputs[index] = (output[0] if isinstance(output, tuple) else output).detach()
         return keep
 
     def _remove_hooks(self) -> None:
@@ -149,8 +156,16 @@ class HealthRecorder(Callback):
 
 
 def weight_layers(model: nn.Module) -> tuple[list[nn.Linear], list[nn.Module | None], list[dict[str, Any]]]:
-    """Linear layers in order, the activation module after each, and their descriptions for the record."""
-    if hasattr(model, "linear_layers") and hasattr(model, "hidden"):
+    """Weight layers in order, the activation module after each, and their descriptions for the record.
+
+    A recurrent network lists each layer's input and recurrent weight matrices (the recurrent
+    one watching the layer's hidden states h_t) through its ``health_layers()``.
+    """
+    if hasattr(model, "health_layers"):
+        rows = model.health_layers()
+        linears, modules = [view for _, view, _, _ in rows], [module for _, _, module, _ in rows]
+        names, activations = [name for name, *_ in rows], [activation for *_, activation in rows]
+    elif hasattr(model, "linear_layers") and hasattr(model, "hidden"):
         linears = model.linear_layers()
         modules = [block.activation for block in model.hidden] + [None]
         activations = list(model.activation_names) + [None]

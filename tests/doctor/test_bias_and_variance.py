@@ -87,3 +87,13 @@ def test_public_names_are_functions_not_modules():
         assert callable(getattr(doctor, name)), name
     for name in ("bias_variance", "diagnose", "improve"):
         assert callable(getattr(neuralab, name)), name
+
+
+@pytest.mark.parametrize(("train", "dev", "optimal"), [(0.15, 0.20, 0.10), (0.10, 0.15, 0.05), (0.25, 0.30, 0.20),
+                                                       (0.07, 0.12, 0.02)])
+def test_exactly_at_the_tolerance_is_not_high_whatever_the_float_rounding(train, dev, optimal):
+    """Issue 11, 4: 15 − 10 and 20 − 15 are both 5 points; floats made one of them 'high'."""
+    result = bias_variance(train_error=train, dev_error=dev, optimal_error=optimal)
+    assert (result.verdict, result.high_bias, result.high_variance) == ("good_fit", False, False)
+    assert bias_variance(train_error=train + 1e-6, dev_error=dev + 2e-6, optimal_error=optimal).verdict == \
+        "high_bias_high_variance"

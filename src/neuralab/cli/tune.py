@@ -17,7 +17,9 @@ from neuralab.spec import load_spec
 
 STORAGE_HELP = ("study storage URL shared by workers (sqlite:///study.db, postgresql://user@host/db); "
                 "default: study.db in the output folder")
-RESUME_HELP = "continue an existing study, or join it from another worker/machine"
+RESUME_HELP = ("continue the study named by --study (or join it from another worker/machine); "
+               "without --study, the newest study of this spec")
+STUDY_HELP = "study name; default: a fresh one (the spec's name, then NAME-2, NAME-3…)"
 
 
 class TrialProgress:
@@ -54,7 +56,7 @@ def tune(
     trials: int = typer.Option(None, "--trials", "-n", help="finished trials the study should reach (default: grid size, else 20)"),
     pruner: str = typer.Option("hyperband", "--pruner", help="hyperband | median | none"),
     storage: str = typer.Option(None, "--storage", help=STORAGE_HELP),
-    study: str = typer.Option(None, "--study", help="study name (default: the spec's name)"),
+    study: str = typer.Option(None, "--study", help=STUDY_HELP),
     resume: bool = typer.Option(False, "--resume", help=RESUME_HELP),
     heartbeat: int = typer.Option(10, "--heartbeat", min=1, help="seconds between heartbeats; a silent trial fails after 2x"),
     final: bool = typer.Option(True, "--final/--no-final", help="train the best spec and score the test split"),
@@ -86,6 +88,7 @@ def sweep(
     param: str = typer.Option(..., "--param", "-p", help="dotted spec field to vary, e.g. train.learning_rate"),
     values: str = typer.Option(..., "--values", help="start:stop:log|lin:count (1e-5:1:log:13) or a comma list"),
     storage: str = typer.Option(None, "--storage", help=STORAGE_HELP),
+    study: str = typer.Option(None, "--study", help="study name; default: a fresh one (NAME-sweep-FIELD, then …-2)"),
     resume: bool = typer.Option(False, "--resume", help=RESUME_HELP),
     final: bool = typer.Option(False, "--final/--no-final", help="train the best value and score the test split"),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
@@ -102,8 +105,8 @@ def sweep(
     from neuralab.tune.sweep import sweep as run_sweep
 
     with _progress(f"sweep {param}", quiet) as progress:
-        result = run_sweep(base, param, points, out_dir=out, storage=storage, resume=resume, final=final,
-                           on_trial=progress)
+        result = run_sweep(base, param, points, out_dir=out, storage=storage, study_name=study, resume=resume,
+                           final=final, on_trial=progress)
     table = Table(title=f"{param}: dev and train error per value")
     for column in (param, "dev error", "train error", "note"):
         table.add_column(column, justify="left" if column == "note" else "right")
@@ -201,5 +204,6 @@ def _print_result(result) -> None:
     console.print(f"best spec: [bold]{result.files['best']}[/]  (neuralab train {result.files['best']})")
     console.print(f"trials: {result.files['trials']}; plots: "
                   + ", ".join(str(path) for key, path in result.files.items() if path.suffix == ".png"))
+    console.print(f"continue this study with: --study {result.study.study_name} --resume")
     if result.storage_url.startswith("sqlite"):
         console.print(f"dashboard: optuna-dashboard {result.storage_url}")

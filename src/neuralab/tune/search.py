@@ -34,6 +34,7 @@ from neuralab.errors import NeuralabError, RunError, SpecError
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.training import Callback, TrainingState
 from neuralab.tune.batched import batchable, grid_results, point_key, random_results
+from neuralab.tune.naming import choose_study
 from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
 from neuralab.tune.space import SearchSpace, check_space, grid_size, load_space, space_to_dict, suggest
 from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_url, hide_password, open_storage,
@@ -73,7 +74,7 @@ class TuneResult:
 def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: SearchSpace | str | Path | Mapping, *,
                sampler: str = "tpe", trials: int | None = None, pruner: str = "hyperband",
                storage: str | None = None, study_name: str | None = None, resume: bool = False,
-               out_dir: str | Path = "runs", folder_name: str | None = None,
+               out_dir: str | Path = "runs", default_name: str | None = None, folder_suffix: str = "-tune",
                overrides: Mapping[str, Any] | Sequence[str] | None = None, final: bool = True,
                heartbeat_seconds: int | None = DEFAULT_HEARTBEAT_SECONDS,
                callbacks: Iterable[Callback] = (), on_trial: Callable[[TrialReport], None] | None = None) -> TuneResult:
@@ -88,10 +89,13 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
         storage: an SQLAlchemy URL shared by workers; default ``<out_dir>/<folder>/study.db``.
             With a storage given, each worker seeds its sampler with its own id as well, so
             that workers starting together do not propose the same points.
-        study_name: default the spec's name.
-        resume: continue (or join) an existing study; without it an existing study is an error.
+        study_name: the study to start or, with ``resume``, to continue; default: a fresh name
+            (the spec's name, then ``<name>-2``, ``<name>-3``… — see :mod:`neuralab.tune.naming`).
+        resume: continue (or join) the study named ``study_name``, or the newest study of this
+            spec; without it a named study that exists is an error, and no name means a new study.
         out_dir: parent of the output folder (default ``runs``).
-        folder_name: the output folder (default ``<study>-tune``).
+        default_name: the name fresh studies are numbered from (default the spec's name).
+        folder_suffix: the output folder is ``<study><folder_suffix>`` (default ``-tune``).
         overrides: dotted overrides applied to ``spec`` first, as for ``neuralab train``.
         final: train the best spec once more and score it on the test split (default True).
         heartbeat_seconds: heartbeat of running trials; a trial is failed after 2× (default 10).
@@ -100,7 +104,7 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
 
     Raises:
         SpecError: a bad spec, space, sampler or pruner — before any trial runs.
-        RunError: the storage cannot be opened, the study exists without ``resume``, or no
+        RunError: the storage cannot be opened, a named study exists without ``resume``, or no
             trial completed.
     """
     spec = load_spec(spec, overrides=overrides) if overrides or not isinstance(spec, ExperimentSpec) else spec
@@ -111,13 +115,16 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     if problems:
         raise SpecError(problems)
     check_space(space, spec)
-    study_name = study_name or spec.name
-    folder = Path(out_dir) / (folder_name or f"{study_name}-tune")
     total = trials or (grid_size(space) if sampler == "grid" else 20)
     _quiet_optuna()
-    url = storage or default_storage_url(folder)
-    rdb = open_storage(url, heartbeat_seconds=heartbeat_seconds)
-    study = _open_study(rdb, study_name, spec=spec, space=space, sampler=sampler, pruner=pruner, resume=resume,
+    rdb = open_storage(storage, heartbeat_seconds=heartbeat_seconds) if storage else None
+    where = hide_password(storage) if storage else str(Path(out_dir) / f"{study_name}{folder_suffix}")
+    target = choose_study(out_dir, base=default_name or spec.name, suffix=folder_suffix,
+                          existing=study_names(rdb) if rdb is not None else [], study_name=study_name,
+                          resume=resume, shared_storage=rdb is not None, where=where)
+    folder, url = target.folder, storage or default_storage_url(target.folder)
+    rdb = rdb or open_storage(url, heartbeat_seconds=heartbeat_seconds)
+    study = _open_study(rdb, target.name, spec=spec, space=space, sampler=sampler, pruner=pruner, resume=resume,
                         shared=storage is not None)
     objective = Objective(spec, space, uniform_width=sampler == "grid", callbacks=callbacks)
     if batchable(sampler=sampler, shared_storage=storage is not None) and not objective.callbacks:
@@ -160,9 +167,9 @@ def _open_study(storage: Any, name: str, *, spec: ExperimentSpec, space: SearchS
     import optuna
 
     exists = name in study_names(storage)
-    if exists and not resume:
-        raise RunError(f"--study: {name!r} already exists in {hide_password(storage.url)}; pass --resume to continue it "
-                       "(or to join it from another worker), or --study NEW_NAME to start another")
+    if exists and not resume:  # another process took the name since it was chosen
+        raise RunError(f"study {name!r} already exists in {hide_password(storage.url)}: to continue it pass "
+                       "resume=True (--resume), or give a new study_name (--study NEW_NAME)")
     settings = {"spec": spec.model_dump(mode="json"), "space": space_to_dict(space)}
     if exists:
         _check_same_study(optuna.load_study(study_name=name, storage=storage), settings)
@@ -191,8 +198,9 @@ def _check_same_study(study: Any, settings: dict[str, Any]) -> None:
     stored = study.user_attrs
     differs = [key for key, value in settings.items() if key in stored and stored[key] != value]
     if differs:
-        raise SpecError([f"--resume: study {study.study_name!r} was started with another {key} "
-                         f"(the {key} must stay the same; use --study NEW_NAME for a new search)" for key in differs])
+        raise SpecError([f"resume: study {study.study_name!r} was started with another {key}; the {key} must "
+                         f"stay the same to continue it (leave resume / --resume off for a new study)"
+                         for key in differs])
 
 
 def _optimize(study: Any, objective: "Objective", *, total: int, on_trial: Callable | None) -> None:

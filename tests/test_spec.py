@@ -121,6 +121,28 @@ def test_relative_data_path_resolves_beside_the_spec_file(tmp_path):
     assert load_spec(spec_file).data.path == str(tmp_path / "points.csv")
 
 
+def test_a_spec_files_data_path_is_beside_it_not_in_the_current_directory(tmp_path, monkeypatch):
+    """Issue 17: a same-named file in the current directory must not win over the one beside the spec."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "points.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "points.csv").write_text("other,b\n1,2\n")
+    (tmp_path / "specs" / "spec.yaml").write_text("data: {dataset: csv, path: points.csv}\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_spec("specs/spec.yaml").data.path == str(tmp_path.resolve() / "specs" / "points.csv")
+    # given on the command line (or in a mapping), a relative path is from the current directory
+    overridden = load_spec("specs/spec.yaml", overrides=["data.path=points.csv"])
+    assert overridden.data.path == str(tmp_path / "points.csv")
+
+
+def test_every_bad_override_is_reported(tmp_path):
+    """Issue 17: two bad --sets give two lines (the README promises one line per problem)."""
+    with pytest.raises(SpecError) as caught:
+        load_spec(None, overrides=["train.optimizer=adm", "train.lerning_rate=1", "model.foo=2"])
+    assert len(caught.value.problems) == 3
+    assert {line.split(":")[0] for line in caught.value.problems} == {"train.optimizer", "train.lerning_rate",
+                                                                      "model.foo"}
+
+
 def test_reference_covers_every_field_with_description():
     rows = spec_reference()
     fields = {row["field"] for row in rows}

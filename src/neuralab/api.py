@@ -16,16 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from neuralab.data import DataBundle, load_data, read_inputs
-from neuralab.errors import RunError
-from neuralab.runs.files import write_csv
+from neuralab.data import DataBundle
+from neuralab.runs.evaluation import evaluate_run
+from neuralab.runs.predicting import predict_table
 from neuralab.runs.run import Run, load_run
 from neuralab.runs.trainer import resume_run, train_run
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.training import Callback
-from neuralab.training.evaluate import evaluate_split, scores_of
 
 log = logging.getLogger(__name__)
 
@@ -82,63 +80,45 @@ def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
     return resume_run(run_dir, callbacks=callbacks)
 
 
-def evaluate(run: Run | str | Path) -> dict[str, float]:
-    """Re-score a saved run on its test split, regenerating the data from its spec.
+def evaluate(run: Run | str | Path, *, data: str | Path | None = None) -> dict[str, Any]:
+    """Re-score a saved run on its test split (regenerated from its spec) or on a new labelled file.
+
+    Args:
+        run: a Run or a run directory.
+        data: a CSV/Parquet file with the run's input columns and its target column; default
+            the run's own test split.
 
     Returns:
-        ``test_loss``, ``test_error`` (+ ``test_rmse``, ``test_r2`` for regression), and the
-        values recorded at training time as ``recorded_test_error`` / ``recorded_test_loss``.
+        ``test_loss``, ``test_error`` (``data_…`` for a file); for classifiers ``accuracy``,
+        ``per_class`` precision/recall/F1/support and ``confusion_matrix`` (also drawn as
+        ``confusion_matrix.png`` in the run directory); for regression ``…_rmse`` and ``…_r2``;
+        for the test split the values recorded at training as ``recorded_test_error`` /
+        ``recorded_test_loss``. See :func:`neuralab.runs.evaluation.evaluate_run`.
 
     Raises:
         RunError: the data the spec now yields differ from those the run was trained on.
+        DataError: the file lacks a column or holds a label the run never saw.
     """
     run = run if isinstance(run, Run) else load_run(run)
-    bundle = load_data(run.spec.data, seed=run.spec.seed)
-    recorded = run.summary.get("data_fingerprint")
-    if recorded and recorded != bundle.fingerprint():
-        raise RunError(f"evaluate: the data of {run.spec.data.dataset!r} changed since the run was trained "
-                       "(test split fingerprint differs); retrain on the new data")
-    scores = evaluate_split(run.model, run.head, torch.from_numpy(bundle.x_test), torch.from_numpy(bundle.y_test),
-                            target_scale=bundle.target_scale)
-    result = {f"test_{key}": value for key, value in scores.items()}
-    for key in ("test_error", "test_loss"):
-        if key in run.summary:
-            result[f"recorded_{key}"] = run.summary[key]
-    return result
+    return evaluate_run(run, data=data)
 
 
 def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
             output: str | Path | None = None) -> dict[str, list]:
-    """Predict for new raw inputs (a CSV/Parquet path or an array of the run's input columns).
+    """Predict for new raw inputs: a CSV/Parquet file (or an array) with the run's input columns.
 
     Args:
         run: a Run or a run directory.
-        inputs: file with the run's input columns (see ``preprocessor.input_columns``) or an
-            array (n, n_columns) in that order.
-        output: CSV path to write (inputs, ``prediction`` and one ``probability_<class>`` per class).
+        inputs: a file holding the run's input columns (``run.preprocessor.input_columns``;
+            other columns are kept and ignored), or an array ``(n, columns)`` of numbers.
+        output: CSV path to write: the input's columns untouched, then ``prediction`` and one
+            ``probability_<class>`` per class (written atomically).
 
     Returns:
-        ``{"prediction": [...], "probability_<class>": [...], ...}`` column lists.
+        ``{column: [...], "prediction": [...], "probability_<class>": [...], ...}`` column lists.
+
+    Raises:
+        DataError: missing columns (naming every column the run needs), bad values, unknown words.
     """
     run = run if isinstance(run, Run) else load_run(run)
-    columns = run.preprocessor.input_columns
-    raw = read_inputs(inputs, columns) if isinstance(inputs, (str, Path)) else np.asarray(inputs, dtype=np.float32)
-    scores = scores_of(run.model, torch.from_numpy(run.preprocessor.transform_inputs(raw)))
-    table: dict[str, list] = {name: raw[:, i].tolist() for i, name in enumerate(columns)}
-    if run.head.is_classifier:
-        classes = run.summary.get("classes") or list(range(run.head.n_outputs))
-        table["prediction"] = [classes[i] for i in run.head.predict(scores).tolist()]
-        probabilities = run.head.probabilities(scores)
-        for index, label in enumerate(classes):
-            table[f"probability_{label}"] = probabilities[:, index].tolist()
-    else:
-        values = run.head.predict(scores).numpy()
-        table["prediction"] = run.preprocessor.inverse_target(values).tolist()
-    if output is not None:
-        _write_table(table, Path(output))
-    return table
-
-
-def _write_table(table: dict[str, list], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_csv(path, [dict(zip(table, row)) for row in zip(*table.values())], list(table))
+    return predict_table(run, inputs, output=output)

@@ -59,30 +59,68 @@ def _resumed_spec(run_dir: Path) -> ExperimentSpec:
 
 
 @app.command()
-def evaluate(run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`")) -> None:
-    """Re-score a saved run on its test split (the data are regenerated from its spec)."""
+def evaluate(
+    run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`"),
+    data: Path | None = typer.Option(None, "--data", "-d", help="a labelled CSV/Parquet file (the run's input "
+                                     "columns and its target column) to score instead of the test split"),
+) -> None:
+    """Re-score a saved run on its test split (or --data FILE): loss, error, accuracy, per-class scores,
+    confusion matrix (also confusion_matrix.png in the run directory); RMSE and R² for regression."""
     import neuralab.api as api
 
-    scores = api.evaluate(run_dir)
-    table = Table(title=f"test split of {run_dir}")
+    result = api.evaluate(run_dir, data=data)
+    table = Table(title=f"{run_dir}: {'test split' if data is None else data} ({result['rows']} rows)")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key, value in scores.items():
-        table.add_row(key, f"{value:.6g}")
+    for key, value in result.items():
+        if isinstance(value, float):
+            table.add_row(key, f"{value:.6g}")
     console.print(table)
+    if "per_class" in result:
+        console.print(class_table(result))
+        console.print(confusion_table(result))
+    if "picture" in result:
+        console.print(f"confusion matrix drawn in [bold]{result['picture']}[/]")
 
 
 @app.command()
 def predict(
     run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`"),
-    input_file: Path = typer.Option(..., "--input", "-i", help="CSV/Parquet with the run's input columns"),
-    output: Path = typer.Option(Path("predictions.csv"), "--output", "-o", help="CSV to write"),
+    input_file: Path = typer.Option(..., "--input", "-i", help="CSV/Parquet holding the run's input columns: the "
+                                    "training file's columns except the target and data.drop (an error lists "
+                                    "them when one is missing); other columns are kept and ignored"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="CSV to write (default: "
+                                       "RUN_DIR/predictions-<input name>.csv)"),
 ) -> None:
-    """Predict for new inputs with a saved run; writes inputs, prediction and class probabilities."""
+    """Predict for new rows with a saved run; writes the input's columns untouched, the prediction and,
+    for classifiers, one probability column per class."""
     import neuralab.api as api
 
+    output = output or run_dir / f"predictions-{input_file.stem}.csv"
     table = api.predict(run_dir, input_file, output=output)
-    console.print(f"{len(table['prediction'])} predictions written to [bold]{output}[/]")
+    console.print(f"{len(next(iter(table.values())))} predictions written to [bold]{output}[/]")
+
+
+def class_table(result: dict) -> Table:
+    """Precision, recall, F1 and support per class."""
+    table = Table(title=f"per class (accuracy {result['accuracy']:.2%})")
+    for column in ("class", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for label, scores in result["per_class"].items():
+        table.add_row(str(label), f"{scores['precision']:.3f}", f"{scores['recall']:.3f}", f"{scores['f1']:.3f}",
+                      str(scores["support"]))
+    return table
+
+
+def confusion_table(result: dict) -> Table:
+    """The confusion matrix: one row per true class, one column per predicted class."""
+    table = Table(title="confusion matrix (rows: true class, columns: predicted)")
+    table.add_column("true \\ predicted")
+    for label in result["classes"]:
+        table.add_column(str(label), justify="right")
+    for label, row in zip(result["classes"], result["confusion_matrix"]):
+        table.add_row(str(label), *map(str, row))
+    return table
 
 
 def layer_table(layers: list[dict], n_parameters: int) -> Table:

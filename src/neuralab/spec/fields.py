@@ -32,9 +32,29 @@ def _choice(value: Any, table: str) -> Any:
     return value
 
 
+def tidy_float(value: Any) -> Any:
+    """A float at 15 significant digits (lists of them too): ``0.1 + 0.2`` is the setting 0.3.
+
+    Float arithmetic (a tuner's ``step: 0.1`` grid, the doctor's ``+ 0.2``) leaves tails like
+    0.30000000000000004 that no person meant; every float of a spec is stored without them,
+    so the spec that trains is the one ``spec.yaml`` shows.
+
+    Example:
+        >>> tidy_float(0.1 + 0.2), tidy_float(1e-3), tidy_float([0.7000000000000001, 2])
+        (0.3, 0.001, [0.7, 2])
+    """
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.15g}")
+    if isinstance(value, list):
+        return [tidy_float(item) for item in value]
+    return value
+
+
 class _Strict(BaseModel):
     # NaN and ±inf are never settings: every float field refuses them.
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    _tidy = field_validator("*")(lambda cls, value: tidy_float(value))
 
 
 class DataSpec(_Strict):
@@ -43,6 +63,7 @@ class DataSpec(_Strict):
     dataset: str = Field("digits", description="data set name: synthetic 2-D, bundled, or csv/parquet (see `neuralab info datasets`)")
     path: str | None = Field(None, description="file to read when dataset is csv or parquet")
     target: str | None = Field(None, description="target column of a csv/parquet file (default: the last column)")
+    drop: list[str] = Field([], max_length=10_000, description="columns of a csv/parquet file to leave out (ids, free text); text columns not dropped are one-hot encoded")
     task: Literal["auto", "classification", "regression"] = Field("auto", description="auto: from the data set or the target column's values")
     n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic only)")
     noise: float = Field(0.0, ge=0.0, le=0.5, description="noise level, TF Playground's meaning (synthetic only)")

@@ -21,7 +21,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from neuralab.errors import SpecError, did_you_mean
-from neuralab.spec.fields import MAX_SPEC_BYTES, ExperimentSpec, ScheduleSpec
+from neuralab.spec.catalog import FILE_DATASETS, SYNTHETIC_DATASETS
+from neuralab.spec.fields import MAX_SPEC_BYTES, DataSpec, ExperimentSpec, ScheduleSpec
 from neuralab.spec.problems import sub_model, validation_problems
 
 
@@ -42,7 +43,6 @@ def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = N
         >>> load_spec(None, overrides=["model.hidden=[8, 8]"]).model.hidden
         [8, 8]
     """
-    base_dir: Path | None = None
     if source is None:
         raw: dict[str, Any] = {}
     elif isinstance(source, ExperimentSpec):
@@ -51,13 +51,22 @@ def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = N
         raw = json.loads(json.dumps(dict(source), default=str))  # deep copy, plain types
     elif isinstance(source, (str, Path)):
         raw = read_spec_file(source)
-        base_dir = Path(source).resolve().parent
+        _resolve_file_paths(raw, Path(source).resolve().parent)
     else:
         raise SpecError(f"spec: expected a spec file path, a mapping or an ExperimentSpec, not {type(source).__name__}")
+    problems: list[str] = []
     for key, value in _override_pairs(overrides):
-        set_dotted(raw, key, value)
-    spec = validate_spec(raw)
-    return _resolve_data_path(spec, base_dir)
+        try:
+            set_dotted(raw, key, value)
+        except SpecError as error:  # keep going: every bad override is reported, one line each
+            problems += error.problems
+    try:
+        spec = validate_spec(raw)
+    except SpecError as error:
+        raise SpecError(problems + error.problems) from None
+    if problems:
+        raise SpecError(problems)
+    return _absolute_data_path(spec)
 
 
 def read_spec_file(path: str | Path) -> dict[str, Any]:
@@ -146,13 +155,20 @@ def validate_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
         raise SpecError(validation_problems(exc, root=ExperimentSpec)) from None
 
 
-def _resolve_data_path(spec: ExperimentSpec, base_dir: Path | None) -> ExperimentSpec:
-    """Make a relative data path found beside the spec file absolute, so runs can re-read it."""
+def _resolve_file_paths(raw: dict[str, Any], base_dir: Path) -> None:
+    """A relative ``data.path`` written in a spec file means beside that file, wherever neuralab runs."""
+    data = raw.get("data")
+    path = data.get("path") if isinstance(data, dict) else None
+    if isinstance(path, str) and path and not Path(path).expanduser().is_absolute():
+        data["path"] = str(base_dir / path)
+
+
+def _absolute_data_path(spec: ExperimentSpec) -> ExperimentSpec:
+    """A relative ``data.path`` given on the command line or in a mapping means from the current directory;
+    made absolute, so the run's spec.yaml re-reads the same file from anywhere."""
     path = spec.data.path
-    if path and base_dir is not None and not Path(path).is_absolute() and not Path(path).exists():
-        candidate = base_dir / path
-        if candidate.exists():
-            spec.data.path = str(candidate)
+    if path and not Path(path).expanduser().is_absolute():
+        spec.data.path = str(Path(path).expanduser().absolute())
     return spec
 
 
@@ -161,6 +177,26 @@ def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:
     return spec.model_dump(mode="json")
 
 
+SYNTHETIC_ONLY = ("n_samples", "noise", "n_classes", "features")  # data fields only a 2-D generator reads
+FILE_ONLY = ("path", "target", "drop")  # data fields only a csv/parquet file reads
+
+
 def dump_spec(spec: ExperimentSpec) -> str:
-    """Return the spec as YAML text, field order kept."""
-    return yaml.safe_dump(spec_to_dict(spec), sort_keys=False)
+    """Return the spec as YAML text, field order kept.
+
+    Data fields the data set does not read (``n_samples`` of digits, ``path`` of spiral) are
+    left out while they hold their defaults, so the file shows what the run used; loading it
+    gives the same spec back.
+
+    Example:
+        >>> "n_samples" in dump_spec(load_spec({"data": {"dataset": "digits"}}))
+        False
+    """
+    data = spec_to_dict(spec)
+    defaults = DataSpec().model_dump(mode="json")
+    unread = (() if spec.data.dataset in SYNTHETIC_DATASETS else SYNTHETIC_ONLY) + \
+        (() if spec.data.dataset in FILE_DATASETS else FILE_ONLY)
+    for key in unread:
+        if key in data["data"] and data["data"][key] == defaults.get(key):
+            del data["data"][key]
+    return yaml.safe_dump(data, sort_keys=False)

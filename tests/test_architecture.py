@@ -29,7 +29,7 @@ ALLOWED = {
     "doctor": BASE | {"data", "models", "training", "viz", "runs"},
     "tune": BASE | {"data", "models", "training", "viz", "runs", "doctor"},
 }
-FRONT_ENDS = {"api", "many", "sklearn", "cli", "playground", "__init__"}
+FRONT_ENDS = {"api", "many", "sklearn", "cli", "playground", "progress", "__init__"}
 MAX_LINES = 400
 
 

@@ -1,6 +1,7 @@
 """``neuralab train | evaluate | predict``: the commands that make and use run directories."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -15,29 +16,40 @@ SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repe
 
 @app.command()
 def train(
-    spec_file: Path | None = typer.Argument(None, help="spec file (.yaml, .json or .toml)"),
+    spec_file: Path | None = typer.Argument(None, help="spec file (.yaml, .json or .toml), or a data file (.csv, "
+                                            ".parquet) to train on with every other field at its default"),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    target: str | None = typer.Option(None, "--target", "-t", help="target column of a data file "
+                                      "(same as --set data.target=NAME; default: the last column)"),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the run directory is created in"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or tables"),
     resume: Path | None = typer.Option(None, "--resume", help="continue an interrupted run directory from its last checkpoint"),
 ) -> None:
     """Train the network a spec describes; print progress, test scores and the run directory.
 
-    Ctrl-C (or SIGTERM) stops after the current batch, saves a checkpoint and exits with
-    130 (143); `neuralab train --resume RUN_DIR` continues that run exactly where it stopped.
+    `neuralab train data.csv --target label` (or `--set data.path=data.csv`) trains on your own
+    file without a spec, and prints the spec it used. Ctrl-C (or SIGTERM) stops after the
+    current batch, saves a checkpoint and exits with 130 (143); `neuralab train --resume
+    RUN_DIR` continues that run exactly where it stopped.
     """
-    if (spec_file is None) == (resume is None):
-        raise SpecError("train: give a spec file to train, or --resume RUN_DIR to continue a run (not both)")
-    if resume is not None and set_:
+    if resume is not None and spec_file is not None:
+        raise SpecError("train: give a spec or data file to train, or --resume RUN_DIR to continue a run (not both)")
+    if resume is not None and (set_ or target):
         raise SpecError("--set: a resumed run keeps the spec it started with; to change it, train a new run")
-    spec = load_spec(spec_file, overrides=set_) if resume is None else _resumed_spec(resume)
+    sets = [*set_, *([f"data.target={json.dumps(target)}"] if target else [])]
+    if resume is None:
+        spec, unwritten = spec_to_train(spec_file, sets)
+    else:
+        spec, unwritten = _resumed_spec(resume), False
     import neuralab.api as api  # the engine (torch) loads only once the spec is valid
-    from neuralab.cli.progress import ProgressBar
 
-    callbacks = [] if quiet else [ProgressBar(console, total_epochs=spec.train.epochs, label=spec.name)]
-    run = api.train(spec, out_dir=out, callbacks=callbacks) if resume is None else api.resume(resume, callbacks=callbacks)
-    if not quiet:
-        console.print(layer_table(run.summary["layers"], run.summary["n_parameters"]))
+    if unwritten and not quiet:
+        print_spec_used(spec)
+    from neuralab.progress import EpochProgress
+
+    callbacks = [] if quiet else [EpochProgress(console, total_epochs=spec.train.epochs, label=spec.name)]
+    run = api.train(spec, out_dir=out, callbacks=callbacks, progress=False) if resume is None else \
+        api.resume(resume, callbacks=callbacks, progress=False)
     console.print(result_line(run.summary))
     if run.summary["diverged"] or not quiet:
         console.print(f"stopped: {run.summary['stop_reason']}")
@@ -47,6 +59,39 @@ def train(
         console.print(f"likely cause: {divergence_cause(run.spec, run.health)} "
                       f"(`neuralab diagnose {run.dir}` for the whole diagnosis)", highlight=False)
     console.print(f"run written to [bold]{run.dir}[/]")
+
+
+def spec_to_train(spec_file: Path | None, sets: list[str]) -> tuple[ExperimentSpec, bool]:
+    """The spec a ``train`` command line means, and whether it came from no spec file.
+
+    A spec file is loaded with the overrides; a data file (or ``--set data.path=…`` alone)
+    makes a spec from the defaults through the same :func:`~neuralab.spec.load_spec`.
+    """
+    from neuralab.spec.loading import data_file_overrides, is_data_file
+
+    if spec_file is not None and not is_data_file(spec_file):
+        return load_spec(spec_file, overrides=sets), False
+    if spec_file is not None:
+        return load_spec(None, overrides=[*data_file_overrides(spec_file), *sets]), True
+    paths = [item.partition("=")[2].strip() for item in sets if item.partition("=")[0].strip() == "data.path"]
+    if not paths:
+        raise SpecError("train: give a spec file, a data file (neuralab train data.csv --target COLUMN), "
+                        "--set data.path=FILE, or --resume RUN_DIR")
+    import yaml
+
+    path = yaml.safe_load(paths[-1]) if paths[-1] else ""
+    return load_spec(None, overrides=[*data_file_overrides(str(path)), *sets]), True
+
+
+def print_spec_used(spec: ExperimentSpec) -> None:
+    """The fields a spec-less run set (every other one is at its default), as a spec file would hold them."""
+    import yaml
+
+    from neuralab.spec.loading import non_default_fields
+
+    console.print("spec used (every other field at its default; the run's spec.yaml holds all of them):",
+                  highlight=False)
+    console.print(yaml.safe_dump(non_default_fields(spec), sort_keys=False).rstrip(), highlight=False, markup=False)
 
 
 def _resumed_spec(run_dir: Path) -> ExperimentSpec:
@@ -120,16 +165,6 @@ def confusion_table(result: dict) -> Table:
         table.add_column(str(label), justify="right")
     for label, row in zip(result["classes"], result["confusion_matrix"]):
         table.add_row(str(label), *map(str, row))
-    return table
-
-
-def layer_table(layers: list[dict], n_parameters: int) -> Table:
-    """Parameters per layer and in total (what training learns; the spec holds the hyperparameters)."""
-    table = Table(title=f"model: {n_parameters:,} parameters")
-    for column in ("layer", "inputs", "outputs", "activation", "parameters"):
-        table.add_column(column, justify="right" if column in ("inputs", "outputs", "parameters") else "left")
-    for row in layers:
-        table.add_row(row["layer"], str(row["inputs"]), str(row["outputs"]), row["activation"], f"{row['parameters']:,}")
     return table
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from neuralab.cli.app import app, console
@@ -20,32 +19,6 @@ STORAGE_HELP = ("study storage URL shared by workers (sqlite:///study.db, postgr
 RESUME_HELP = ("continue the study named by --study (or join it from another worker/machine); "
                "without --study, the newest study of this spec")
 STUDY_HELP = "study name; default: a fresh one (the spec's name, then NAME-2, NAME-3…)"
-
-
-class TrialProgress:
-    """A rich progress bar over the study's finished trials, showing the best dev error so far."""
-
-    def __init__(self, label: str):
-        # No refresh thread (auto_refresh off, redrawn on each report): a search forks worker
-        # processes for its populations, which is only safe while this process has one thread.
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[best]}"), TimeElapsedColumn(), console=console,
-                                 auto_refresh=False)
-        self.task = self.progress.add_task(label, total=None, best="")
-
-    def __enter__(self) -> "TrialProgress":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.progress.stop()
-
-    def __call__(self, report) -> None:
-        self.progress.start()  # on the first report: a study refused at opening prints no bar
-        best = "" if report.best_value is None else f"best dev error {report.best_value:.4f}"
-        last = "" if report.number < 0 else \
-            f"  (trial {report.number} {report.state.lower()}" + ("" if report.value is None else f" {report.value:.4f}") + ")"
-        self.progress.update(self.task, total=report.total, completed=min(report.finished, report.total),
-                             best=f"{best}{last}", refresh=True)
 
 
 @app.command()
@@ -74,8 +47,11 @@ def tune(
     check_space(search_space, base)
     from neuralab.tune.search import tune_study  # optuna and torch load once the input is valid
 
-    label = f"tune {study or base.name}"
-    with _progress(label, quiet) as progress:
+    from neuralab.tune.space import grid_size
+
+    plan = f"sampler {sampler}, pruner {pruner}" + (f"; the grid has {grid_size(search_space)} points"
+                                                    if sampler == "grid" else "")
+    with _progress("tune", quiet, plan=plan) as progress:
         result = tune_study(base, search_space, sampler=sampler, trials=trials, pruner=pruner, storage=storage,
                             study_name=study, resume=resume, out_dir=out, final=final, heartbeat_seconds=heartbeat,
                             on_trial=progress)
@@ -104,7 +80,7 @@ def sweep(
     check_space(load_space({"params": {param: {"choices": points}}}), base)
     from neuralab.tune.sweep import sweep as run_sweep
 
-    with _progress(f"sweep {param}", quiet) as progress:
+    with _progress(f"sweep {param}", quiet, plan=f"{len(points)} values of {param}") as progress:
         result = run_sweep(base, param, points, out_dir=out, storage=storage, study_name=study, resume=resume,
                            final=final, on_trial=progress)
     table = Table(title=f"{param}: dev and train error per value")
@@ -175,8 +151,10 @@ def _order(value) -> tuple:
     return (0, value, "") if is_number else (1, 0, str(value))
 
 
-def _progress(label: str, quiet: bool):
-    return _Silent() if quiet else TrialProgress(label)
+def _progress(label: str, quiet: bool, *, plan: str = ""):
+    from neuralab.progress import TrialProgress
+
+    return _Silent() if quiet else TrialProgress(console, label, plan=plan)
 
 
 class _Silent:

@@ -11,7 +11,7 @@ Example:
     ...                      out_dir=tempfile.mkdtemp())
     >>> result = evaluate_run(run)
     >>> result["split"], sorted(result["per_class"]), len(result["confusion_matrix"])
-    ('test', [0, 1, 2], 3)
+    ('test', ['setosa', 'versicolor', 'virginica'], 3)
 """
 from __future__ import annotations
 

@@ -99,7 +99,7 @@ def _check_fingerprint(checkpoint: Checkpoint, fingerprint: dict[str, str], run_
 
 
 def _interrupted(state: TrainingState, run_dir: Path | None) -> TrainingInterrupted:
-    position = (f"in epoch {state.epoch + 1} after {state.batch_index} batches" if state.batch_index
+    position = (f"in epoch {state.epoch} after {state.batch_index} batches" if state.batch_index
                 else f"after epoch {len(state.history)}")
     where = f"training interrupted by {state.interrupted} {position} ({state.step} steps)"
     if run_dir is None:

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -170,6 +171,56 @@ def _absolute_data_path(spec: ExperimentSpec) -> ExperimentSpec:
     if path and not Path(path).expanduser().is_absolute():
         spec.data.path = str(Path(path).expanduser().absolute())
     return spec
+
+
+DATA_FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def is_data_file(path: str | Path) -> bool:
+    """True for a path that names a data file (``.csv``, ``.parquet``) rather than a spec.
+
+    Example:
+        >>> is_data_file("wine.csv"), is_data_file("spec.yaml")
+        (True, False)
+    """
+    return Path(path).suffix.lower() in DATA_FILE_SUFFIXES
+
+
+def data_file_overrides(path: str | Path) -> list[str]:
+    """The overrides that make a spec train on a data file: its dataset kind, path and a name from it.
+
+    ``neuralab train wine.csv`` loads ``load_spec(None, overrides=data_file_overrides("wine.csv") + sets)``:
+    every other field keeps its default.
+
+    Example:
+        >>> data_file_overrides("my data.csv")[:2]
+        ['name=my_data', 'data.dataset=csv']
+    """
+    path = Path(path)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).strip("._-")[:100] or "data"
+    return [f"name={name}", f"data.dataset={DATA_FILE_SUFFIXES.get(path.suffix.lower(), 'csv')}",
+            f"data.path={json.dumps(str(path))}"]
+
+
+def non_default_fields(spec: ExperimentSpec) -> dict[str, Any]:
+    """The spec's fields that differ from their defaults, nested as in a spec file.
+
+    Example:
+        >>> non_default_fields(load_spec(None, overrides={"train.epochs": 5}))
+        {'train': {'epochs': 5}}
+    """
+    def differences(value: Any, default: Any) -> Any:
+        if isinstance(value, dict) and isinstance(default, dict):
+            nested = {key: differences(item, default.get(key)) for key, item in value.items()}
+            kept = {key: item for key, item in nested.items() if item is not _SAME}
+            return kept or _SAME
+        return _SAME if value == default else value
+
+    found = differences(spec_to_dict(spec), spec_to_dict(ExperimentSpec()))
+    return {} if found is _SAME else found
+
+
+_SAME = object()
 
 
 def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:

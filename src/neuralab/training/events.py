@@ -39,7 +39,7 @@ class TrainingState:
     rate: Any  # LearningRate: the one owner of the learning rate
     spec: Any  # ExperimentSpec
     generator: torch.Generator | None = None  # the batches stream: row order and augmentation noise
-    epoch: int = 0  # 0-based index of the current epoch
+    epoch: int = 0  # the current epoch, counted from 1 as metrics["epoch"] and every message (0 before the first)
     step: int = 0  # optimiser steps taken so far
     inputs: Tensor | None = None  # current batch (batch, n_inputs)
     targets: Tensor | None = None  # current batch (batch,)

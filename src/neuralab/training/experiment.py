@@ -193,7 +193,7 @@ class Experiment:
         """Train one more epoch (call inside :meth:`training` after :meth:`begin`); False when training must stop."""
         if self._events is None:
             raise RuntimeError("Experiment.run_epoch: call begin() first (or use fit())")
-        self.state.epoch = len(self.state.history)
+        self.state.epoch = len(self.state.history) + 1  # 1-based, as metrics["epoch"]
         return run_epoch(self.state, self.head, train=self.splits["train"], dev=self.splits["dev"],
                          events=self._events, target_scale=self.target_scale)
 

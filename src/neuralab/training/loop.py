@@ -33,7 +33,7 @@ from neuralab.training.running import RunningTotals
 
 def run_epoch(state: TrainingState, head: Head, *, train: tuple[Tensor, Tensor], dev: tuple[Tensor, Tensor],
               events: CallbackList, target_scale: float = 1.0) -> bool:
-    """Run epoch ``state.epoch``: train on every batch, score, check, fire the epoch events.
+    """Run epoch ``state.epoch`` (1-based): train on every batch, score, check, fire the epoch events.
 
     Returns:
         False when training must stop (divergence, a signal, or a callback asked to stop).
@@ -112,7 +112,7 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
 
 def _mark_diverged(state: TrainingState, value: float, *, what: str = "training loss") -> None:
     state.diverged = True
-    state.stop(rules.divergence_reason(value, epoch=state.epoch, step=state.step,
+    state.stop(rules.divergence_reason(value, epoch=state.epoch - 1, step=state.step,
                                        learning_rate=state.learning_rate, what=what))
 
 
@@ -134,10 +134,10 @@ def _epoch_metrics(state: TrainingState, head: Head, train: tuple[Tensor, Tensor
     else:  # averages over the epoch's batches: free, as Keras reports them
         train_scores = rules.running_scores(float(running[0]), float(running[1]), len(train[0]),
                                             classifier=head.is_classifier)
-    if rules.dev_scored_in(state.epoch, settings) or not state.metrics:
+    if rules.dev_scored_in(state.epoch - 1, settings) or not state.metrics:
         dev_scores = evaluate_split(state.model, head, *dev, target_scale=target_scale)
     else:  # carry the last dev scores forward between evaluations
         dev_scores = {key.removeprefix("dev_"): value for key, value in state.metrics.items()
                       if key.startswith("dev_")}
-    return rules.epoch_row(state.epoch, train=train_scores, dev=dev_scores, learning_rate=state.learning_rate,
+    return rules.epoch_row(state.epoch - 1, train=train_scores, dev=dev_scores, learning_rate=state.learning_rate,
                            seconds=time.perf_counter() - started)

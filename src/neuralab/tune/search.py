@@ -55,6 +55,7 @@ class TrialReport:
     best_value: float | None  # best dev error of the study so far
     finished: int  # finished trials in the study
     total: int  # finished trials the study should reach
+    study: str = ""  # the study's name
 
 
 @dataclass
@@ -224,7 +225,7 @@ def _started(study: Any, total: int) -> TrialReport:
 
     finished = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     return TrialReport(number=-1, state="STARTED", value=None, best_value=_best_value(study),
-                       finished=min(finished, total), total=total)
+                       finished=min(finished, total), total=total, study=study.study_name)
 
 
 def _settle_dead_workers(study: Any, *, grace_seconds: int | None) -> None:
@@ -253,7 +254,7 @@ def _reporter(on_trial: Callable[[TrialReport], None], total: int) -> Callable:
     def report(study: Any, trial: Any) -> None:
         finished = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
         on_trial(TrialReport(number=trial.number, state=trial.state.name, value=trial.value,
-                             best_value=_best_value(study), finished=finished, total=total))
+                             best_value=_best_value(study), finished=finished, total=total, study=study.study_name))
 
     return report
 

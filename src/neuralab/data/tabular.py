@@ -73,8 +73,14 @@ def load_tabular(data: DataSpec, *, seed: int = 0) -> DataBundle:
 def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0) -> DataBundle:
     """Split ``raw`` (seeded, stratified for classes), fit the preprocessor on train, transform all splits."""
     n = len(raw.targets)
-    sizes = split_sizes(n, data.split)
-    train, dev, test = split_indices(raw.targets, sizes, seed=seed, stratify=bool(raw.classes))
+    if raw.assignment is not None:  # the file says which row goes where (data.split_column)
+        train, dev, test = (np.flatnonzero(raw.assignment == name) for name in ("train", "dev", "test"))
+        if not len(train):
+            raise DataError(f"data.split_column: no row says 'train' in {data.split_column!r}; training needs rows")
+        sizes, fractions = (len(train), len(dev), len(test)), [len(train) / n, len(dev) / n, len(test) / n]
+    else:
+        sizes, fractions = split_sizes(n, data.split), split_fractions(n, data.split)
+        train, dev, test = split_indices(raw.targets, sizes, seed=seed, stratify=bool(raw.classes))
     preprocessor = Preprocessor.fit(raw.inputs[train], raw.targets[train], input_columns=raw.input_columns,
                                     task=raw.task, classes=raw.classes, features=raw.features,
                                     standardize=data.standardize, categories=raw.categories,
@@ -87,7 +93,7 @@ def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0) -> DataBundl
         **{f"x_{name}": preprocessor.transform_inputs(raw.inputs[index]) for name, index in parts.items()},
         **{f"y_{name}": preprocessor.transform_target(raw.targets[index]) for name, index in parts.items()},
         **{f"raw_{name}": raw.inputs[index].astype(np.float32) for name, index in parts.items()},
-        preprocessor=preprocessor, split_fractions=split_fractions(n, data.split),
+        preprocessor=preprocessor, split_fractions=fractions,
     )
 
 

@@ -81,7 +81,7 @@ def _write_files(run: Run, folder: Path) -> None:
     })
     if run.history:
         error_label = "loss (regression error)" if run.head.task == "regression" else "error (misclassification rate)"
-        save_figure(plot_curves(run.history, title=run.spec.name, best_epoch=run.summary.get("best_epoch"),
+        save_figure(plot_curves(run.history, title=run.spec.name, best_epoch=run.summary.get("kept_epoch"),
                                 error_label=error_label), folder / "curves.png")
         save_figure(plot_learning_rate(run.history), folder / "learning_rate.png")
     if run.health:

@@ -205,6 +205,8 @@ TABLES: dict[str, dict[str, Entry]] = {
 SYNTHETIC_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "synthetic 2-D")
 BUNDLED_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "bundled")
 FILE_DATASETS = ("csv", "parquet")
+# optimisers that read train.momentum (as momentum or as Adam's β1); the others ignore it
+MOMENTUM_OPTIMIZERS = tuple(n for n, e in OPTIMIZERS.items() if e.properties["momentum"] != "no")
 
 
 def names(table: str) -> tuple[str, ...]:

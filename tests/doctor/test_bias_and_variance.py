@@ -52,9 +52,19 @@ def test_advice_is_concrete_for_the_spec():
 
 def test_both_fixes_bias_first_then_variance():
     spec = load_spec(None, overrides={"data.dataset": "spiral"})
-    result = bias_variance(train_error=0.15, dev_error=0.35, spec=spec)
-    problems = [a.problem for a in result.advice]
+    bias_first = bias_variance(train_error=0.30, dev_error=0.40, spec=spec)  # bias 30 points, variance 10
+    problems = [a.problem for a in bias_first.advice]
     assert problems.index("high_variance") > max(i for i, p in enumerate(problems) if p == "high_bias")
+    assert "fix the bias first" in bias_first.explanation
+
+
+def test_both_with_the_larger_variance_regularises_first():
+    """Issue 17: when variance dominates, regularisation comes first."""
+    spec = load_spec(None, overrides={"data.dataset": "spiral"})
+    result = bias_variance(train_error=0.15, dev_error=0.35, spec=spec)  # bias 15 points, variance 20
+    problems = [a.problem for a in result.advice]
+    assert problems.index("high_bias") > max(i for i, p in enumerate(problems) if p == "high_variance")
+    assert "regularise first" in result.explanation
     variance = {a.field: a.to for a in result.advice if a.problem == "high_variance"}
     assert variance["data.n_samples"] == 2 * spec.data.n_samples  # synthetic: more data is a spec change
     assert variance["train.l2"] > 0 and variance["model.dropout"] > 0

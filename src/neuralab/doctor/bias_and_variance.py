@@ -116,13 +116,25 @@ def bias_variance(*, train_error: float, dev_error: float, optimal_error: float 
     variance = dev_error - train_error
     high_bias, high_variance = exceeds(avoidable_bias, bias_tolerance), exceeds(variance, variance_tolerance)
     verdict = VERDICTS[int(high_bias) + 2 * int(high_variance)]
-    problems = (["high_bias"] if high_bias else []) + (["high_variance"] if high_variance else [])
+    problems = fix_order(high_bias=high_bias, high_variance=high_variance, avoidable_bias=avoidable_bias,
+                         variance=variance)
     advice = renumber([item for problem in problems for item in advise(problem, spec)])
     explanation = _explain(verdict, avoidable_bias, variance, optimal_error, bias_tolerance, variance_tolerance,
                            percent)
     return BiasVariance(verdict=verdict, train_error=train_error, dev_error=dev_error, optimal_error=optimal_error,
                         avoidable_bias=avoidable_bias, variance=variance, bias_tolerance=bias_tolerance,
                         variance_tolerance=variance_tolerance, explanation=explanation, advice=advice)
+
+
+def fix_order(*, high_bias: bool, high_variance: bool, avoidable_bias: float, variance: float) -> list[str]:
+    """The problems to fix, in order: bias first (the lecture), unless the variance is the larger.
+
+    Example:
+        >>> fix_order(high_bias=True, high_variance=True, avoidable_bias=0.06, variance=0.20)
+        ['high_variance', 'high_bias']
+    """
+    problems = (["high_bias"] if high_bias else []) + (["high_variance"] if high_variance else [])
+    return problems[::-1] if len(problems) == 2 and variance > avoidable_bias else problems
 
 
 def _check(**values: float) -> None:
@@ -144,6 +156,8 @@ def _explain(verdict: str, bias: float, variance: float, optimal: float, bias_to
         "good_fit": "low bias and low variance: the model fits and generalises",
         "high_bias": "high bias (underfitting): the model does not fit the training data well enough",
         "high_variance": "high variance (overfitting): the model fits the training data but does not generalise",
-        "high_bias_high_variance": "high bias and high variance: fix the bias first, then the variance",
+        "high_bias_high_variance": ("high bias and high variance: the variance is the larger — regularise first, "
+                                    "then reduce the bias" if variance > bias else
+                                    "high bias and high variance: fix the bias first, then the variance"),
     }[verdict]
     return f"{meaning} — {numbers}"

@@ -234,7 +234,7 @@ class TrainSpec(_Strict):
 class DiagnoseSpec(_Strict):
     """Settings of the diagnosis: bias/variance against an optimal error, health recording, learning curves."""
 
-    optimal_error: float = Field(0.0, ge=0.0, le=1.0, description="optimal (human/Bayes) error rate")
+    optimal_error: float | None = Field(None, ge=0.0, le=1.0, description="optimal (human/Bayes) error rate; null: 0 for classification, estimated for regression as the best classical baseline's dev error")
     bias_tolerance: float = Field(0.05, ge=0.0, le=1.0, description="largest avoidable bias (train − optimal error) still called low")
     variance_tolerance: float = Field(0.05, ge=0.0, le=1.0, description="largest variance (dev − train error) still called low; also bounds data mismatch")
     health_every: int = Field(100, ge=0, le=1_000_000, description="optimiser steps between gradient/activation health samples while training; 0 turns recording off")

@@ -180,7 +180,7 @@ class Experiment:
         """Set up the callbacks and fire ``fit_start`` (``fit`` does this; the playground calls it itself)."""
         every = self.spec.diagnose.health_every
         record = every > 0 if record_health is None else record_health
-        self.health = HealthRecorder(every=every or 100) if record else None
+        self.health = HealthRecorder(every=rules.health_interval(self.spec, self.bundle.n_train)) if record else None
         extra = list(callbacks)
         keepers = [cb for cb in extra if getattr(cb, "runs_last", False)]  # checkpoints see every other callback's work
         ordered = [*default_callbacks(self.spec), *(cb for cb in extra if cb not in keepers),

@@ -28,7 +28,7 @@ from neuralab.spec.catalog import OPTIMIZERS
 # initial weights come from torch's global RNG seeded with the seed itself; the batch order
 # and the augmentation noise from the "batches" stream; dropout masks from torch's global
 # RNG after the weights are drawn.
-STREAM_OFFSETS = {"weights": 0, "batches": 1}
+STREAM_OFFSETS = {"weights": 0, "batches": 1, "held_out": 2}  # held_out: the doctor's fresh points
 
 
 def stream_seed(seed: int, stream: str) -> int:
@@ -59,6 +59,23 @@ def batch_bounds(n_rows: int, batch_size: int, *, batch_norm: bool) -> list[tupl
     if batch_norm and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
         bounds[-2:] = [(bounds[-2][0], n_rows)]
     return bounds
+
+
+MIN_HEALTH_SAMPLES = 20  # a short run is sampled more often than diagnose.health_every, to give this many
+
+
+def health_interval(spec, n_rows: int) -> int:
+    """Optimiser steps between health samples: ``diagnose.health_every`` (100 when 0), or fewer on a
+    short run, so that its record holds about :data:`MIN_HEALTH_SAMPLES` samples to judge on.
+
+    Example:
+        >>> from neuralab.spec import load_spec
+        >>> health_interval(load_spec(None, overrides={"train.epochs": 50}), 60)  # 50 steps in all
+        2
+    """
+    steps = spec.train.epochs * len(batch_bounds(n_rows, batch_size_of(spec.train, n_rows),
+                                                 batch_norm=spec.model.batch_norm))
+    return max(1, min(spec.diagnose.health_every or 100, steps // MIN_HEALTH_SAMPLES))
 
 
 def epoch_order(n_rows: int, generator: torch.Generator) -> Tensor:

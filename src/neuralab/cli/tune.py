@@ -35,6 +35,8 @@ def tune(
     final: bool = typer.Option(True, "--final/--no-final", help="train the best spec and score the test split"),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the tune folder is created in"),
+    cv: int = typer.Option(None, "--cv", help="score each trial by K-fold cross-validation of the train + dev rows "
+                                           "(small data: one dev split is a noisy judge); trials are not pruned"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
     """Search hyperparameters (grid, random, TPE, CMA-ES) with pruning; write best.yaml, trials.csv, plots."""
@@ -49,12 +51,12 @@ def tune(
 
     from neuralab.tune.space import grid_size
 
-    plan = f"sampler {sampler}, pruner {pruner}" + (f"; the grid has {grid_size(search_space)} points"
-                                                    if sampler == "grid" else "")
+    plan = f"sampler {sampler}, " + (f"{cv}-fold cross-validation (no pruning)" if cv else f"pruner {pruner}") + (
+        f"; the grid has {grid_size(search_space)} points" if sampler == "grid" else "")
     with _progress("tune", quiet, plan=plan) as progress:
         result = tune_study(base, search_space, sampler=sampler, trials=trials, pruner=pruner, storage=storage,
                             study_name=study, resume=resume, out_dir=out, final=final, heartbeat_seconds=heartbeat,
-                            on_trial=progress)
+                            cv=cv, on_trial=progress)
     _print_result(result)
 
 
@@ -173,6 +175,8 @@ def _raise_problems(problems: list[str]) -> None:
 
 
 def _print_result(result) -> None:
+    for line in result.warnings:
+        console.print(f"[yellow]warning[/]: {line}", highlight=False)
     counts = ", ".join(f"{n} {state.lower()}" for state, n in result.counts.items() if n)
     console.print(f"study [bold]{result.study.study_name}[/]: {counts}; best dev error [bold]{result.best_value:.4f}[/]")
     if result.final_run is not None:

@@ -39,7 +39,10 @@ from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
 from neuralab.tune.space import SearchSpace, check_space, grid_size, load_space, space_to_dict, suggest
 from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_url, hide_password, open_storage,
                                    study_names)
+from neuralab.training.experiment import cached_data
+from neuralab.tune.cross_validation import cross_validate
 from neuralab.tune.trial import train_on_dev
+from neuralab.tune.small_data import small_dev_warnings
 
 log = logging.getLogger(__name__)
 FINISHED = ("COMPLETE", "PRUNED")
@@ -70,6 +73,7 @@ class TuneResult:
     storage_url: str
     final_run: Any = None  # neuralab.Run of the best spec (test split scored), or None
     files: dict[str, Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. a dev split too small to choose on
 
 
 def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: SearchSpace | str | Path | Mapping, *,
@@ -77,7 +81,7 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
                storage: str | None = None, study_name: str | None = None, resume: bool = False,
                out_dir: str | Path = "runs", default_name: str | None = None, folder_suffix: str = "-tune",
                overrides: Mapping[str, Any] | Sequence[str] | None = None, final: bool = True,
-               heartbeat_seconds: int | None = DEFAULT_HEARTBEAT_SECONDS,
+               heartbeat_seconds: int | None = DEFAULT_HEARTBEAT_SECONDS, cv: int | None = None,
                callbacks: Iterable[Callback] = (), on_trial: Callable[[TrialReport], None] | None = None) -> TuneResult:
     """Search ``space`` around ``spec`` with an Optuna study; write best.yaml, trials.csv and plots.
 
@@ -100,6 +104,9 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
         overrides: dotted overrides applied to ``spec`` first, as for ``neuralab train``.
         final: train the best spec once more and score it on the test split (default True).
         heartbeat_seconds: heartbeat of running trials; a trial is failed after 2× (default 10).
+        cv: score each trial by ``cv``-fold cross-validation of the train + dev rows instead of
+            the dev split (small data; trials are not pruned then). None (default): the dev split,
+            with a warning in ``TuneResult.warnings`` when it is too small to choose on.
         callbacks: extra training callbacks for every trial.
         on_trial: called with a :class:`TrialReport` after each trial this worker runs.
 
@@ -113,6 +120,8 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     problems = choice_problems(sampler=sampler, pruner=pruner)
     if trials is not None and trials < 1:
         problems.append(f"--trials: {trials} — must be at least 1")
+    if cv is not None and cv < 2:
+        problems.append(f"--cv: {cv} — k-fold cross-validation needs at least 2 folds")
     if problems:
         raise SpecError(problems)
     check_space(space, spec)
@@ -127,14 +136,18 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     rdb = rdb or open_storage(url, heartbeat_seconds=heartbeat_seconds)
     study = _open_study(rdb, target.name, spec=spec, space=space, sampler=sampler, pruner=pruner, resume=resume,
                         shared=storage is not None)
-    objective = Objective(spec, space, uniform_width=sampler == "grid", callbacks=callbacks)
-    if batchable(sampler=sampler, shared_storage=storage is not None) and not objective.callbacks:
+    objective = Objective(spec, space, uniform_width=sampler == "grid", callbacks=callbacks, cv=cv)
+    if batchable(sampler=sampler, shared_storage=storage is not None) and not objective.callbacks and cv is None:
         if on_trial:  # the display starts before the points trained up front, not after
             on_trial(_started(study, total))
         objective.ready = _points_up_front(study, spec, space, sampler=sampler, total=total)
     _optimize(study, objective, total=total, on_trial=on_trial)
     _settle_dead_workers(study, grace_seconds=rdb.grace_period if rdb.heartbeat_interval else None)
-    return _finish(study, spec, folder=folder, url=url, final=final)
+    result = _finish(study, spec, folder=folder, url=url, final=final)
+    result.warnings = small_dev_warnings(cached_data(spec, objective.cache), trials=len(study.trials), cv=cv)
+    for line in result.warnings:
+        log.warning("%s", line)
+    return result
 
 
 def _points_up_front(study: Any, spec: ExperimentSpec, space: SearchSpace, *, sampler: str,
@@ -270,8 +283,8 @@ class Objective:
     """The function Optuna minimises: dev error of the base spec with one trial's overrides."""
 
     def __init__(self, spec: ExperimentSpec, space: SearchSpace, *, uniform_width: bool = False,
-                 callbacks: Iterable[Callback] = ()):
-        self.spec, self.space, self.uniform_width = spec, space, uniform_width
+                 callbacks: Iterable[Callback] = (), cv: int | None = None):
+        self.spec, self.space, self.uniform_width, self.cv = spec, space, uniform_width, cv
         self.callbacks = list(callbacks)
         self.cache: dict = {}  # the data of the last trial, reused while the data section stays the same
         self.ready: dict[str, dict[str, Any]] = {}  # results trained ahead (grid points in populations)
@@ -287,6 +300,9 @@ class Objective:
             if scores is not None:
                 trial.set_user_attr("trained_in_population", True)
                 replay(trial, scores["history"])
+            elif self.cv:
+                scores = cross_validate(spec, folds=self.cv, callbacks=self.callbacks, cache=self.cache)
+                trial.set_user_attr("fold_dev_errors", scores["fold_dev_errors"])
             else:
                 scores = train_on_dev(spec, callbacks=[PruningReporter(trial), *self.callbacks], cache=self.cache)
         except NeuralabError as error:

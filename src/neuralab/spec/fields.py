@@ -169,7 +169,7 @@ class ScheduleSpec(_Strict):
     factor: float = Field(0.5, gt=0.0, lt=1.0, description="plateau: lr multiplier at a cut")
     min_lr: float = Field(0.0, ge=0.0, description="lower bound of the learning rate (cosine, plateau, bold_driver); at most train.learning_rate")
     increase: float = Field(1.05, ge=1.0, le=10.0, description="bold_driver: lr multiplier while the train loss falls")
-    decrease: float = Field(0.5, gt=0.0, le=1.0, description="bold_driver: lr multiplier when the train loss rises")
+    decrease: float = Field(0.5, gt=0.0, le=1.0, description="bold_driver: lr multiplier when the train loss rises (the step of that epoch is kept, unlike Battiti's original, which undoes it)")
 
     _name = field_validator("name")(lambda cls, v: _choice(v, "schedules"))
 

@@ -1,0 +1,42 @@
+"""How the optimiser race's learning rates were chosen: each optimiser's best rate per surface.
+
+For every surface with a minimum and every race optimiser, run the race from the surface's
+start for 150 steps at each rate of a log grid (1e-4 … 10, 10 per decade) and keep the rate
+whose last point has the lowest value without leaving the picture (its box). The table it
+prints is ``neuralab.training.race.TUNED_RATES``. Run: ``.venv/bin/python scripts/race_rates.py``
+(about a minute).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from neuralab.training.race import RACE_OPTIMIZERS, SURFACES, race
+
+GRID = [float(f"{rate:.2g}") for rate in np.geomspace(1e-4, 10, 51)]
+
+
+def inside(surface, point) -> bool:
+    x_min, x_max, y_min, y_max = surface.box
+    return x_min <= point[0] <= x_max and y_min <= point[1] <= y_max
+
+
+def best_rates(name: str, steps: int = 150) -> dict[str, float]:
+    surface = SURFACES[name]
+    chosen = {}
+    for optimizer in RACE_OPTIMIZERS:
+        results = []
+        for rate in GRID:
+            path = race(name, steps=steps, learning_rates={optimizer: rate}, optimizers=(optimizer,))[optimizer]
+            tail = path[-20:]
+            value = np.mean([surface.value(p) for p in tail]) if all(inside(surface, p) for p in tail) else math.inf
+            results.append((value, rate))
+        chosen[optimizer] = min(results)[1]
+    return chosen
+
+
+if __name__ == "__main__":
+    for name, surface in SURFACES.items():
+        if surface.minima:
+            print(name, best_rates(name))

@@ -102,6 +102,19 @@ def race(surface: str, *, start: tuple[float, float] | None = None,
          learning_rates: Mapping[str, float] | None = None, steps: int = 150,
          optimizers: tuple[str, ...] = RACE_OPTIMIZERS) -> dict[str, np.ndarray]:
     """Run each optimiser ``steps`` steps from ``start``; return its path, (steps + 1, 2) per optimiser."""
+    return {name: path for name, (path, _) in race_outcomes(surface, start=start, learning_rates=learning_rates,
+                                                             steps=steps, optimizers=optimizers).items()}
+
+
+def race_outcomes(surface: str, *, start: tuple[float, float] | None = None,
+                  learning_rates: Mapping[str, float] | None = None, steps: int = 150,
+                  optimizers: tuple[str, ...] = RACE_OPTIMIZERS) -> dict[str, tuple[np.ndarray, bool]]:
+    """As :func:`race`, with whether each optimiser diverged (its point became non-finite or left the picture).
+
+    Example:
+        >>> race_outcomes("bowl", steps=5, learning_rates={"sgd": 10.0})["sgd"][1]
+        True
+    """
     chosen = surface_of(surface)
     rates = {**chosen.learning_rates, **(learning_rates or {})}
     unknown = [name for name in list(rates) + list(optimizers) if name not in RACE_OPTIMIZERS]
@@ -114,7 +127,7 @@ def race(surface: str, *, start: tuple[float, float] | None = None,
     return {name: _path(chosen, name, origin, rates[name], steps) for name in optimizers}
 
 
-def _path(surface: Surface, name: str, start: tuple[float, float], rate: float, steps: int) -> np.ndarray:
+def _path(surface: Surface, name: str, start: tuple[float, float], rate: float, steps: int) -> tuple[np.ndarray, bool]:
     point = torch.tensor([float(start[0]), float(start[1])], dtype=torch.float64, requires_grad=True)
     optimizer = _optimizer(name, point, rate)
     path = [point.detach().clone()]
@@ -126,9 +139,9 @@ def _path(surface: Surface, name: str, start: tuple[float, float], rate: float, 
         if not torch.isfinite(current).all() or float(current.abs().max()) > ESCAPE:
             current = path[-1]  # it left the picture: it stays where it was last seen
             path.extend([current] * (steps + 1 - len(path)))
-            break
+            return torch.stack(path).numpy(), True
         path.append(current)
-    return torch.stack(path).numpy()
+    return torch.stack(path).numpy(), False
 
 
 def surface_grid(surface: Surface, *, size: int = 96) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

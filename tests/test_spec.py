@@ -21,7 +21,7 @@ def test_defaults_match_the_documented_interface():
     assert spec.data.dataset == "digits" and spec.data.split == "auto" and spec.data.standardize
     assert spec.model.hidden == [128, 128] and spec.model.activation == "relu" and spec.model.init == "he_normal"
     assert spec.train.optimizer == "adam" and spec.train.batch_size == 64 and spec.train.schedule.name == "constant"
-    assert spec.train.early_stopping.restore_best and spec.diagnose.optimal_error == 0.0
+    assert spec.train.early_stopping.restore_best and spec.diagnose.optimal_error is None  # 0, or estimated (regression)
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".json", ".toml"])
@@ -150,3 +150,20 @@ def test_reference_covers_every_field_with_description():
             "diagnose.optimal_error"} <= fields
     assert all(row["description"] for row in rows)
     assert next(r for r in rows if r["field"] == "train.learning_rate")["allowed"] == "> 0.0, ≤ 10.0"
+
+
+def test_spec_yaml_leaves_out_fields_the_data_set_does_not_read():
+    """Issue 17: digits and CSV runs showed n_samples: 500, n_classes: 2, features: [x1, x2]."""
+    digits = dump_spec(load_spec({"data": {"dataset": "digits"}}))
+    assert all(f"\n  {key}:" not in digits for key in ("n_samples", "n_classes", "features", "noise", "path", "drop",
+                                                         "split_column"))
+    spiral = dump_spec(load_spec({"data": {"dataset": "spiral"}}))
+    assert "n_samples: 500" in spiral and "path:" not in spiral
+    odd = load_spec({"data": {"dataset": "digits", "n_samples": 900}})  # set, though digits ignores it: kept
+    assert "n_samples: 900" in dump_spec(odd)
+
+
+def test_float_tails_are_tidied():
+    spec = load_spec(None, overrides={"model.dropout": 0.1 + 0.2, "train.learning_rate": 3e-4})
+    assert spec.model.dropout == 0.3 and "0.30000000000000004" not in dump_spec(spec)
+    assert spec.train.learning_rate == 3e-4

@@ -135,3 +135,12 @@ def test_report_numbers_each_step_once(run):
     numbered = [line.split(".")[0] for line in report_markdown(result).splitlines() if line[:1].isdigit()]
     assert numbered == [str(n) for n in range(1, len(numbered) + 1)]  # never `5. … 5. … 5.`
     assert any(line.startswith("   and ") for line in report_markdown(result).splitlines())
+
+
+def test_the_report_says_losses_leave_out_the_penalties():
+    """Issue 11, 7: reported losses leave out L1/L2, as the field reference and README say."""
+    spec = neuralab.load_spec(SMALL, overrides={"train.l2": 0.001})
+    result = diagnose(neuralab.train(spec, out_dir=None), learning_curves=False, write_report=False, baselines=False)
+    assert "train.l2 0.001 penalty" in result.penalty_note and "left out" in report_markdown(result)
+    assert diagnose(neuralab.train(SMALL, out_dir=None), learning_curves=False, write_report=False,
+                    baselines=False).penalty_note == ""

@@ -134,6 +134,8 @@ def print_diagnosis(result) -> None:
     console.print(f"optimal error {fmt(bv.optimal_error)}: {result.optimal_source}", highlight=False)
     if result.task == "regression":
         console.print("errors are the MSE of the standardised target (1.0 = predicting the mean)", highlight=False)
+    if result.penalty_note:
+        console.print(f"[dim]{result.penalty_note}[/]", highlight=False)
     for ahead in result.baselines_ahead:
         console.print(f"[yellow]classical ML does better here[/]: {ahead.name} reaches dev error "
                       f"{fmt(ahead.dev_error)} (test {fmt(ahead.test_error)}) against the network's "

@@ -60,7 +60,8 @@ def optimizers(
     surface: str = typer.Option("rosenbrock", "--surface", help="bowl, rosenbrock, beale, saddle, himmelblau or plateau"),
     out: Path | None = typer.Option(None, "--out", "-o", help="picture to write: .png (paths) or .gif (animated); "
                                     "default runs/race-<surface>.png"),
-    steps: int = typer.Option(150, "--steps", min=1, max=5000, help="optimisation steps per optimiser"),
+    steps: int | None = typer.Option(None, "--steps", min=1, max=5000, help="optimisation steps per optimiser "
+                                     "(default: the surface's, 150; Rosenbrock's long valley 600)"),
     lr: list[str] = typer.Option([], "--lr", help="a learning rate for one optimiser, e.g. --lr adam=0.1; repeatable "
                                  "(default: each optimiser's own best rate for the surface)"),
 ) -> None:
@@ -81,6 +82,7 @@ def optimizers(
     if out.suffix.lower() not in (".png", ".gif"):
         raise SpecError(f"--out: {str(out)!r} must end in .png or .gif")
     chosen = surface_of(surface)
+    steps = steps or chosen.steps
     image = race_image(surface, image_format=out.suffix.lower().lstrip("."), steps=steps, learning_rates=rates)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(out, image)

@@ -64,6 +64,16 @@ class Diagnosis:
     baselines: list[BaselineResult] = field(default_factory=list)
     health_samples: int = 0
     health_every: int | None = None
+    penalties: dict[str, float] = field(default_factory=dict)  # train.l1 / train.l2 in use
+
+    @property
+    def penalty_note(self) -> str:
+        """What the losses leave out, when the run trained with L1/L2 penalties ('' without)."""
+        if not self.penalties:
+            return ""
+        used = " and ".join(f"{name} {value:g}" for name, value in self.penalties.items())
+        return (f"losses are the data loss alone: the {used} penalty the optimiser also minimised is left out "
+                "(as in metrics.csv and summary.json)")
 
     @property
     def task(self) -> str:
@@ -109,6 +119,7 @@ class Diagnosis:
             "baselines": [result.to_dict() for result in self.baselines],
             "baselines_ahead": [result.name for result in self.baselines_ahead],
             "health_samples": self.health_samples, "health_every": self.health_every,
+            "penalty_note": self.penalty_note,
         }
 
 
@@ -160,7 +171,9 @@ def diagnose(run: Run | str | Path, *, optimal_error: float | None = None, learn
     diagnosis = Diagnosis(run_name=str(run.summary.get("name", spec.name)), bias_variance=verdict, layers=layers,
                           diverged=diverged, divergence_cause=cause, advice=[], learning_curve=curve,
                           summary=run.summary, optimal_source=optimal.source, baselines=results if baselines else [],
-                          health_samples=samples, health_every=health.get("every") if health else None)
+                          health_samples=samples, health_every=health.get("every") if health else None,
+                          penalties={f"train.{name}": getattr(spec.train, name) for name in ("l1", "l2")
+                                     if getattr(spec.train, name) > 0})
     diagnosis.advice = _advice(diagnosis, spec)
     if write_report and run.dir is not None:
         from neuralab.doctor.report import write_report as write

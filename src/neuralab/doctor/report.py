@@ -75,6 +75,8 @@ def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = 
                              [[shown(bv.train_error), shown(bv.dev_error), shown(bv.optimal_error),
                                shown(bv.avoidable_bias), shown(bv.variance)]]), "",
               f"Optimal error: {diagnosis.optimal_source}.", ""]
+    if diagnosis.penalty_note:
+        lines += [diagnosis.penalty_note[0].upper() + diagnosis.penalty_note[1:] + ".", ""]
     if diagnosis.baselines:
         lines += ["## Classical baselines on the same split", "", markdown_table(
             ["model", "train error", "dev error", "test error"],

@@ -229,7 +229,7 @@ def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:
 
 
 SYNTHETIC_ONLY = ("n_samples", "noise", "n_classes", "features")  # data fields only a 2-D generator reads
-FILE_ONLY = ("path", "target", "drop")  # data fields only a csv/parquet file reads
+FILE_ONLY = ("path", "target", "drop", "split_column")  # data fields only a csv/parquet file reads
 
 
 def dump_spec(spec: ExperimentSpec) -> str:

@@ -39,7 +39,7 @@ def _options(version: bool = typer.Option(False, "--version", callback=_show_ver
 
 
 def _register() -> None:
-    from neuralab.cli import doctor, info, playground, runs, tune  # noqa: F401  (each module adds its commands to `app`)
+    from neuralab.cli import compare, doctor, info, playground, runs, tune  # noqa: F401  (each module adds its commands to `app`)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""``neuralab train | evaluate | predict``: the commands that make and use run directories."""
+"""``neuralab train | evaluate | predict | export``: the commands that make and use run directories."""
 from __future__ import annotations
 
 import json
@@ -24,6 +24,8 @@ def train(
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the run directory is created in"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or tables"),
     resume: Path | None = typer.Option(None, "--resume", help="continue an interrupted run directory from its last checkpoint"),
+    tensorboard: Path | None = typer.Option(None, "--tensorboard", help="write TensorBoard event files into this "
+                                            "folder, one sub-folder per run (sets train.tensorboard)"),
 ) -> None:
     """Train the network a spec describes; print progress, test scores and the run directory.
 
@@ -34,13 +36,17 @@ def train(
     """
     if resume is not None and spec_file is not None:
         raise SpecError("train: give a spec or data file to train, or --resume RUN_DIR to continue a run (not both)")
-    if resume is not None and (set_ or target):
-        raise SpecError("--set: a resumed run keeps the spec it started with; to change it, train a new run")
+    if resume is not None and (set_ or target or tensorboard):
+        option = "--set" if set_ or target else "--tensorboard"
+        raise SpecError(f"{option}: a resumed run keeps the spec it started with (its train.tensorboard too); "
+                        "to change it, train a new run")
     sets = [*set_, *([f"data.target={json.dumps(target)}"] if target else [])]
     if resume is None:
         spec, unwritten = spec_to_train(spec_file, sets)
     else:
         spec, unwritten = _resumed_spec(resume), False
+    if tensorboard is not None:
+        spec.train.tensorboard = str(tensorboard)
     import neuralab.api as api  # the engine (torch) loads only once the spec is valid
 
     if unwritten and not quiet:
@@ -59,6 +65,9 @@ def train(
         console.print(f"likely cause: {divergence_cause(run.spec, run.health)} "
                       f"(`neuralab diagnose {run.dir}` for the whole diagnosis)", highlight=False)
     console.print(f"run written to [bold]{run.dir}[/]")
+    if run.tensorboard is not None:
+        console.print(f"TensorBoard events in [bold]{run.tensorboard}[/] "
+                      f"(view: tensorboard --logdir {run.spec.train.tensorboard})")
 
 
 def spec_to_train(spec_file: Path | None, sets: list[str]) -> tuple[ExperimentSpec, bool]:
@@ -144,6 +153,26 @@ def predict(
     output = output or run_dir / f"predictions-{input_file.stem}.csv"
     table = api.predict(run_dir, input_file, output=output)
     console.print(f"{len(next(iter(table.values())))} predictions written to [bold]{output}[/]")
+
+
+@app.command()
+def export(
+    run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`"),
+    format_: str = typer.Option("onnx", "--format", "-f", help="onnx or torchscript"),
+    output: Path | None = typer.Option(None, "--output", "-o",
+                                       help="file to write (default: <run name>.onnx or .pt in this folder)"),
+) -> None:
+    """Export the trained network with its preprocessing (raw rows in, predictions out; any batch size)."""
+    from neuralab.export import export_run
+
+    output = output or Path(f"{run_dir.name}.{'onnx' if format_ == 'onnx' else 'pt'}")
+    result = export_run(run_dir, format=format_, output=output)
+    names = {"onnx": "ONNX", "torchscript": "TorchScript"}
+    classes = f" (classes {', '.join(map(str, result.classes))})" if result.classes else ""
+    console.print(f"exported [bold]{result.path}[/] ({names[result.format]}): float32 rows of "
+                  f"{', '.join(result.inputs)}, any number of them → {', '.join(result.outputs)}{classes}",
+                  highlight=False)
+    console.print(f"checked against neuralab predict: largest difference {result.max_difference:.2g}", highlight=False)
 
 
 def class_table(result: dict) -> Table:

@@ -210,6 +210,7 @@ class TrainSpec(_Strict):
     max_rollbacks: int = Field(3, ge=0, le=100, description="rollback: how many times one run may roll back before it stops")
     train_metrics: Literal["running", "full"] = Field("running", description="per-epoch train loss/error: running (averaged over the epoch's batches, free) or full (re-scored in eval mode after the epoch, ~⅓ more compute)")
     eval_every: int = Field(1, ge=1, le=100_000, description="score the dev split every N epochs (and at the last); between scorings the last dev scores carry forward")
+    tensorboard: str | None = Field(None, min_length=1, description="folder for TensorBoard event files, one sub-folder per run (`--tensorboard DIR`); null: off")
 
     _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
     _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))

@@ -142,8 +142,10 @@ def importance(
     if plot is not None:
         from neuralab.viz.tuning import plot_importance
 
+        from neuralab.runs.files import save_figure
+
         plot.parent.mkdir(parents=True, exist_ok=True)
-        plot_importance(scores, title=found.study_name).savefig(plot, dpi=100)
+        save_figure(plot_importance(scores, title=found.study_name), plot)
         console.print(f"plot written to [bold]{plot}[/]")
 
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from neuralab.data.table import is_missing, numeric_column
+from neuralab.data.table import is_missing, is_number_text, numeric_column
 from neuralab.errors import DataError
 
 MAX_CATEGORIES = 100  # more distinct words than this is an id or free text, not a category
@@ -43,16 +43,8 @@ def is_categorical(values: np.ndarray) -> bool:
     cells = [value for value, missing in zip(values, is_missing(values)) if not missing]
     if not cells:
         return False
-    numbers = sum(_is_number(cell) for cell in cells)
+    numbers = sum(is_number_text(cell) for cell in cells)
     return numbers < NUMERIC_SHARE * len(cells)
-
-
-def _is_number(cell: object) -> bool:
-    try:
-        float(cell)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def find_categories(table: Mapping[str, np.ndarray], columns: Sequence[str]) -> dict[str, list[str]]:

@@ -47,7 +47,7 @@ def read_table(path: str | Path, *, what: str = "data.path") -> dict[str, np.nda
 
 
 def _check_header(header: list[str], path: Path, *, what: str) -> None:
-    if header and all(_is_number_text(name) for name in header):  # rows of numbers from the first line on
+    if header and all(is_number_text(name) for name in header):  # rows of numbers from the first line on
         shown = ", ".join(header[:5]) + (", …" if len(header) > 5 else "")
         raise DataError(f"{what}: {str(path)!r} has no header row (its first row is numbers: {shown}); "
                         "the first row must name the columns")
@@ -142,7 +142,13 @@ def numeric_column(name: str, values: np.ndarray, *, what: str = "column") -> np
         raise DataError(f"{what} {name!r}: is not numeric — row {row} holds {bad!r}") from None
 
 
-def _is_number_text(text: str) -> bool:
+def is_number_text(text: object) -> bool:
+    """True when a cell reads as a number (``"1.5"``, ``"1e3"``, ``"nan"``).
+
+    Example:
+        >>> is_number_text("2.5"), is_number_text("red")
+        (True, False)
+    """
     try:
         float(text)
     except (TypeError, ValueError):

@@ -29,7 +29,8 @@ ALLOWED = {
     "doctor": BASE | {"data", "models", "training", "viz", "runs"},
     "tune": BASE | {"data", "models", "training", "viz", "runs", "doctor"},
 }
-FRONT_ENDS = {"api", "many", "sklearn", "export", "comparison", "cli", "playground", "__init__", "__main__"}
+FRONT_ENDS = {"api", "many", "sklearn", "export", "comparison", "cli", "playground", "progress", "__init__",
+              "__main__"}
 MAX_LINES = 400
 
 

@@ -28,3 +28,11 @@ def test_runs_written_by_train_many_load_like_any_run(tmp_path):
         again = neuralab.load_run(run.dir)
         assert again.summary["test_error"] == run.summary["test_error"]
         assert again.summary["trained_in_population"] is True
+
+
+def test_train_many_writes_runs_by_default_as_train_does():
+    """Issue 17: one default for where runs go."""
+    import inspect
+
+    assert inspect.signature(neuralab.train_many).parameters["out_dir"].default == \
+        inspect.signature(neuralab.train).parameters["out_dir"].default == "runs"

@@ -21,7 +21,7 @@ def test_defaults_match_the_documented_interface():
     assert spec.data.dataset == "digits" and spec.data.split == "auto" and spec.data.standardize
     assert spec.model.hidden == [128, 128] and spec.model.activation == "relu" and spec.model.init == "he_normal"
     assert spec.train.optimizer == "adam" and spec.train.batch_size == 64 and spec.train.schedule.name == "constant"
-    assert spec.train.early_stopping.restore_best and spec.diagnose.optimal_error == 0.0
+    assert spec.train.early_stopping.restore_best and spec.diagnose.optimal_error is None  # 0, or estimated (regression)
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".json", ".toml"])
@@ -121,6 +121,28 @@ def test_relative_data_path_resolves_beside_the_spec_file(tmp_path):
     assert load_spec(spec_file).data.path == str(tmp_path / "points.csv")
 
 
+def test_a_spec_files_data_path_is_beside_it_not_in_the_current_directory(tmp_path, monkeypatch):
+    """Issue 17: a same-named file in the current directory must not win over the one beside the spec."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "points.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "points.csv").write_text("other,b\n1,2\n")
+    (tmp_path / "specs" / "spec.yaml").write_text("data: {dataset: csv, path: points.csv}\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_spec("specs/spec.yaml").data.path == str(tmp_path.resolve() / "specs" / "points.csv")
+    # given on the command line (or in a mapping), a relative path is from the current directory
+    overridden = load_spec("specs/spec.yaml", overrides=["data.path=points.csv"])
+    assert overridden.data.path == str(tmp_path / "points.csv")
+
+
+def test_every_bad_override_is_reported(tmp_path):
+    """Issue 17: two bad --sets give two lines (the README promises one line per problem)."""
+    with pytest.raises(SpecError) as caught:
+        load_spec(None, overrides=["train.optimizer=adm", "train.lerning_rate=1", "model.foo=2"])
+    assert len(caught.value.problems) == 3
+    assert {line.split(":")[0] for line in caught.value.problems} == {"train.optimizer", "train.lerning_rate",
+                                                                      "model.foo"}
+
+
 def test_reference_covers_every_field_with_description():
     rows = spec_reference()
     fields = {row["field"] for row in rows}
@@ -128,3 +150,20 @@ def test_reference_covers_every_field_with_description():
             "diagnose.optimal_error"} <= fields
     assert all(row["description"] for row in rows)
     assert next(r for r in rows if r["field"] == "train.learning_rate")["allowed"] == "> 0.0, ≤ 10.0"
+
+
+def test_spec_yaml_leaves_out_fields_the_data_set_does_not_read():
+    """Issue 17: digits and CSV runs showed n_samples: 500, n_classes: 2, features: [x1, x2]."""
+    digits = dump_spec(load_spec({"data": {"dataset": "digits"}}))
+    assert all(f"\n  {key}:" not in digits for key in ("n_samples", "n_classes", "features", "noise", "path", "drop",
+                                                         "split_column"))
+    spiral = dump_spec(load_spec({"data": {"dataset": "spiral"}}))
+    assert "n_samples: 500" in spiral and "path:" not in spiral
+    odd = load_spec({"data": {"dataset": "digits", "n_samples": 900}})  # set, though digits ignores it: kept
+    assert "n_samples: 900" in dump_spec(odd)
+
+
+def test_float_tails_are_tidied():
+    spec = load_spec(None, overrides={"model.dropout": 0.1 + 0.2, "train.learning_rate": 3e-4})
+    assert spec.model.dropout == 0.3 and "0.30000000000000004" not in dump_spec(spec)
+    assert spec.train.learning_rate == 3e-4

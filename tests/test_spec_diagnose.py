@@ -9,7 +9,7 @@ from neuralab.spec import load_spec
 
 def test_defaults():
     diagnose = load_spec(None).diagnose
-    assert (diagnose.optimal_error, diagnose.bias_tolerance, diagnose.variance_tolerance) == (0.0, 0.05, 0.05)
+    assert (diagnose.optimal_error, diagnose.bias_tolerance, diagnose.variance_tolerance) == (None, 0.05, 0.05)  # None: 0, or estimated (regression)
     assert diagnose.health_every == 100 and diagnose.learning_curve_fractions == [0.1, 0.25, 0.5, 1.0]
 
 

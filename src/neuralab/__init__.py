@@ -32,7 +32,7 @@ _LAZY = {
     "train_many": "neuralab.many",
     "diagnose": "neuralab.doctor.diagnosis", "bias_variance": "neuralab.doctor.bias_and_variance",
     "improve": "neuralab.doctor.rounds",
-    "tune_study": "neuralab.tune.search", "sweep": "neuralab.tune.sweep",
+    "tune_study": "neuralab.api", "sweep": "neuralab.api",
     "find_learning_rate": "neuralab.tune.lr_find", "param_importances": "neuralab.tune.importance",
 }
 

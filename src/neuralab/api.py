@@ -13,21 +13,25 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from rich.console import Console
 
-from neuralab.data import DataBundle, load_data, read_inputs
+from neuralab.data import DataBundle
 from neuralab.errors import RunError, SpecError
-from neuralab.runs.files import write_csv
+from neuralab.progress import EpochProgress, TrialProgress, wanted
+from neuralab.runs.evaluation import evaluate_run
+from neuralab.runs.predicting import predict_table
 from neuralab.runs.run import Run, load_run
 from neuralab.runs.trainer import resume_run, train_run
 from neuralab.spec import MAX_SEED, ExperimentSpec, load_spec
 from neuralab.training import Callback
 from neuralab.training.distributed import launch_environment, launched_group
-from neuralab.training.evaluate import evaluate_split, scores_of
+from neuralab.training.rules import periods
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ log = logging.getLogger(__name__)
 def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | Path | None = "runs", *,
           overrides: Mapping[str, Any] | Sequence[str] | None = None,
           callbacks: Iterable[Callback] = (), bundle: DataBundle | None = None,
-          init_from: str | Path | None = None) -> Run:
+          init_from: str | Path | None = None, progress: bool | None = None) -> Run:
     """Train the network a spec describes, score it on dev and test, and write the run.
 
     Args:
@@ -46,6 +50,9 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
         bundle: data already loaded (e.g. from arrays); default: the spec's data set.
         init_from: a trained language-model run directory to fine-tune: its weights and vocabulary
             start this run (same model kind, tokenizer and network; refused with one line otherwise).
+        progress: show progress over the epochs — a bar in terminals and notebooks, a line every
+            few epochs when output is piped; None (default) shows it where a person watches (a
+            terminal or a notebook), True always, False never.
 
     Returns:
         A :class:`~neuralab.runs.Run` with ``.summary``, ``.history``, ``.model`` and ``.dir``.
@@ -62,11 +69,11 @@ def train(spec: ExperimentSpec | str | Path | Mapping[str, Any], out_dir: str | 
         PeerLost: another process of a data-parallel run died; the run keeps its last checkpoint.
     """
     spec = spec if isinstance(spec, ExperimentSpec) and not overrides else load_spec(spec, overrides=overrides)
-    return train_run(spec, out_dir=out_dir, callbacks=callbacks, bundle=bundle, init_from=init_from,
-                     group=launched_group(spec.train.device))
+    return train_run(spec, out_dir=out_dir, callbacks=[*callbacks, *_epoch_display(progress, spec)], bundle=bundle,
+                     init_from=init_from, group=launched_group(spec.train.device))
 
 
-def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
+def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = (), progress: bool | None = None) -> Run:
     """Continue an interrupted or killed run from its last checkpoint, in the same directory.
 
     The resumed run ends with the same weights and metrics (all but seconds) as one that
@@ -76,6 +83,7 @@ def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
     Args:
         run_dir: a run directory written by :func:`train` that has no ``summary.json`` yet.
         callbacks: extra training callbacks (progress, recording...).
+        progress: as for :func:`train` (says which epoch the run resumes from).
 
     Raises:
         RunError: the run is complete, has no checkpoint, or its spec, data or checkpoint
@@ -97,68 +105,113 @@ def resume(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
             group = launched_group(load_spec(Path(run_dir) / "spec.yaml").train.device)
         except SpecError:
             pass  # resume_run reports the broken spec
-    return resume_run(run_dir, callbacks=callbacks, group=group)
+    display = []
+    if wanted(progress, Console()):
+        spec = load_spec(Path(run_dir) / "spec.yaml") if (Path(run_dir) / "spec.yaml").is_file() else None
+        display = _epoch_display(progress, spec) if spec is not None else []
+    return resume_run(run_dir, callbacks=[*callbacks, *display], group=group)
 
 
-def evaluate(run: Run | str | Path) -> dict[str, float]:
-    """Re-score a saved run on its test split, regenerating the data from its spec.
+def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Any, *, progress: bool | None = None,
+               **options: Any) -> Any:
+    """Search hyperparameters with an Optuna study, showing the trials' progress (see :func:`train`'s ``progress``).
+
+    Every other option is :func:`neuralab.tune.search.tune_study`'s: ``sampler``, ``trials``,
+    ``pruner``, ``storage``, ``study_name``, ``resume``, ``out_dir``, ``overrides``, ``final``,
+    ``callbacks``, ``on_trial``… A new study gets a fresh name unless ``resume=True`` or a
+    ``study_name`` says which to continue. Returns its :class:`~neuralab.tune.search.TuneResult`.
+    """
+    from neuralab.tune.search import tune_study as search
+
+    with _trial_display(progress, "tune") as display:
+        return search(spec, space, **_with_display(options, display))
+
+
+def sweep(spec: ExperimentSpec | str | Path | Mapping[str, Any], param: str, values: Any, *,
+          progress: bool | None = None, **options: Any) -> Any:
+    """Sensitivity of one hyperparameter: train once per value, showing progress (see :func:`train`).
+
+    Every other option is :func:`neuralab.tune.sweep.sweep`'s (``out_dir``, ``overrides``,
+    ``storage``, ``study_name``, ``resume``, ``final``…). Returns a
+    :class:`~neuralab.tune.search.TuneResult`.
+    """
+    from neuralab.tune.sweep import sweep as run_sweep
+
+    with _trial_display(progress, f"sweep {param}") as display:
+        return run_sweep(spec, param, values, **_with_display(options, display))
+
+
+def _epoch_display(progress: bool | None, spec: ExperimentSpec) -> list[Callback]:
+    console = Console()
+    if not wanted(progress, console):
+        return []
+    return [EpochProgress(console, total_epochs=periods(spec.train), label=spec.name, show_model=False)]
+
+
+def _trial_display(progress: bool | None, label: str) -> Any:
+    console = Console()
+    return TrialProgress(console, label) if wanted(progress, console) else nullcontext()
+
+
+def _with_display(options: dict[str, Any], display: Any) -> dict[str, Any]:
+    if display is None:
+        return options
+    given = options.get("on_trial")
+
+    def on_trial(report: Any) -> None:
+        display(report)
+        if given is not None:
+            given(report)
+
+    return {**options, "on_trial": on_trial}
+
+
+def evaluate(run: Run | str | Path, *, data: str | Path | None = None) -> dict[str, Any]:
+    """Re-score a saved run on its test split (regenerated from its spec) or on a new labelled file.
+
+    Args:
+        run: a Run or a run directory.
+        data: a CSV/Parquet file with the run's input columns and its target column; default
+            the run's own test split.
 
     Returns:
-        ``test_loss``, ``test_error`` (+ ``test_rmse``, ``test_r2`` for regression), and the
-        values recorded at training time as ``recorded_test_error`` / ``recorded_test_loss``.
+        ``test_loss``, ``test_error`` (``data_…`` for a file); for classifiers ``accuracy``,
+        ``per_class`` precision/recall/F1/support and ``confusion_matrix`` (also drawn as
+        ``confusion_matrix.png`` in the run directory); for regression ``…_rmse`` and ``…_r2``;
+        for the test split the values recorded at training as ``recorded_test_error`` /
+        ``recorded_test_loss``. See :func:`neuralab.runs.evaluation.evaluate_run`.
 
     Raises:
         RunError: the data the spec now yields differ from those the run was trained on.
+        DataError: the file lacks a column or holds a label the run never saw.
     """
     run = run if isinstance(run, Run) else load_run(run)
-    bundle = load_data(run.spec.data, seed=run.spec.seed)
-    recorded = run.summary.get("data_fingerprint")
-    if recorded and recorded != bundle.fingerprint():
-        raise RunError(f"evaluate: the data of {run.spec.data.dataset!r} changed since the run was trained "
-                       "(test split fingerprint differs); retrain on the new data")
-    scores = evaluate_split(run.model, run.head, torch.from_numpy(bundle.x_test), torch.from_numpy(bundle.y_test),
-                            target_scale=bundle.target_scale)
-    result = {f"test_{key}": value for key, value in scores.items()}
-    for key in ("test_error", "test_loss"):
-        if key in run.summary:
-            result[f"recorded_{key}"] = run.summary[key]
-    return result
+    return evaluate_run(run, data=data)
 
 
 def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
             output: str | Path | None = None) -> dict[str, list]:
-    """Predict for new raw inputs (a CSV/Parquet path or an array of the run's input columns).
+    """Predict for new raw inputs: a CSV/Parquet file (or an array) with the run's input columns.
 
     Args:
         run: a Run or a run directory.
-        inputs: file with the run's input columns (see ``preprocessor.input_columns``) or an
-            array (n, n_columns) in that order.
-        output: CSV path to write (inputs, ``prediction`` and one ``probability_<class>`` per class).
+        inputs: a file holding the run's input columns (``run.preprocessor.input_columns``;
+            other columns are kept and ignored), or an array ``(n, columns)`` of numbers.
+        output: CSV path to write: the input's columns untouched, then ``prediction`` and one
+            ``probability_<class>`` per class (written atomically).
 
     Returns:
-        ``{"prediction": [...], "probability_<class>": [...], ...}`` column lists.
+        ``{column: [...], "prediction": [...], "probability_<class>": [...], ...}`` column lists.
+
+    Raises:
+        DataError: missing columns (naming every column the run needs), bad values, unknown words.
     """
     run = run if isinstance(run, Run) else load_run(run)
     if run.shape.sequence_length is not None:
         raise RunError(f"predict: reads rows of a table, but {run.dir or run.spec.name} learned sequences "
                        f"({run.spec.data.dataset!r}); `neuralab evaluate` scores its test split, and "
                        "`neuralab sample` continues a language model's text")
-    columns = run.preprocessor.input_columns
-    raw = read_inputs(inputs, columns) if isinstance(inputs, (str, Path)) else np.asarray(inputs, dtype=np.float32)
-    scores = scores_of(run.model, torch.from_numpy(run.preprocessor.transform_inputs(raw)))
-    table: dict[str, list] = {name: raw[:, i].tolist() for i, name in enumerate(columns)}
-    if run.head.is_classifier:
-        classes = run.summary.get("classes") or list(range(run.head.n_outputs))
-        table["prediction"] = [classes[i] for i in run.head.predict(scores).tolist()]
-        probabilities = run.head.probabilities(scores)
-        for index, label in enumerate(classes):
-            table[f"probability_{label}"] = probabilities[:, index].tolist()
-    else:
-        values = run.head.predict(scores).numpy()
-        table["prediction"] = run.preprocessor.inverse_target(values).tolist()
-    if output is not None:
-        _write_table(table, Path(output))
-    return table
+    return predict_table(run, inputs, output=output)
 
 
 def sample(run: Run | str | Path, prompt: str = "", *, length: int = 200, temperature: float = 1.0,
@@ -274,8 +327,3 @@ def _drawing_problems(*, temperature: float, top_k: int | None, top_p: float | N
         (top_p is None or (math.isfinite(top_p) and 0 < top_p <= 1), f"top_p: {top_p!r} — must be above 0 and at "
                                                                         "most 1 (or none: every token)"),
     ) if not ok]
-
-
-def _write_table(table: dict[str, list], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_csv(path, [dict(zip(table, row)) for row in zip(*table.values())], list(table))

@@ -66,7 +66,7 @@ class _NeuralEstimator(BaseEstimator):
                  init_std=0.05, dropout=0.0, batch_norm=False, loss="auto", optimizer="adam", learning_rate=0.001,
                  momentum=None, batch_size=64, epochs=50, schedule="constant", l1=0.0, l2=0.0, grad_clip=None,
                  early_stopping=False, patience=10, validation_fraction=0.1, standardize=True, augment_noise=0.0,
-                 device="auto", threads=None, health_every=100, optimal_error=0.0, tensorboard=None,
+                 device="auto", threads=None, health_every=100, optimal_error=None, tensorboard=None,
                  random_state=None):
         self.hidden, self.activation, self.output_activation, self.init = hidden, activation, output_activation, init
         self.init_std, self.dropout, self.batch_norm, self.loss = init_std, dropout, batch_norm, loss

@@ -115,3 +115,34 @@ def test_nproc_starts_torchrun_with_the_same_command(spec_file, tmp_path, monkey
     assert main(["train", str(spec_file), "--nproc", "3", "--set", "train.epochs=2", "--out", str(tmp_path), "-q"]) == 0
     assert started == {"nproc": 3, "arguments": ["train", str(spec_file), "--set", "train.epochs=2",
                                                  "--out", str(tmp_path), "--quiet"]}
+def test_train_a_csv_without_a_spec_prints_the_spec_it_used(tmp_path, capsys):
+    """Issue 17: `neuralab train data.csv --target label` works without a spec file."""
+    data = tmp_path / "my points.csv"
+    data.write_text("id,a,b,label\n" + "".join(f"p{i},{i % 7},{(i * 3) % 5},{'yes' if i % 7 > 3 else 'no'}\n"
+                                              for i in range(60)))
+    code = main(["train", str(data), "--target", "label", "--set", "data.drop=[id]", "--set", "train.epochs=2",
+                 "--set", "model.hidden=[4]", "--out", str(tmp_path / "runs")])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("spec used") and "name: my_points" in printed and "target: label" in printed
+    assert "epoch 2/2" in printed  # piped: plain lines
+    run = only_run(tmp_path / "runs")
+    saved = (run / "spec.yaml").read_text()
+    assert f"path: {data}" in saved and "target: label" in saved and "n_samples" not in saved
+
+
+def test_train_with_set_data_path_alone(tmp_path, capsys):
+    data = tmp_path / "points.csv"
+    data.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    assert main(["train", "--set", f"data.path={data}", "--set", "train.epochs=1", "--quiet",
+                 "--out", str(tmp_path / "runs")]) == 0
+    assert "dataset: csv" in (only_run(tmp_path / "runs") / "spec.yaml").read_text()
+    assert main(["train", "--quiet"]) == 2
+    assert "a data file (neuralab train data.csv --target COLUMN)" in capsys.readouterr().err
+
+
+def test_the_csv_example_trains_from_any_directory(tmp_path, monkeypatch, capsys):
+    example = Path(__file__).resolve().parents[2] / "examples" / "csv.yaml"
+    monkeypatch.chdir(tmp_path)  # the example's data.path is beside it, not here
+    assert main(["train", str(example), "--set", "train.epochs=1", "--quiet", "--out", "runs"]) == 0
+    assert "test accuracy" in capsys.readouterr().out

@@ -92,3 +92,25 @@ def test_train_names_the_likely_cause_when_a_run_diverges(tmp_path, capsys):
     assert main(["train", str(spec), "--out", str(tmp_path / "runs"), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "diverged" in printed and "likely cause: learning rate too high (5 for sgd" in printed
+
+
+def test_train_dev_with_no_curves_is_refused_not_skipped(workspace, capsys):
+    _, run = workspace
+    assert main(["diagnose", str(run), "--train-dev", "0.1", "--no-curves"]) == 2
+    assert "drop --no-curves" in capsys.readouterr().err
+
+
+def test_regression_prints_errors_in_one_unit_and_baselines_with_rmse(tmp_path, capsys):
+    spec = tmp_path / "diabetes.yaml"
+    spec.write_text("name: sugar\ndata: {dataset: diabetes}\nmodel: {hidden: [16]}\ntrain: {epochs: 3}\n")
+    assert main(["train", str(spec), "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    [run] = list((tmp_path / "runs").iterdir())
+    capsys.readouterr()
+    assert main(["diagnose", str(run), "--no-curves"]) == 0
+    printed = capsys.readouterr().out
+    verdict_line = next(line for line in printed.splitlines() if "avoidable bias" in line)
+    assert "%" not in verdict_line and "optimal error" in printed and "estimated" in printed
+    assert main(["baseline", str(run)]) == 0
+    printed = capsys.readouterr().out
+    assert "fitting ridge…" in printed and "RMSE" in printed and "R²" in printed
+    assert run.name[:12] in printed  # titled with the run

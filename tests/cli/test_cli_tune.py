@@ -49,9 +49,13 @@ def test_resume_continues_the_same_study(files, tmp_path, capsys):
     args = ["tune", str(spec), "--space", str(space), "--sampler", "tpe", "--pruner", "none", "--no-final", "--quiet",
             "--out", str(tmp_path)]
     assert main([*args, "--trials", "2"]) == 0
-    assert main([*args, "--trials", "3"]) == 2
+    assert main([*args, "--trials", "2"]) == 0  # the same command again: a fresh study, not an error
+    assert "study cli-tune-2: 2 complete;" in capsys.readouterr().out
+    assert main([*args, "--trials", "3", "--resume"]) == 0  # continues the newest
+    assert "study cli-tune-2: 3 complete;" in capsys.readouterr().out
+    assert main([*args, "--trials", "3", "--study", "cli-tune"]) == 2  # a named one that exists needs --resume
     assert "--resume" in capsys.readouterr().err
-    assert main([*args, "--trials", "3", "--resume"]) == 0
+    assert main([*args, "--trials", "3", "--study", "cli-tune", "--resume"]) == 0
     assert "study cli-tune: 3 complete;" in capsys.readouterr().out
 
 

@@ -127,7 +127,7 @@ def test_read_inputs_parquet(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("x1\n1\n", "lacks the column\\(s\\) x2; it has x1"),
+    ("x1\n1\n", "lacks the column\\(s\\) x2; the run needs x1, x2; the file has x1"),
     ("x1,x2\n1,abc\n", "'x2': is not numeric — row 1 holds 'abc'"),
     ("x1,x2\n1,nan\n2,3\n", "'x2': 1 of 2 rows are NaN"),
     ("x1,x2\n1,inf\n", "'x2': 1 of 1 rows are infinite"),

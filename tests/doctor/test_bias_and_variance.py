@@ -52,9 +52,19 @@ def test_advice_is_concrete_for_the_spec():
 
 def test_both_fixes_bias_first_then_variance():
     spec = load_spec(None, overrides={"data.dataset": "spiral"})
-    result = bias_variance(train_error=0.15, dev_error=0.35, spec=spec)
-    problems = [a.problem for a in result.advice]
+    bias_first = bias_variance(train_error=0.30, dev_error=0.40, spec=spec)  # bias 30 points, variance 10
+    problems = [a.problem for a in bias_first.advice]
     assert problems.index("high_variance") > max(i for i, p in enumerate(problems) if p == "high_bias")
+    assert "fix the bias first" in bias_first.explanation
+
+
+def test_both_with_the_larger_variance_regularises_first():
+    """Issue 17: when variance dominates, regularisation comes first."""
+    spec = load_spec(None, overrides={"data.dataset": "spiral"})
+    result = bias_variance(train_error=0.15, dev_error=0.35, spec=spec)  # bias 15 points, variance 20
+    problems = [a.problem for a in result.advice]
+    assert problems.index("high_bias") > max(i for i, p in enumerate(problems) if p == "high_variance")
+    assert "regularise first" in result.explanation
     variance = {a.field: a.to for a in result.advice if a.problem == "high_variance"}
     assert variance["data.n_samples"] == 2 * spec.data.n_samples  # synthetic: more data is a spec change
     assert variance["train.l2"] > 0 and variance["model.dropout"] > 0
@@ -87,3 +97,13 @@ def test_public_names_are_functions_not_modules():
         assert callable(getattr(doctor, name)), name
     for name in ("bias_variance", "diagnose", "improve"):
         assert callable(getattr(neuralab, name)), name
+
+
+@pytest.mark.parametrize(("train", "dev", "optimal"), [(0.15, 0.20, 0.10), (0.10, 0.15, 0.05), (0.25, 0.30, 0.20),
+                                                       (0.07, 0.12, 0.02)])
+def test_exactly_at_the_tolerance_is_not_high_whatever_the_float_rounding(train, dev, optimal):
+    """Issue 11, 4: 15 − 10 and 20 − 15 are both 5 points; floats made one of them 'high'."""
+    result = bias_variance(train_error=train, dev_error=dev, optimal_error=optimal)
+    assert (result.verdict, result.high_bias, result.high_variance) == ("good_fit", False, False)
+    assert bias_variance(train_error=train + 1e-6, dev_error=dev + 2e-6, optimal_error=optimal).verdict == \
+        "high_bias_high_variance"

@@ -59,3 +59,21 @@ def test_judgement_flat_dev_error_with_a_gap_means_regularise():
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(SpecError):
         learning_curve(SPEC, **kwargs)
+
+
+def test_judgement_names_variance_when_the_gap_dominates():
+    """Issue 11, 5: digits at train 0.1 %, dev 2.5 %: what remains is variance, not bias."""
+    curve = judged([0.0, 0.0, 0.001], [0.05, 0.035, 0.025])
+    assert "mostly variance" in curve.judgement and "mostly bias" not in curve.judgement
+    flat = judged([0.0, 0.0, 0.001], [0.03, 0.026, 0.025])
+    assert "mostly variance" in flat.judgement and "reduce the bias" not in flat.judgement
+
+
+def test_judgement_names_bias_when_the_training_error_dominates():
+    curve = judged([0.20, 0.21, 0.22], [0.30, 0.26, 0.24])
+    assert "mostly bias" in curve.judgement
+
+
+def test_a_gap_exactly_at_the_tolerance_is_within_it():
+    curve = judged([0.10, 0.15, 0.15], [0.20, 0.20, 0.20])  # 20 % − 15 % = 0.05000000000000002 in floats
+    assert "within the tolerance" in curve.judgement and "met" not in curve.judgement

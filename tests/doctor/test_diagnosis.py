@@ -78,3 +78,69 @@ def test_a_diverged_run_names_the_cause_and_advises_the_fix_first():
     assert result.diverged and "learning rate too high" in result.divergence_cause
     assert result.problems[0] == "diverged" and result.advice[0].field == "train.learning_rate"
     assert "high_bias" not in {a.problem for a in result.advice}  # fix the divergence first
+
+
+# --------------------------------------------------------------------------- issue 17: the doctor agrees with the run
+
+
+def test_a_run_that_early_stopping_ended_is_not_told_to_train_longer():
+    spec = {"name": "es", "data": {"dataset": "circle", "n_samples": 200}, "model": {"hidden": [2]},
+            "train": {"epochs": 40, "learning_rate": 0.3, "optimizer": "sgd",
+                      "early_stopping": {"patience": 1, "min_delta": 0.5}}}
+    run = neuralab.train(spec, out_dir=None)
+    assert run.summary["epochs_run"] < 40 and "early stopping" in run.summary["stop_reason"]
+    result = diagnose(run, learning_curves=False, write_report=False, baselines=False)
+    assert result.bias_variance.high_bias and "train.epochs" not in [a.field for a in result.advice]
+    plain = diagnose(neuralab.train({**spec, "train": {"epochs": 3}}, out_dir=None), learning_curves=False,
+                     write_report=False, baselines=False)
+    assert "train.epochs" in [a.field for a in plain.advice]  # a run that used all its epochs may train longer
+
+
+def test_regression_estimates_its_optimal_error_from_the_baselines_and_says_how():
+    """Diabetes was always high_bias_high_variance against optimal error 0 on a standardised MSE."""
+    run = neuralab.train({"name": "diabetes", "data": {"dataset": "diabetes"}, "model": {"hidden": [64, 64]},
+                          "train": {"epochs": 60, "learning_rate": 0.01}}, out_dir=None)
+    result = diagnose(run, learning_curves=False, write_report=False)
+    ridge = next(b for b in result.baselines if b.name == "ridge")
+    assert result.bias_variance.optimal_error == min(b.dev_error for b in result.baselines) <= ridge.dev_error
+    assert result.optimal_source.startswith("estimated") and result.bias_variance.verdict != "high_bias_high_variance"
+    assert "%" not in result.bias_variance.explanation  # one unit: the standardised MSE, as a number
+    given = diagnose(run, optimal_error=0.0, learning_curves=False, write_report=False, baselines=False)
+    assert given.bias_variance.optimal_error == 0.0 and given.optimal_source.startswith("given")
+
+
+def test_a_classical_baseline_that_does_better_is_named(tmp_path):
+    run = neuralab.train({"name": "wine", "data": {"dataset": "wine"}, "model": {"hidden": [2]},
+                          "train": {"epochs": 2}}, out_dir=tmp_path)
+    result = diagnose(run, learning_curves=False)
+    assert [b.name for b in result.baselines_ahead] == ["logistic_regression"]
+    assert result.to_dict()["baselines_ahead"] == ["logistic_regression"]
+    assert "Classical ML does better here" in (run.dir / "report.md").read_text()
+
+
+def test_the_verdict_says_how_many_health_samples_it_rests_on(run):
+    result = diagnose(run, learning_curves=False, write_report=False, baselines=False)
+    assert result.health_samples == len(run.health["samples"]) and result.health_every == run.health["every"]
+    assert f"Layer verdicts from {result.health_samples} health samples" in report_markdown(result)
+
+
+def test_train_dev_without_learning_curves_is_refused(run):
+    with pytest.raises(neuralab.SpecError, match="train_dev_fraction.*drop --no-curves"):
+        diagnose(run, learning_curves=False, train_dev_fraction=0.1)
+
+
+def test_report_numbers_each_step_once(run):
+    spec = neuralab.load_spec(SMALL, overrides={"train.l2": 0.01, "model.dropout": 0.1})
+    result = diagnose(neuralab.train(spec, out_dir=None), learning_curves=False, write_report=False, baselines=False)
+    numbered = [line.split(".")[0] for line in report_markdown(result).splitlines() if line[:1].isdigit()]
+    assert numbered == [str(n) for n in range(1, len(numbered) + 1)]  # never `5. … 5. … 5.`
+    assert any(line.startswith("   and ") for line in report_markdown(result).splitlines())
+
+
+def test_the_report_says_losses_leave_out_the_penalties():
+    """Issue 11, 7: reported losses leave out L1/L2, as the field reference and README say."""
+    spec = neuralab.load_spec(SMALL, overrides={"train.l2": 0.001})
+    result = diagnose(neuralab.train(spec, out_dir=None), learning_curves=False, write_report=False, baselines=False)
+    assert "train.l2 0.001 penalty" in result.penalty_note and "left out" in report_markdown(result)
+    assert diagnose(neuralab.train(SMALL, out_dir=None), learning_curves=False, write_report=False,
+                    baselines=False).penalty_note == ""

@@ -6,7 +6,8 @@ import math
 
 import neuralab
 from neuralab.doctor.diagnosis import diagnose
-from neuralab.doctor.report import json_safe, markdown_table, report_markdown, write_report
+from neuralab.doctor.report import markdown_table, report_markdown, write_report
+from neuralab.runs.files import json_safe
 
 
 def test_json_safe_turns_non_finite_numbers_into_null():

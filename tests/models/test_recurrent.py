@@ -74,12 +74,13 @@ def test_dropout_sits_between_layers_and_before_the_output_only_while_training()
     assert not torch.equal(model(inputs), model(inputs))
 
 
-def test_l2_reaches_the_recurrent_weights_but_not_biases_or_embeddings():
-    model = model_of("lstm", TOKENS)
+def test_l2_reaches_the_weight_matrices_embedding_included_but_not_biases():
+    model = model_of("lstm", TOKENS)  # as GPT-2 and nanoGPT decay them: every matrix, embeddings too
     weights, others = parameter_groups(model)
     names = {id(p): n for n, p in model.named_parameters()}
-    assert sorted(names[id(p)] for p in weights) == ["layers.0.weight_hh_l0", "layers.0.weight_ih_l0", "output.weight"]
-    assert "embedding.weight" in {names[id(p)] for p in others}
+    assert sorted(names[id(p)] for p in weights) == ["embedding.weight", "layers.0.weight_hh_l0",
+                                                     "layers.0.weight_ih_l0", "output.weight"]
+    assert all("bias" in names[id(p)] for p in others)
 
 
 def test_batch_norm_is_refused_for_recurrent_kinds():

@@ -142,7 +142,7 @@ def test_dev_is_scored_every_n_epochs_and_carried_forward_between():
 def test_a_non_finite_dev_loss_or_weights_count_as_divergence():
     class PoisonAfterEpochTwo(Callback):
         def on_epoch_start(self, state):
-            if state.epoch == 2:
+            if state.epoch == 3:  # epochs count from 1, as metrics["epoch"]
                 with torch.no_grad():
                     state.model.output.bias.fill_(float("inf"))
     trial = experiment({"train.epochs": 6})

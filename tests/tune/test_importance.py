@@ -25,6 +25,7 @@ def test_every_evaluator_ranks_the_parameters(tuned, evaluator):
     scores = param_importances(tuned.study, evaluator=evaluator)
     assert set(scores) == {"train.learning_rate", "train.l2"}
     assert sum(scores.values()) == pytest.approx(1.0)
+    assert all(type(value) is float for value in scores.values())  # not np.float64(…) in a notebook
 
 
 def test_the_learning_rate_matters_more_than_a_tiny_l2(tuned):

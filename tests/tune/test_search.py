@@ -55,10 +55,9 @@ def test_resume_after_an_interruption_completes_the_study(tiny_spec, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         tune_study(tiny_spec, SPACE, sampler="random", trials=5, pruner="none", out_dir=tmp_path,
                    callbacks=[InterruptAt(3)], final=False)
-    with pytest.raises(RunError, match="already exists.*--resume"):
-        tune_study(tiny_spec, SPACE, sampler="random", trials=5, pruner="none", out_dir=tmp_path, final=False)
     result = tune_study(tiny_spec, SPACE, sampler="random", trials=5, pruner="none", out_dir=tmp_path, resume=True,
                         final=False)
+    assert result.study.study_name == "tiny" and result.dir == tmp_path / "tiny-tune"
     assert result.counts["COMPLETE"] == 5 and result.counts["FAIL"] == 1
     params = [tuple(sorted(t.params.items())) for t in result.study.trials if t.state.name == "COMPLETE"]
     assert len(set(params)) == 5  # the resumed sampler does not re-propose the first trials
@@ -86,3 +85,26 @@ def test_a_spec_refused_combination_fails_only_that_trial(tiny_spec, tmp_path):
     assert result.counts["COMPLETE"] == 3 and result.counts["FAIL"] == 1
     failed = next(t for t in result.study.trials if t.state.name == "FAIL")
     assert "model.activation" in failed.user_attrs["error"]
+
+
+def test_running_the_same_search_again_starts_a_fresh_study(tiny_spec, tmp_path):
+    """Issue 17: the README's tune twice in a row; the second gets its own name and folder."""
+    first = tune_study(tiny_spec, SPACE, sampler="random", trials=2, pruner="none", out_dir=tmp_path, final=False)
+    second = tune_study(tiny_spec, SPACE, sampler="random", trials=2, pruner="none", out_dir=tmp_path, final=False)
+    assert (first.study.study_name, second.study.study_name) == ("tiny", "tiny-2")
+    assert (first.dir.name, second.dir.name) == ("tiny-tune", "tiny-2-tune")
+    assert values(first) == values(second)  # the same spec and seed: the same trials
+    resumed = tune_study(tiny_spec, SPACE, sampler="random", trials=3, pruner="none", out_dir=tmp_path,
+                         resume=True, final=False)
+    assert resumed.study.study_name == "tiny-2" and resumed.counts["COMPLETE"] == 3  # the newest one continues
+
+
+def test_a_named_study_that_exists_needs_resume_in_python_words(tiny_spec, tmp_path):
+    tune_study(tiny_spec, SPACE, sampler="random", trials=1, pruner="none", out_dir=tmp_path, final=False,
+               study_name="mine")
+    with pytest.raises(RunError, match=r"pass resume=True \(--resume\).*study_name"):
+        tune_study(tiny_spec, SPACE, sampler="random", trials=1, pruner="none", out_dir=tmp_path, final=False,
+                   study_name="mine")
+    again = tune_study(tiny_spec, SPACE, sampler="random", trials=2, pruner="none", out_dir=tmp_path, final=False,
+                       study_name="mine", resume=True)
+    assert again.counts["COMPLETE"] == 2 and again.dir == tmp_path / "mine-tune"

@@ -37,3 +37,15 @@ def test_learning_curve_marks_the_optimal_error_and_train_dev():
                                  train_dev_error=0.15)
     labels = figure.axes[0].get_legend_handles_labels()[1]
     assert labels == ["train", "dev", "optimal error 5.0%", "train-dev"]
+
+
+def test_a_single_sample_draws_without_a_warning():
+    """Issue 17: one sample gave identical x limits and a matplotlib UserWarning in `diagnose`."""
+    import io
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = plot_gradient_heatmap([{"step": 1, "grad_norm": [0.1, 1.0]}], ["hidden1", "output"])
+        figure.savefig(io.BytesIO(), format="png")
+    assert figure.axes[0].get_xlim() == (0.5, 1.5)

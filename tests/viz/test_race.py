@@ -57,3 +57,23 @@ def test_cli_races_and_writes_the_picture(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert out.is_file() and "adam" in printed and "adadelta" in printed
     assert main(["optimizers", "--surface", "volcano", "--out", str(out)]) == 2
+
+
+def test_the_default_rates_teach_on_rosenbrock():
+    """Issue 17: the old shared rates left Adagrad, RMSProp and AdaDelta still and made Adam look worst."""
+    surface = SURFACES["rosenbrock"]
+    start = surface.value(surface.start)
+    finals = {name: surface.value(path[-1]) for name, path in race("rosenbrock", steps=surface.steps).items()}
+    assert all(value < 0.4 * start for value in finals.values()), finals  # nobody stands still
+    assert finals["adam"] < 0.01 and finals["adam"] < min(finals[n] for n in ("sgd", "adagrad", "rmsprop"))
+
+
+def test_cli_shows_rates_start_and_minimum_flags_a_diverged_optimiser_and_writes_under_runs(tmp_path, capsys,
+                                                                                           monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["optimizers", "--surface", "bowl", "--steps", "20", "--lr", "sgd=5"]) == 0
+    printed = capsys.readouterr().out
+    assert "start f = 28.55 at (-9, 3.5); minimum f = 0 at (0, 0); 20 steps" in printed
+    assert "sgd (lr 5" in printed and "diverged" in printed.split("sgd (lr")[1].splitlines()[0]
+    assert "adam (lr 0.79" in printed and "diverged" not in printed.split("adam (lr")[1].splitlines()[0]
+    assert (tmp_path / "runs" / "race-bowl.png").is_file()

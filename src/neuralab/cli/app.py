@@ -24,6 +24,20 @@ console = Console(soft_wrap=True)  # long paths stay on one line (copy-paste)
 errors = Console(stderr=True, soft_wrap=True)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from neuralab import __version__
+
+        console.print(f"neuralab {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                          help="print neuralab's version and exit")) -> None:
+    """neuralab — learn, see, diagnose and tune neural networks on PyTorch."""
+
+
 def _register() -> None:
     from neuralab.cli import compare, doctor, info, playground, runs, tune  # noqa: F401  (each module adds its commands to `app`)
 

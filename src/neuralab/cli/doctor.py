@@ -29,7 +29,7 @@ def diagnose(
     """Diagnose a run: bias/variance, per-layer gradient health, divergence, learning curves, advice."""
     _check_optimal(optimal_error)
     from neuralab.doctor.diagnosis import diagnose as run_diagnosis
-    from neuralab.doctor.report import json_safe
+    from neuralab.runs.files import json_safe
 
     result = run_diagnosis(run_dir, optimal_error=optimal_error, learning_curves=curves,
                            train_dev_fraction=train_dev)
@@ -54,12 +54,24 @@ def doctor(
     _check_optimal(optimal_error)
     from neuralab.doctor.rounds import improve
 
+    from neuralab.doctor.curves import error_format
+
+    units: list = []
+
     def show(row) -> None:
+        fmt = units[0] if units else error_format("binary")
         mark = "" if row.number == 0 else ("  [green]kept[/]" if row.kept else "  [dim]reverted[/]")
         health = [p for p in row.problems if p not in ("high_bias", "high_variance")]
-        console.print(f"round {row.number}: {row.change} → train {row.train_error:.1%}, dev {row.dev_error:.1%}, "
-                      f"{row.verdict}{' + ' + ', '.join(health) if health else ''}{mark}", highlight=False)
+        compared = f" ({row.compared})" if row.compared else ""
+        console.print(f"round {row.number}: {row.change} → train {fmt(row.train_error)}, dev {fmt(row.dev_error)}"
+                      f"{compared}, {row.verdict}{' + ' + ', '.join(health) if health else ''}{mark}", highlight=False)
 
+    from neuralab.data import load_data
+
+    task = load_data(spec.data, seed=spec.seed).task
+    units.append(error_format(task))
+    if task == "regression":
+        console.print("errors are the MSE of the standardised target (1.0 = predicting the mean)")
     result = improve(spec, rounds=rounds, out_dir=out, optimal_error=optimal_error, on_round=show)
     console.print(rounds_table(result))
     console.print(f"stopped: {result.stop_reason}")
@@ -72,16 +84,20 @@ def baseline(
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
     network: bool = typer.Option(True, "--network/--no-network", help="also train the spec's network to compare"),
 ) -> None:
-    """Classical models (logistic/ridge regression, gradient boosting) on the same split, next to the network."""
+    """Classical models (logistic/ridge regression, gradient boosting) on the same split, next to the network.
+
+    scikit-learn uses train.threads threads (default one: the fastest on small data); each
+    model's fit is announced as it starts. Regression adds RMSE (target units) and R².
+    """
     from neuralab.data import load_data
     from neuralab.doctor.classical import baselines
 
-    summary = None
+    summary, name = None, None
     if source.is_dir():
         from neuralab.runs.run import load_run
 
         run = load_run(source)
-        spec, summary = load_spec(run.spec, overrides=set_), run.summary
+        spec, summary, name = load_spec(run.spec, overrides=set_), run.summary, str(source)
     else:
         spec = load_spec(source, overrides=set_)
     bundle = load_data(spec.data, seed=spec.seed)
@@ -90,16 +106,19 @@ def baseline(
                         "learn from tabular rows — a sequence task's own baseline (a model without memory) is in "
                         "its run's summary and diagnosis")
     regression = bundle.task == "regression"
-    rows = [(row.name, row.train_error, row.dev_error, row.test_error, row.seconds)
-            for row in baselines(spec, bundle=bundle)]
+    results = baselines(spec, bundle=bundle, on_fit=lambda model: console.print(f"fitting {model}…", highlight=False))
+    rows = [(row.name, row.train_error, row.dev_error, row.test_error, row.seconds,
+             row.scores.get("test_rmse"), row.scores.get("test_r2")) for row in results]
     if summary is None and network:
         import neuralab.api as api
 
-        summary = api.train(spec, out_dir=None).summary
+        console.print(f"training the network of {spec.name}…", highlight=False)
+        summary = api.train(spec, out_dir=None, progress=False).summary
     if summary is not None:
         rows.insert(0, ("network " + "×".join(map(str, spec.model.hidden or ["linear"])), summary["train_error"],
-                        summary["dev_error"], summary["test_error"], summary["seconds"]))
-    title = f"{spec.data.dataset}: the same split and preprocessing" + (
+                        summary["dev_error"], summary["test_error"], summary["seconds"], summary.get("test_rmse"),
+                        summary.get("test_r2")))
+    title = f"{name or spec.name} ({spec.data.dataset}): the same split and preprocessing" + (
         " (error: MSE of the standardised target)" if regression else " (error: misclassification rate)")
     console.print(baseline_table(rows, title=title, as_percent=not regression))
 
@@ -110,8 +129,11 @@ def _check_optimal(value: float | None) -> None:
 
 
 def print_diagnosis(result) -> None:
-    """Print the diagnosis: verdict, divergence, layer health, learning curve and advice."""
-    bv = result.bias_variance
+    """Print the diagnosis: verdict, optimal error, baselines, divergence, layer health, learning curve, advice."""
+    from neuralab.doctor.advice import advice_lines
+    from neuralab.doctor.curves import error_format
+
+    bv, fmt = result.bias_variance, error_format(result.task)
     console.rule(f"diagnosis of {result.run_name}")
     summary = result.summary
     if summary.get("data_kind") == "text" and "dev_perplexity" in summary:  # a language model: judged on its loss
@@ -121,6 +143,15 @@ def print_diagnosis(result) -> None:
                       "against an optimal error", highlight=False)
     else:
         console.print(f"[bold]{bv.verdict}[/] — {bv.explanation}", highlight=False)
+        console.print(f"optimal error {fmt(bv.optimal_error)}: {result.optimal_source}", highlight=False)
+    if result.task == "regression":
+        console.print("errors are the MSE of the standardised target (1.0 = predicting the mean)", highlight=False)
+    if result.penalty_note:
+        console.print(f"[dim]{result.penalty_note}[/]", highlight=False)
+    for ahead in result.baselines_ahead:
+        console.print(f"[yellow]classical ML does better here[/]: {ahead.name} reaches dev error "
+                      f"{fmt(ahead.dev_error)} (test {fmt(ahead.test_error)}) against the network's "
+                      f"{fmt(bv.dev_error)} on the same split (`neuralab baseline` compares them)", highlight=False)
     if result.diverged:
         console.print(f"[bold red]diverged[/]: the last finite weights were kept. "
                       f"Likely cause: {result.divergence_cause}", highlight=False)
@@ -144,36 +175,48 @@ def print_diagnosis(result) -> None:
                           highlight=False)
     for verdict, names, cause, cure in result.grouped_findings():
         console.print(f"[yellow]{verdict}[/] in {', '.join(names)} — {cause}. [bold]Cure[/]: {cure}", highlight=False)
+    basis = f"{result.health_samples} health sample{'s' if result.health_samples != 1 else ''}" + (
+        f", every {result.health_every} steps" if result.health_every else "")
     if result.layers and not result.grouped_findings():
-        console.print("[green]every layer is healthy[/]: gradients, updates and units look normal")
+        console.print(f"[green]every layer is healthy[/]: gradients, updates and units look normal ({basis})")
+    elif result.layers:
+        console.print(f"[dim]layer verdicts from {basis}[/]")
+    if result.layers and result.health_samples < 5:
+        console.print(f"[dim]only {basis}: the layer verdicts are tentative (lower diagnose.health_every)[/]")
     if not result.layers:
         console.print("[dim]no gradient health recorded for this run (diagnose.health_every was 0)[/]")
     if result.learning_curve is not None:
         console.print(f"learning curve: {result.learning_curve.judgement}", highlight=False)
     console.print("[bold]advice[/] (spec changes, most urgent first; `neuralab doctor` applies them):")
-    for item in result.advice:
-        console.print(f"  {item.step}. {item.describe()}", highlight=False)
+    for line in advice_lines(result.advice):
+        console.print(f"  {line}", highlight=False)
     if not result.advice:
         console.print("  nothing to change")
 
 
 def rounds_table(result) -> Table:
-    """The doctor's rounds: change, errors, verdict and whether the change was kept."""
+    """The doctor's rounds: change, errors (one unit), verdict and whether the change was kept."""
+    from neuralab.doctor.curves import error_format
+
+    fmt = error_format(result.task)
     table = Table(title="doctor rounds")
     for column in ("round", "change", "train error", "dev error", "verdict", "kept"):
         table.add_column(column, justify="right" if "error" in column or column == "round" else "left")
     for row in result.rounds:
         kept = "best" if row.number == result.best_round else ("yes" if row.kept else "no")
-        table.add_row(str(row.number), row.change, f"{row.train_error:.1%}", f"{row.dev_error:.1%}", row.verdict, kept)
+        table.add_row(str(row.number), row.change, fmt(row.train_error), fmt(row.dev_error), row.verdict, kept)
     return table
 
 
 def baseline_table(rows: list[tuple], *, title: str, as_percent: bool = True) -> Table:
-    """Model, train/dev/test error and seconds, one row per model."""
+    """Model, train/dev/test error and seconds (regression: test RMSE and R² too), one row per model."""
     table = Table(title=title)
-    for column in ("model", "train error", "dev error", "test error", "seconds"):
+    columns = ["model", "train error", "dev error", "test error", "seconds"] + \
+        ([] if as_percent else ["test RMSE", "test R²"])
+    for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     shown = (lambda value: f"{value:.2%}") if as_percent else (lambda value: f"{value:.4g}")
-    for name, train, dev, test, seconds in rows:
-        table.add_row(name, shown(train), shown(dev), shown(test), f"{seconds:.2f}")
+    for name, train, dev, test, seconds, rmse, r2 in rows:
+        extra = [] if as_percent else ["—" if rmse is None else f"{rmse:.4g}", "—" if r2 is None else f"{r2:.3f}"]
+        table.add_row(name, shown(train), shown(dev), shown(test), f"{seconds:.2f}", *extra)
     return table

@@ -83,14 +83,17 @@ def serve_playground(*, port: int, host: str, allow_host: list[str], open_: bool
 @app.command()
 def optimizers(
     surface: str = typer.Option("rosenbrock", "--surface", help="bowl, rosenbrock, beale, saddle, himmelblau or plateau"),
-    out: Path = typer.Option(Path("race.png"), "--out", "-o", help="picture to write: .png (paths) or .gif (animated)"),
-    steps: int = typer.Option(150, "--steps", min=1, max=5000, help="optimisation steps per optimiser"),
-    lr: list[str] = typer.Option([], "--lr", help="a learning rate for one optimiser, e.g. --lr adam=0.1; repeatable"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="picture to write: .png (paths) or .gif (animated); "
+                                    "default runs/race-<surface>.png"),
+    steps: int | None = typer.Option(None, "--steps", min=1, max=5000, help="optimisation steps per optimiser "
+                                     "(default: the surface's, 150; Rosenbrock's long valley 600)"),
+    lr: list[str] = typer.Option([], "--lr", help="a learning rate for one optimiser, e.g. --lr adam=0.1; repeatable "
+                                 "(default: each optimiser's own best rate for the surface)"),
 ) -> None:
-    """Race SGD, momentum, Nesterov, Adagrad, RMSProp, AdaDelta and Adam on a 2-D surface."""
+    """Race SGD, momentum, Nesterov, Adagrad, RMSProp, AdaDelta and Adam on a 2-D surface, each at its own rate."""
     from neuralab.errors import SpecError
     from neuralab.runs.files import write_bytes_atomic
-    from neuralab.training.race import SURFACES, race
+    from neuralab.training.race import race_outcomes, surface_of
     from neuralab.viz.race_plot import race_image
 
     rates = {}
@@ -100,14 +103,21 @@ def optimizers(
             rates[name.strip()] = float(value)
         except ValueError:
             raise SpecError(f"--lr {item!r}: expected NAME=RATE, e.g. adam=0.1") from None
+    out = out or Path("runs") / f"race-{surface}.png"
     if out.suffix.lower() not in (".png", ".gif"):
         raise SpecError(f"--out: {str(out)!r} must end in .png or .gif")
+    chosen = surface_of(surface)
+    steps = steps or chosen.steps
     image = race_image(surface, image_format=out.suffix.lower().lstrip("."), steps=steps, learning_rates=rates)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(out, image)
-    path = out
-    chosen = SURFACES[surface]
-    paths = race(surface, steps=steps, learning_rates=rates)
-    for name, points in paths.items():
-        console.print(f"{name:>9}: f = {chosen.value(points[-1]):.4g} at ({points[-1][0]:.3f}, {points[-1][1]:.3f})")
-    console.print(f"race written to [bold]{path}[/]")
+    used = {**chosen.learning_rates, **rates}
+    minimum = "; ".join(f"f = {chosen.value(m):.4g} at ({m[0]:g}, {m[1]:g})" for m in chosen.minima) or "none (no minimum)"
+    console.print(f"{surface}: {chosen.summary}", highlight=False)
+    console.print(f"start f = {chosen.value(chosen.start):.4g} at ({chosen.start[0]:g}, {chosen.start[1]:g}); "
+                  f"minimum {minimum}; {steps} steps", highlight=False)
+    for name, (points, diverged) in race_outcomes(surface, steps=steps, learning_rates=rates).items():
+        note = "  [red]diverged[/]: its point blew up; drawn where last seen (lower its --lr)" if diverged else ""
+        console.print(f"{name:>9} (lr {used[name]:<6g}): f = {chosen.value(points[-1]):.4g} at "
+                      f"({points[-1][0]:.3f}, {points[-1][1]:.3f}){note}", highlight=False)
+    console.print(f"race written to [bold]{out}[/]")

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from neuralab.cli.app import app, console
@@ -17,33 +16,9 @@ from neuralab.spec import load_spec
 
 STORAGE_HELP = ("study storage shared by workers: sqlite:///study.db, postgresql://user@host/db, "
                 "journal:///shared/drive/study.journal; default: study.db in the output folder")
-RESUME_HELP = "continue an existing study, or join it from another worker/machine"
-
-
-class TrialProgress:
-    """A rich progress bar over the study's finished trials, showing the best dev error so far."""
-
-    def __init__(self, label: str):
-        # No refresh thread (auto_refresh off, redrawn on each report): a search forks worker
-        # processes for its populations, which is only safe while this process has one thread.
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[best]}"), TimeElapsedColumn(), console=console,
-                                 auto_refresh=False)
-        self.task = self.progress.add_task(label, total=None, best="")
-
-    def __enter__(self) -> "TrialProgress":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.progress.stop()
-
-    def __call__(self, report) -> None:
-        self.progress.start()  # on the first report: a study refused at opening prints no bar
-        best = "" if report.best_value is None else f"best dev error {report.best_value:.4f}"
-        last = "" if report.number < 0 else \
-            f"  (trial {report.number} {report.state.lower()}" + ("" if report.value is None else f" {report.value:.4f}") + ")"
-        self.progress.update(self.task, total=report.total, completed=min(report.finished, report.total),
-                             best=f"{best}{last}", refresh=True)
+RESUME_HELP = ("continue the study named by --study (or join it from another worker/machine); "
+               "without --study, the newest study of this spec")
+STUDY_HELP = "study name; default: a fresh one (the spec's name, then NAME-2, NAME-3…)"
 
 
 @app.command()
@@ -54,7 +29,7 @@ def tune(
     trials: int = typer.Option(None, "--trials", "-n", help="finished trials the study should reach (default: grid size, else 20)"),
     pruner: str = typer.Option("hyperband", "--pruner", help="hyperband | median | none"),
     storage: str = typer.Option(None, "--storage", help=STORAGE_HELP),
-    study: str = typer.Option(None, "--study", help="study name (default: the spec's name)"),
+    study: str = typer.Option(None, "--study", help=STUDY_HELP),
     resume: bool = typer.Option(False, "--resume", help=RESUME_HELP),
     heartbeat: int = typer.Option(10, "--heartbeat", min=1, help="seconds between heartbeats; a silent trial fails after 2x"),
     workers: int = typer.Option(1, "--workers", "-w", min=1, max=256,
@@ -64,6 +39,8 @@ def tune(
     final: bool = typer.Option(True, "--final/--no-final", help="train the best spec and score the test split"),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the tune folder is created in"),
+    cv: int = typer.Option(None, "--cv", help="score each trial by K-fold cross-validation of the train + dev rows "
+                                           "(small data: one dev split is a noisy judge); trials are not pruned"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
     """Search hyperparameters (grid, random, TPE, CMA-ES) with pruning; write best.yaml, trials.csv, plots.
@@ -80,11 +57,15 @@ def tune(
     check_space(search_space, base)
     from neuralab.tune.search import tune_study  # optuna and torch load once the input is valid
 
-    label = f"tune {study or base.name}"
-    with _progress(label, quiet or worker) as progress:
+    from neuralab.tune.space import grid_size
+
+    plan = f"sampler {sampler}, " + (f"{cv}-fold cross-validation (no pruning)" if cv else f"pruner {pruner}") + (
+        f"; the grid has {grid_size(search_space)} points" if sampler == "grid" else "") + (
+        f"; {workers} worker processes" if workers > 1 else "")
+    with _progress("tune", quiet or worker, plan=plan) as progress:
         result = tune_study(base, search_space, sampler=sampler, trials=trials, pruner=pruner, storage=storage,
                             study_name=study, resume=resume, out_dir=out, final=final, heartbeat_seconds=heartbeat,
-                            workers=workers, worker=worker, on_trial=progress)
+                            workers=workers, worker=worker, cv=cv, on_trial=progress)
     if result is not None:  # a --worker writes and prints nothing: whoever started it reports
         _print_result(result)
 
@@ -95,6 +76,7 @@ def sweep(
     param: str = typer.Option(..., "--param", "-p", help="dotted spec field to vary, e.g. train.learning_rate"),
     values: str = typer.Option(..., "--values", help="start:stop:log|lin:count (1e-5:1:log:13) or a comma list"),
     storage: str = typer.Option(None, "--storage", help=STORAGE_HELP),
+    study: str = typer.Option(None, "--study", help="study name; default: a fresh one (NAME-sweep-FIELD, then …-2)"),
     resume: bool = typer.Option(False, "--resume", help=RESUME_HELP),
     final: bool = typer.Option(False, "--final/--no-final", help="train the best value and score the test split"),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
@@ -110,9 +92,9 @@ def sweep(
     check_space(load_space({"params": {param: {"choices": points}}}), base)
     from neuralab.tune.sweep import sweep as run_sweep
 
-    with _progress(f"sweep {param}", quiet) as progress:
-        result = run_sweep(base, param, points, out_dir=out, storage=storage, resume=resume, final=final,
-                           on_trial=progress)
+    with _progress(f"sweep {param}", quiet, plan=f"{len(points)} values of {param}") as progress:
+        result = run_sweep(base, param, points, out_dir=out, storage=storage, study_name=study, resume=resume,
+                           final=final, on_trial=progress)
     table = Table(title=f"{param}: dev and train error per value")
     for column in (param, "dev error", "train error", "note"):
         table.add_column(column, justify="left" if column == "note" else "right")
@@ -202,8 +184,10 @@ def importance(
     if plot is not None:
         from neuralab.viz.tuning import plot_importance
 
+        from neuralab.runs.files import save_figure
+
         plot.parent.mkdir(parents=True, exist_ok=True)
-        plot_importance(scores, title=found.study_name).savefig(plot, dpi=100)
+        save_figure(plot_importance(scores, title=found.study_name), plot)
         console.print(f"plot written to [bold]{plot}[/]")
 
 
@@ -213,8 +197,10 @@ def _order(value) -> tuple:
     return (0, value, "") if is_number else (1, 0, str(value))
 
 
-def _progress(label: str, quiet: bool):
-    return _Silent() if quiet else TrialProgress(label)
+def _progress(label: str, quiet: bool, *, plan: str = ""):
+    from neuralab.progress import TrialProgress
+
+    return _Silent() if quiet else TrialProgress(console, label, plan=plan)
 
 
 class _Silent:
@@ -233,6 +219,8 @@ def _raise_problems(problems: list[str]) -> None:
 
 
 def _print_result(result) -> None:
+    for line in result.warnings:
+        console.print(f"[yellow]warning[/]: {line}", highlight=False)
     counts = ", ".join(f"{n} {state.lower()}" for state, n in result.counts.items() if n)
     console.print(f"study [bold]{result.study.study_name}[/]: {counts}; best dev error [bold]{result.best_value:.4f}[/]")
     if result.final_run is not None:
@@ -244,5 +232,6 @@ def _print_result(result) -> None:
                   + ", ".join(str(path) for key, path in result.files.items() if path.suffix == ".png"))
     from neuralab.tune.storage import dashboard_target
 
+    console.print(f"continue this study with: --study {result.study.study_name} --resume")
     console.print(f"watch it: optuna-dashboard {dashboard_target(result.storage_url)}  (pip install optuna-dashboard)",
                   highlight=False)

@@ -23,14 +23,15 @@ class RawData:
     """What a loader returns: all rows, unsplit and unscaled.
 
     Attributes:
-        inputs: ``(n, len(input_columns))`` float64 raw inputs.
+        inputs: ``(n, len(encoded_columns))`` float64 raw inputs (text columns one-hot encoded).
         targets: ``(n,)`` int64 class indices (classification) or float64 values.
-        input_columns: names of the raw input columns.
+        input_columns: names of the raw input columns (what a prediction file needs).
         classes: original labels in class-index order; ``[]`` for regression.
         features: feature expansion names (synthetic 2-D); None keeps the raw columns.
         target_name: the target's name, for messages.
         assignment: ``(n,)`` split of each row (``train``, ``dev`` or ``test``) read from
             ``data.split_column``; None: the split is drawn (seeded).
+        categories: each text column's vocabulary (see :mod:`neuralab.data.categorical`).
     """
 
     inputs: np.ndarray
@@ -40,6 +41,14 @@ class RawData:
     features: list[str] | None = None
     target_name: str = "target"
     assignment: np.ndarray | None = None
+    categories: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def encoded_columns(self) -> list[str]:
+        """The columns of ``inputs``: numeric columns as they are, ``name=value`` per category."""
+        from neuralab.data.categorical import encoded_names
+
+        return encoded_names(self.input_columns, self.categories)
 
     @property
     def task(self) -> Task:
@@ -57,7 +66,7 @@ class DataBundle:
     float32 or (n, T) int64 token ids); ``y_*`` are int64 class indices or float32
     (standardised) regression targets, (n,) or (n, T) for a prediction at every step;
     ``raw_*`` are the float32 inputs before feature expansion and scaling, in
-    ``input_columns`` order (tabular data only).
+    ``input_columns`` order with text columns one-hot encoded (tabular data only).
 
     Attributes:
         kind: the data kind (``tabular``, ``sequence``, ``text``): which model kinds can learn it.

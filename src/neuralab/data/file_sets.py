@@ -1,8 +1,10 @@
 """Data from CSV and Parquet files: training data (:func:`load_file`) and new inputs
 for prediction (:func:`read_inputs`).
 
-The target is ``data.target`` (default: the last column); every other column is a
-feature and must be numeric. With ``data.task: auto`` the target is a classification
+The target is ``data.target`` (default: the last column); the columns in ``data.drop``
+(ids, free text) are left out; every other column is a feature: numbers, or words (a
+categorical column, one-hot encoded — see :mod:`neuralab.data.categorical`). With
+``data.task: auto`` the target is a classification
 target when it holds text or true/false values, or whole numbers with at most 20 distinct
 values; otherwise it is a regression target. Classes are sorted.
 
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neuralab.data.categorical import encode_columns, encoded_names, find_categories
 from neuralab.data.containers import RawData
 from neuralab.data.checks import finite_problems
 from neuralab.data.table import is_missing, numeric_column, parses_as_numbers, read_table
@@ -42,18 +45,6 @@ def _target_name(columns: list[str], target: str | None) -> str:
         raise DataError(f"data.target: column {target!r} is not in the file; its columns are "
                         f"{', '.join(columns)}{did_you_mean(target, columns)}")
     return target
-
-
-def _feature_matrix(columns: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
-    problems, arrays = [], []
-    for name in names:
-        try:
-            arrays.append(numeric_column(name, columns[name], what="feature column"))
-        except DataError as error:
-            problems += error.problems
-    if problems:
-        raise DataError(problems)
-    return np.stack(arrays, axis=1) if arrays else np.empty((0, 0))
 
 
 def _is_classification(values: np.ndarray, numbers: np.ndarray | None, task: str) -> bool:
@@ -115,22 +106,24 @@ def load_file(data: DataSpec, *, seed: int = 0) -> RawData:
     columns = read_table(path)
     names = list(columns)
     target = _target_name(names, data.target)
+    _check_drop(data.drop, names, target)
     assignment = _assignment(columns, data.split_column, target) if data.split_column else None
-    features = [name for name in names if name not in (target, data.split_column)]
+    features = [name for name in names if name not in (target, data.split_column) and name not in data.drop]
     if not features:
-        raise DataError(f"data.path: {str(path)!r} has only the target column {target!r}; "
-                        "at least one feature column is needed")
+        left = f"only the target column {target!r}" + (f" once {', '.join(data.drop)} are dropped" if data.drop else "")
+        raise DataError(f"data.path: {str(path)!r} has {left}; at least one feature column is needed")
     if len(columns[target]) == 0:
         raise DataError(f"data.path: {str(path)!r} has a header but no rows")
-    inputs = _feature_matrix(columns, features)
-    problems = finite_problems(inputs, features)
+    categories = find_categories(columns, features)
+    inputs = encode_columns(columns, features, categories)
+    problems = finite_problems(inputs, encoded_names(features, categories))
     try:
         targets, classes = target_values(columns[target], target, data.task)
     except DataError as error:
         raise DataError(problems + error.problems) from None
     if problems:
         raise DataError(problems)
-    return RawData(inputs, targets, features, classes, None, target, assignment)
+    return RawData(inputs, targets, features, classes, None, target, assignment=assignment, categories=categories)
 
 
 SPLITS = ("train", "dev", "test")
@@ -151,13 +144,40 @@ def _assignment(columns: dict[str, np.ndarray], name: str, target: str) -> np.nd
     return values
 
 
-def read_inputs(path: str | Path, columns: Sequence[str]) -> np.ndarray:
-    """Read new inputs for prediction: float32 ``(n, len(columns))`` in ``columns`` order.
+def _check_drop(drop: Sequence[str], names: list[str], target: str) -> None:
+    problems = [f"data.drop: column {name!r} is not in the file; its columns are {', '.join(names)}"
+                f"{did_you_mean(name, names)}" for name in drop if name not in names]
+    if target in drop:
+        problems.append(f"data.drop: {target!r} is the target column; choose another target with data.target")
+    if problems:
+        raise DataError(problems)
 
-    The file is CSV, or Parquet when it ends in ``.parquet``; extra columns are ignored.
+
+def input_table(path: str | Path, columns: Sequence[str]) -> dict[str, np.ndarray]:
+    """Read a file of new inputs as it is (every column, cells untouched), checking it has ``columns``.
 
     Raises:
-        DataError: missing file, missing columns, non-numeric values, NaN/inf, no rows.
+        DataError: missing file, missing columns (naming every column the file needs), no rows.
+    """
+    table = read_table(path, what="inputs")
+    missing = [name for name in columns if name not in table]
+    if missing:
+        raise DataError(f"inputs: {str(path)!r} lacks the column(s) {', '.join(missing)}; the run needs "
+                        f"{', '.join(columns)}; the file has {', '.join(table) or 'none'}")
+    if not table or len(next(iter(table.values()))) == 0:
+        raise DataError(f"inputs: {str(path)!r} has no rows")
+    return table
+
+
+def read_inputs(path: str | Path, columns: Sequence[str], *,
+                categories: dict[str, list[str]] | None = None) -> np.ndarray:
+    """Read new inputs for prediction: float32 ``(n, encoded width)`` in ``columns`` order.
+
+    The file is CSV, or Parquet when it ends in ``.parquet``; extra columns are ignored;
+    text columns are one-hot encoded with the training vocabulary ``categories``.
+
+    Raises:
+        DataError: missing file, missing columns, non-numeric values, unknown words, NaN/inf, no rows.
 
     Example:
         >>> import tempfile, pathlib
@@ -166,15 +186,9 @@ def read_inputs(path: str | Path, columns: Sequence[str]) -> np.ndarray:
         >>> read_inputs(path, ["x1", "x2"]).tolist()
         [[2.0, 1.0]]
     """
-    table = read_table(path, what="inputs")
-    missing = [name for name in columns if name not in table]
-    if missing:
-        raise DataError(f"inputs: {str(path)!r} lacks the column(s) {', '.join(missing)}; "
-                        f"it has {', '.join(table) or 'none'}")
-    values = _feature_matrix(table, list(columns))
-    if len(values) == 0:
-        raise DataError(f"inputs: {str(path)!r} has no rows")
-    problems = finite_problems(values, list(columns))
+    categories = categories or {}
+    values = encode_columns(input_table(path, columns), list(columns), categories)
+    problems = finite_problems(values, encoded_names(list(columns), categories))
     if problems:
         raise DataError([f"inputs: {line}" for line in problems])
     return values.astype(np.float32)

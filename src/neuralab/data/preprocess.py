@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from neuralab.data.categorical import encode_columns, encoded_names
 from neuralab.data.features import FEATURE_FUNCTIONS, RAW_COLUMNS, expand_features
 from neuralab.errors import DataError, RunError
 
@@ -44,6 +45,8 @@ class Preprocessor:
 
     Attributes:
         input_columns: the raw columns a prediction file must contain.
+        categories: the vocabulary of each text column (one-hot encoded as ``name=value``).
+        target_column: the target's column in the training file (what a labelled file needs).
         features: expansion names from x1, x2 (synthetic data); None keeps the raw columns.
         input_mean, input_std: per model input; std is never 0 (a constant input gets 1).
         task: ``regression``, ``binary`` or ``multiclass``.
@@ -61,11 +64,13 @@ class Preprocessor:
     standardize: bool = True
     target_mean: float | None = None
     target_std: float | None = None
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    target_column: str | None = None
 
     @classmethod
     def fit(cls, raw: np.ndarray, targets: np.ndarray, *, input_columns: Sequence[str], task: str,
-            classes: Sequence = (), features: Sequence[str] | None = None,
-            standardize: bool = True) -> "Preprocessor":
+            classes: Sequence = (), features: Sequence[str] | None = None, standardize: bool = True,
+            categories: dict[str, list[str]] | None = None, target_column: str | None = None) -> "Preprocessor":
         """Fit on the training split's raw inputs and targets.
 
         Example:
@@ -83,12 +88,29 @@ class Preprocessor:
             target_mean, target_std = float(values.mean()), float(_safe_std(values))
         return cls(input_columns=list(input_columns), input_mean=mean, input_std=std, task=task,
                    classes=[_plain(c) for c in classes], features=None if features is None else list(features),
-                   standardize=standardize, target_mean=target_mean, target_std=target_std)
+                   standardize=standardize, target_mean=target_mean, target_std=target_std,
+                   categories={name: list(words) for name, words in (categories or {}).items()},
+                   target_column=target_column)
+
+    @property
+    def encoded_columns(self) -> list[str]:
+        """The columns of raw inputs: numeric ones as they are, ``name=value`` per category."""
+        return encoded_names(self.input_columns, self.categories)
 
     @property
     def feature_names(self) -> list[str]:
-        """The model inputs' names: the expansion, or the raw columns."""
-        return list(self.features) if self.features is not None else list(self.input_columns)
+        """The model inputs' names: the expansion, or the (encoded) raw columns."""
+        return list(self.features) if self.features is not None else self.encoded_columns
+
+    def encode(self, table: dict[str, np.ndarray]) -> np.ndarray:
+        """A file's columns (numbers and words, by name) as the float64 raw inputs ``transform_inputs`` takes.
+
+        Example:
+            >>> pre = Preprocessor(["size", "colour"], [0.0] * 3, [1.0] * 3, categories={"colour": ["blue", "red"]})
+            >>> pre.encode({"size": np.array(["2"], dtype=object), "colour": np.array(["red"], dtype=object)}).tolist()
+            [[2.0, 0.0, 1.0]]
+        """
+        return encode_columns(table, self.input_columns, self.categories)
 
     def transform_inputs(self, raw: np.ndarray) -> np.ndarray:
         """Turn raw ``(n, len(input_columns))`` inputs into scaled float32 model inputs.
@@ -99,13 +121,13 @@ class Preprocessor:
             [[2.0]]
         """
         raw = np.asarray(raw, dtype=np.float64)
-        if raw.ndim != 2 or raw.shape[1] != len(self.input_columns):
-            raise DataError(f"inputs: expected {len(self.input_columns)} columns "
-                            f"({', '.join(self.input_columns)}), got shape {raw.shape}")
+        columns = self.encoded_columns
+        if raw.ndim != 2 or raw.shape[1] != len(columns):
+            raise DataError(f"inputs: expected {len(columns)} columns ({', '.join(columns)}), got shape {raw.shape}")
         return self.scale_inputs(raw).astype(np.float32)
 
     def scale_inputs(self, raw: Any, *, xp: Any = np) -> Any:
-        """Feature expansion, then standardisation, of float64 raw rows ``(n, len(input_columns))``.
+        """Feature expansion, then standardisation, of float64 raw rows ``(n, len(encoded_columns))``.
 
         Args:
             raw: float64 rows, already checked (see :meth:`transform_inputs`).
@@ -165,6 +187,8 @@ class Preprocessor:
             "input_mean": [float(v) for v in self.input_mean], "input_std": [float(v) for v in self.input_std],
             "target_mean": None if self.target_mean is None else float(self.target_mean),
             "target_std": None if self.target_std is None else float(self.target_std),
+            "categories": {name: list(words) for name, words in self.categories.items()},
+            "target_column": self.target_column,
         }
 
     @classmethod
@@ -180,6 +204,8 @@ class Preprocessor:
             ...
             neuralab.errors.RunError: preprocessor: missing field(s) 'task', 'classes', ...
         """
+        if isinstance(data, dict):  # runs written before these keys existed have no text columns
+            data = {"categories": {}, "target_column": None, **data}
         problems = _dict_problems(data)
         if problems:
             raise RunError(problems)
@@ -190,7 +216,7 @@ class Preprocessor:
 # --------------------------------------------------------------------------- validation
 
 _KEYS = ("format", "task", "classes", "input_columns", "features", "standardize",
-         "input_mean", "input_std", "target_mean", "target_std")
+         "input_mean", "input_std", "target_mean", "target_std", "categories", "target_column")
 
 
 def _is_number(value: Any) -> bool:
@@ -214,8 +240,22 @@ def _dict_problems(data: Any) -> list[str]:
         problems.append(f"preprocessor: format {data['format']!r} is not {FORMAT!r}")
     if not isinstance(data["standardize"], bool):
         problems.append("preprocessor: 'standardize' must be true or false")
+    problems += _category_problems(data)
+    if problems:
+        return problems
     problems += _column_problems(data)
     problems += _task_problems(data)
+    return problems
+
+
+def _category_problems(data: dict) -> list[str]:
+    categories, target = data["categories"], data["target_column"]
+    problems = [] if target is None or (isinstance(target, str) and target) else \
+        ["preprocessor: 'target_column' must be a column name or null"]
+    columns = data["input_columns"] if isinstance(data["input_columns"], list) else []
+    if not isinstance(categories, dict) or any(
+            name not in columns or not _is_names(words) for name, words in categories.items()):
+        problems.append("preprocessor: 'categories' must map input columns to lists of distinct, non-empty values")
     return problems
 
 
@@ -224,7 +264,7 @@ def _column_problems(data: dict) -> list[str]:
     if not _is_names(data["input_columns"]):
         problems.append("preprocessor: 'input_columns' must be a list of distinct, non-empty names")
     features = data["features"]
-    width = len(data["input_columns"]) if isinstance(data["input_columns"], list) else 0
+    width = len(encoded_names(data["input_columns"], data["categories"])) if _is_names(data["input_columns"]) else 0
     if features is not None:
         if not _is_names(features) or any(name not in FEATURE_FUNCTIONS for name in features):
             problems.append(f"preprocessor: 'features' must be distinct names from {', '.join(FEATURE_FUNCTIONS)}")

@@ -47,6 +47,10 @@ def read_table(path: str | Path, *, what: str = "data.path") -> dict[str, np.nda
 
 
 def _check_header(header: list[str], path: Path, *, what: str) -> None:
+    if header and all(is_number_text(name) for name in header):  # rows of numbers from the first line on
+        shown = ", ".join(header[:5]) + (", …" if len(header) > 5 else "")
+        raise DataError(f"{what}: {str(path)!r} has no header row (its first row is numbers: {shown}); "
+                        "the first row must name the columns")
     problems = []
     if any(not name.strip() for name in header):
         problems.append(f"{what}: {str(path)!r} has a column without a name in its header row")
@@ -136,6 +140,20 @@ def numeric_column(name: str, values: np.ndarray, *, what: str = "column") -> np
     except (ValueError, TypeError):
         row, bad = _first_non_number(filled)
         raise DataError(f"{what} {name!r}: is not numeric — row {row} holds {bad!r}") from None
+
+
+def is_number_text(text: object) -> bool:
+    """True when a cell reads as a number (``"1.5"``, ``"1e3"``, ``"nan"``).
+
+    Example:
+        >>> is_number_text("2.5"), is_number_text("red")
+        (True, False)
+    """
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _first_non_number(values: np.ndarray) -> tuple[int, object]:

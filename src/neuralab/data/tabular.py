@@ -53,7 +53,7 @@ def load_raw(data: DataSpec, *, seed: int = 0) -> RawData:
         raise DataError(f"data.dataset: {data.dataset!r} is not one of {', '.join(RAW_LOADERS)}")
     _features_problem(data)
     raw = RAW_LOADERS[data.dataset](data, seed=seed)
-    check_data(raw.inputs, raw.targets, columns=raw.input_columns, target_name=raw.target_name,
+    check_data(raw.inputs, raw.targets, columns=raw.encoded_columns, target_name=raw.target_name,
                classes=raw.classes if raw.classes else None)
     return raw
 
@@ -92,7 +92,8 @@ def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0, sizes: tuple
     preprocessor = preprocessor or Preprocessor.fit(raw.inputs[train], raw.targets[train],
                                                     input_columns=raw.input_columns, task=raw.task,
                                                     classes=raw.classes, features=raw.features,
-                                                    standardize=data.standardize)
+                                                    standardize=data.standardize, categories=raw.categories,
+                                                    target_column=raw.target_name)
     log.debug("loaded %s: %d train, %d dev, %d test", data.dataset, *sizes)
     parts = {name: index for name, index in (("train", train), ("dev", dev), ("test", test))}
     return DataBundle(

@@ -101,6 +101,22 @@ def number_steps(groups: Iterable[tuple[str, Sequence[Change]]], spec: Experimen
     return advice
 
 
+def advice_lines(advice: Sequence[Advice]) -> list[str]:
+    """One numbered line per step; the other changes of the same step follow on ``and`` lines.
+
+    Example:
+        >>> from neuralab.spec import load_spec
+        >>> spec = load_spec(None, overrides={"train.l2": 0.01, "model.dropout": 0.2})
+        >>> [line.split(":")[0] for line in advice_lines(advise("high_bias", spec))][-2:]
+        ['4. train.l2 0.01 → 0.0', '   and model.dropout 0.2 → 0.0']
+    """
+    lines, step = [], None
+    for item in advice:
+        lines.append(f"{item.step}. {item.describe()}" if item.step != step else f"   and {item.describe()}")
+        step = item.step
+    return lines
+
+
 def renumber(advice: Sequence[Advice]) -> list[Advice]:
     """Number steps 1, 2, … in the order they appear (items of one step stay together)."""
     mapping: dict[tuple[str, int], int] = {}

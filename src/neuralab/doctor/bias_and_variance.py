@@ -35,6 +35,19 @@ VERDICTS = ("good_fit", "high_bias", "high_variance", "high_bias_high_variance")
 DEFAULT_TOLERANCE = 0.05
 
 
+def exceeds(value: float, tolerance: float) -> bool:
+    """``value > tolerance`` in percentage points rounded to 1e-9, so float rounding never decides.
+
+    15 % − 10 % is 0.04999999999999999 in floats and 20 % − 15 % is 0.05000000000000002:
+    both are exactly 5 points, and neither exceeds a 5-point tolerance.
+
+    Example:
+        >>> exceeds(0.20 - 0.15, 0.05), exceeds(0.15 - 0.10, 0.05), exceeds(0.0501, 0.05)
+        (False, False, True)
+    """
+    return round(value * 100, 9) > round(tolerance * 100, 9)
+
+
 @dataclass
 class BiasVariance:
     """The verdict and the numbers behind it.
@@ -60,11 +73,11 @@ class BiasVariance:
 
     @property
     def high_bias(self) -> bool:
-        return self.avoidable_bias > self.bias_tolerance
+        return exceeds(self.avoidable_bias, self.bias_tolerance)
 
     @property
     def high_variance(self) -> bool:
-        return self.variance > self.variance_tolerance
+        return exceeds(self.variance, self.variance_tolerance)
 
     def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "avoidable_bias": self.avoidable_bias, "variance": self.variance,
@@ -101,15 +114,27 @@ def bias_variance(*, train_error: float, dev_error: float, optimal_error: float 
            bias_tolerance=bias_tolerance, variance_tolerance=variance_tolerance)
     avoidable_bias = train_error - optimal_error
     variance = dev_error - train_error
-    high_bias, high_variance = avoidable_bias > bias_tolerance, variance > variance_tolerance
+    high_bias, high_variance = exceeds(avoidable_bias, bias_tolerance), exceeds(variance, variance_tolerance)
     verdict = VERDICTS[int(high_bias) + 2 * int(high_variance)]
-    problems = (["high_bias"] if high_bias else []) + (["high_variance"] if high_variance else [])
+    problems = fix_order(high_bias=high_bias, high_variance=high_variance, avoidable_bias=avoidable_bias,
+                         variance=variance)
     advice = renumber([item for problem in problems for item in advise(problem, spec)])
     explanation = _explain(verdict, avoidable_bias, variance, optimal_error, bias_tolerance, variance_tolerance,
                            percent)
     return BiasVariance(verdict=verdict, train_error=train_error, dev_error=dev_error, optimal_error=optimal_error,
                         avoidable_bias=avoidable_bias, variance=variance, bias_tolerance=bias_tolerance,
                         variance_tolerance=variance_tolerance, explanation=explanation, advice=advice)
+
+
+def fix_order(*, high_bias: bool, high_variance: bool, avoidable_bias: float, variance: float) -> list[str]:
+    """The problems to fix, in order: bias first (the lecture), unless the variance is the larger.
+
+    Example:
+        >>> fix_order(high_bias=True, high_variance=True, avoidable_bias=0.06, variance=0.20)
+        ['high_variance', 'high_bias']
+    """
+    problems = (["high_bias"] if high_bias else []) + (["high_variance"] if high_variance else [])
+    return problems[::-1] if len(problems) == 2 and variance > avoidable_bias else problems
 
 
 def _check(**values: float) -> None:
@@ -131,6 +156,8 @@ def _explain(verdict: str, bias: float, variance: float, optimal: float, bias_to
         "good_fit": "low bias and low variance: the model fits and generalises",
         "high_bias": "high bias (underfitting): the model does not fit the training data well enough",
         "high_variance": "high variance (overfitting): the model fits the training data but does not generalise",
-        "high_bias_high_variance": "high bias and high variance: fix the bias first, then the variance",
+        "high_bias_high_variance": ("high bias and high variance: the variance is the larger — regularise first, "
+                                    "then reduce the bias" if variance > bias else
+                                    "high bias and high variance: fix the bias first, then the variance"),
     }[verdict]
     return f"{meaning} — {numbers}"

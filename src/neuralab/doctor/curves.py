@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.data import DataBundle, load_data
+from neuralab.doctor.bias_and_variance import exceeds
 from neuralab.errors import SpecError
 from neuralab.spec import ExperimentSpec
 from neuralab.training.experiment import Experiment
@@ -57,7 +58,7 @@ class LearningCurve:
 
 
 def learning_curve(spec: ExperimentSpec, *, fractions: list[float] | None = None, train_dev_fraction: float = 0.0,
-                   bundle: DataBundle | None = None) -> LearningCurve:
+                   bundle: DataBundle | None = None, optimal_error: float | None = None) -> LearningCurve:
     """Train on growing fractions of the training split and judge whether more data would help.
 
     Args:
@@ -66,6 +67,8 @@ def learning_curve(spec: ExperimentSpec, *, fractions: list[float] | None = None
         train_dev_fraction: share of the training split held out as a train-dev set
             (0, the default, turns the data-mismatch check off; at most 0.5).
         bundle: the loaded data, to skip loading them again.
+        optimal_error: the optimal error the judgement weighs the bias against (default the
+            spec's ``diagnose.optimal_error``, or 0 when that is null).
 
     Raises:
         SpecError: a fraction outside (0, 1], or too few rows for the smallest fraction.
@@ -87,7 +90,8 @@ def learning_curve(spec: ExperimentSpec, *, fractions: list[float] | None = None
     curve = LearningCurve(fractions=fractions, n_train=sizes, train_error=[p["train"] for p in points],
                           dev_error=[p["dev"] for p in points], more_data_helps=False, judgement="")
     fmt = error_format(bundle.task)
-    _judge(curve, spec.diagnose.variance_tolerance, fmt)
+    optimal = optimal_error if optimal_error is not None else (spec.diagnose.optimal_error or 0.0)
+    _judge(curve, spec.diagnose.variance_tolerance, fmt, optimal_error=optimal)
     if n_held:
         _judge_mismatch(curve, points[-1]["train_dev"], spec.diagnose.variance_tolerance,
                         n_train_dev=n_held, n_dev=bundle.n_dev, fmt=fmt)
@@ -115,7 +119,12 @@ def error_format(task: str):
     return (lambda value: f"{value:.3g}") if task == "regression" else (lambda value: f"{value:.1%}")
 
 
-def _judge(curve: LearningCurve, tolerance: float, fmt=error_format("binary")) -> None:
+def _judge(curve: LearningCurve, tolerance: float, fmt=error_format("binary"), *, optimal_error: float = 0.0) -> None:
+    """Read the curve: does the dev error still fall with more data, and is the rest bias or variance?
+
+    What remains of the dev error is the larger of the avoidable bias (train − optimal) and
+    the variance (dev − train); the sentence names that one, as the verdict does.
+    """
     train, dev, sizes = curve.train_error[-1], curve.dev_error[-1], curve.n_train
     gap = dev - train
     if not (math.isfinite(train) and math.isfinite(dev)):
@@ -126,19 +135,29 @@ def _judge(curve: LearningCurve, tolerance: float, fmt=error_format("binary")) -
     still_falling = falling > max(0.005, 0.25 * abs(gap))
     trend = f"{fmt(previous_dev)} at {sizes[-2]} rows → {fmt(dev)} at {sizes[-1]}"
     curve.more_data_helps = still_falling
-    if still_falling and gap > tolerance:
+    large_gap = exceeds(gap, tolerance)
+    remains = _what_remains(train - optimal_error, gap, fmt)
+    if still_falling and large_gap:
         curve.judgement = (f"the dev error still falls as the data grow ({trend}) and a gap of {fmt(gap)} remains: "
                            "more data would likely help")
     elif still_falling:
-        curve.judgement = (f"the dev error still falls as the data grow ({trend}) and the gap is small ({fmt(gap)}): "
-                           "more data would help a little; what remains is mostly bias")
-    elif gap <= tolerance:
-        curve.judgement = (f"train and dev errors have met (gap {fmt(gap)} at {sizes[-1]} rows) and the dev error has "
-                           "flattened: more data will not help much; if both are too high, reduce the bias "
-                           "(bigger model, train longer)")
+        curve.judgement = (f"the dev error still falls as the data grow ({trend}) and the gap is within the tolerance "
+                           f"({fmt(gap)} ≤ {fmt(tolerance)}): more data would help a little; {remains}")
+    elif not large_gap:
+        curve.judgement = (f"the dev error has flattened ({trend}) and the gap is within the tolerance "
+                           f"({fmt(gap)} ≤ {fmt(tolerance)}): more data will not help much; {remains}")
     else:
         curve.judgement = (f"the dev error has flattened ({trend}) with a gap of {fmt(gap)}: "
                            "more data may help little; regularise (L2, dropout, early stopping) instead")
+
+
+def _what_remains(avoidable_bias: float, gap: float, fmt) -> str:
+    """Name the larger part of the remaining dev error, with its cure."""
+    if gap > avoidable_bias:
+        return (f"what remains is mostly variance (dev − train {fmt(gap)} > avoidable bias {fmt(avoidable_bias)}): "
+                "regularise (L2, dropout, early stopping) if the dev error is too high")
+    return (f"what remains is mostly bias (avoidable bias {fmt(avoidable_bias)} ≥ dev − train {fmt(gap)}): "
+            "if the errors are too high, reduce the bias (bigger model, train longer)")
 
 
 def _binomial_variance(error: float, rows: int) -> float:
@@ -151,7 +170,7 @@ def _judge_mismatch(curve: LearningCurve, train_dev: float, tolerance: float, *,
     curve.data_mismatch = curve.dev_error[-1] - train_dev
     # Small splits make noisy error rates: a mismatch counts only above ~2 standard errors too.
     noise = 2 * math.sqrt(_binomial_variance(train_dev, n_train_dev) + _binomial_variance(curve.dev_error[-1], n_dev))
-    curve.mismatch_found = curve.data_mismatch > max(tolerance, noise)
+    curve.mismatch_found = exceeds(curve.data_mismatch, max(tolerance, noise))
     variance = train_dev - curve.train_error[-1]
     if curve.mismatch_found:
         curve.judgement += (f". Data mismatch: dev error {fmt(curve.dev_error[-1])} is "
@@ -159,7 +178,7 @@ def _judge_mismatch(curve: LearningCurve, train_dev: float, tolerance: float, *,
                             f"the train-dev error {fmt(train_dev)}: the dev data differ from the training data; "
                             "make the training data more like the dev data")
     else:
-        within = "within the tolerance" if curve.data_mismatch <= tolerance else \
+        within = "within the tolerance" if not exceeds(curve.data_mismatch, tolerance) else \
             f"within the noise of {n_train_dev} train-dev and {n_dev} dev rows"
         curve.judgement += (f". No data mismatch: dev error {fmt(curve.dev_error[-1])} vs train-dev error "
                             f"{fmt(train_dev)} is {within}; variance (train-dev − train) is {fmt(variance)}")

@@ -13,27 +13,24 @@ Example:
 """
 from __future__ import annotations
 
-import io
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from neuralab.runs.files import write_bytes_atomic, write_text_atomic
+from neuralab.runs.files import save_figure, write_json, write_text_atomic
 from neuralab.runs.run import Run
 
 if TYPE_CHECKING:
     from neuralab.doctor.diagnosis import Diagnosis
 
-DPI = 100
 
 
 def write_report(diagnosis: Diagnosis, run: Run, folder: str | Path) -> Path:
     """Write report.json, report.md and the PNGs into ``folder``; return ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(folder / "report.json", json.dumps(json_safe(diagnosis.to_dict()), indent=2))
+    write_json(folder / "report.json", diagnosis.to_dict())
     pictures = _write_pictures(diagnosis, run, folder)
     write_text_atomic(folder / "report.md", report_markdown(diagnosis, pictures))
     return folder
@@ -86,17 +83,33 @@ def _write_pictures(diagnosis: Diagnosis, run: Run, folder: Path) -> list[tuple[
 
 def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = ()) -> str:
     """The report as Markdown: verdicts, numbers, per-layer health, advice and pictures."""
-    bv = diagnosis.bias_variance
+    from neuralab.doctor.advice import advice_lines
+    from neuralab.doctor.curves import error_format
+
+    bv, shown = diagnosis.bias_variance, _shown(error_format(diagnosis.task))
     summary = diagnosis.summary
+    language_model = summary.get("data_kind") == "text" and "dev_perplexity" in summary
     headline = (f"**language model** — dev loss {summary['dev_loss']:.4g} nats per token (perplexity "
                 f"{summary['dev_perplexity']:.3g}, {summary['dev_bits_per_character']:.3f} bits per character; "
                 f"uniform guess ln V = {summary['uniform_loss']:.3g}); next-token errors are not judged against an "
-                "optimal error" if summary.get("data_kind") == "text" and "dev_perplexity" in summary
-                else f"**{bv.verdict}** — {bv.explanation}")
+                "optimal error" if language_model else f"**{bv.verdict}** — {bv.explanation}")
     lines = [f"# Diagnosis of {diagnosis.run_name}", "", headline, ""]
-    lines += [markdown_table(["train error", "dev error", "optimal error", "avoidable bias", "variance"],
-                             [[_pct(bv.train_error), _pct(bv.dev_error), _pct(bv.optimal_error),
-                               _pct(bv.avoidable_bias), _pct(bv.variance)]]), ""]
+    unit = " (MSE of the standardised target)" if diagnosis.task == "regression" else ""
+    lines += [markdown_table([f"train error{unit}", "dev error", "optimal error", "avoidable bias", "variance"],
+                             [[shown(bv.train_error), shown(bv.dev_error), shown(bv.optimal_error),
+                               shown(bv.avoidable_bias), shown(bv.variance)]]), ""]
+    lines += [] if language_model else [f"Optimal error: {diagnosis.optimal_source}.", ""]
+    if diagnosis.penalty_note:
+        lines += [diagnosis.penalty_note[0].upper() + diagnosis.penalty_note[1:] + ".", ""]
+    if diagnosis.baselines:
+        lines += ["## Classical baselines on the same split", "", markdown_table(
+            ["model", "train error", "dev error", "test error"],
+            [["network", shown(bv.train_error), shown(bv.dev_error), shown(diagnosis.summary.get("test_error"))]]
+            + [[b.name, shown(b.train_error), shown(b.dev_error), shown(b.test_error)] for b in diagnosis.baselines]),
+            ""]
+        lines += [f"**Classical ML does better here**: {b.name} reaches a dev error of {shown(b.dev_error)} against "
+                  f"the network's {shown(bv.dev_error)}." for b in diagnosis.baselines_ahead]
+        lines += [""] if diagnosis.baselines_ahead else []
     if diagnosis.diverged:
         lines += ["## Diverged", "", f"The loss became NaN/inf; the last finite weights were kept. "
                   f"Likely cause: {diagnosis.divergence_cause}.", ""]
@@ -115,17 +128,18 @@ def report_markdown(diagnosis: Diagnosis, pictures: Sequence[tuple[str, str]] = 
              for layer in diagnosis.layers]), ""]
         for verdict, names, cause, cure in diagnosis.grouped_findings():
             lines.append(f"- **{verdict}** in {', '.join(names)} — {cause}. Cure: {cure}.")
-        lines.append("")
+        every = f", every {diagnosis.health_every} steps" if diagnosis.health_every else ""
+        lines += ["", f"Layer verdicts from {diagnosis.health_samples} health samples{every}.", ""]
     else:
         lines += ["No gradient health was recorded for this run (`diagnose.health_every` was 0).", ""]
     if diagnosis.learning_curve is not None:
         curve = diagnosis.learning_curve
         lines += ["## Learning curve", "", markdown_table(
             ["training rows", "train error", "dev error"],
-            [[n, _pct(t), _pct(d)] for n, t, d in zip(curve.n_train, curve.train_error, curve.dev_error)]),
+            [[n, shown(t), shown(d)] for n, t, d in zip(curve.n_train, curve.train_error, curve.dev_error)]),
             "", curve.judgement, ""]
     lines += ["## Advice", ""]
-    lines += [f"{item.step}. {item.describe()}" for item in diagnosis.advice] or ["Nothing to change."]
+    lines += advice_lines(diagnosis.advice) or ["Nothing to change."]
     lines.append("")
     for sample in diagnosis.samples:
         lines += [f"## Sample after epoch {sample['epoch']} (dev loss {_sci(sample.get('dev_loss'))}, "
@@ -150,13 +164,6 @@ def sequence_markdown(sequence) -> list[str]:
     return lines + [""]
 
 
-def save_figure(figure: Any, path: Path) -> None:
-    """Save a matplotlib figure as PNG, replacing ``path`` in one step."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, dpi=DPI, format="png")
-    write_bytes_atomic(path, buffer.getvalue())
-
-
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A GitHub-style Markdown table."""
     out = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
@@ -164,15 +171,9 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(out)
 
 
-def json_safe(value: Any) -> Any:
-    """Replace non-finite floats by None, recursively, so the JSON is standard."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
-    return value
+def _shown(fmt):
+    """A formatter that shows a missing or non-finite value as a dash."""
+    return lambda value: "—" if value is None or not math.isfinite(value) else fmt(value)
 
 
 def _pct(value: float | None) -> str:

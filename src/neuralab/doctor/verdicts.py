@@ -3,7 +3,10 @@
 Verdicts: ``vanishing``, ``exploding``, ``dead_units``, ``saturated``, ``symmetric`` or
 ``healthy``. Gradients are compared *between layers* (per-weight RMS, relative to the
 strongest layer at the same step), so the verdicts hold for any loss scale; the fixed
-limits below are the ones the tests and the lecture's examples bear out.
+limits below are the ones the tests and the lecture's examples bear out. Vanishing is
+judged at the initial weights (the first sample, taken at the first step) as well as over
+the whole run, as the lecture describes it: the early layers barely learn from the start,
+even when their gradients recover later (e.g. once sigmoid units saturate).
 
 Example:
     >>> from neuralab.doctor.verdicts import VERDICTS
@@ -66,6 +69,7 @@ def layer_verdicts(health: dict[str, Any], spec: ExperimentSpec) -> list[LayerHe
     """Judge every recorded layer: vanishing, exploding, dead units, saturated, symmetric, healthy."""
     samples, layers = health["samples"], health["layers"]
     relative = _relative_gradients(samples, layers)
+    initial = relative[0] if relative and samples[0]["step"] == 1 else [None] * len(layers)  # the first step
     growth = _growth([s["grad_norm"] for s in samples], len(layers))
     later = samples[len(samples) // 2:] or samples
     nonfinite = _nonfinite_layers(health)
@@ -77,6 +81,7 @@ def layer_verdicts(health: dict[str, Any], spec: ExperimentSpec) -> list[LayerHe
         stats = {
             "grad_norm": _median(s["grad_norm"][index] for s in samples),
             "relative_gradient": _median(r[index] for r in relative),
+            "initial_relative_gradient": initial[index],
             "gradient_growth": growth[index],
             "update_ratio": _median(s["update_ratio"][index] for s in later),
             "dead_fraction": _median(s["dead_fraction"][index] for s in later),
@@ -99,9 +104,11 @@ def _findings(layer: dict, stats: dict, nonfinite: bool, spec: ExperimentSpec, *
                         f"weights: they started equal (model.init {spec.model.init}) and get equal gradients",
                         "random initial weights: he_normal for ReLU, xavier_normal for sigmoid/tanh")]
     found = []
-    relative = stats["relative_gradient"]
-    if relative is not None and relative < VANISHING_RATIO:
-        found.append(Finding("vanishing", _vanishing_cause(name, relative, spec, depth),
+    relative, initial = stats["relative_gradient"], stats.get("initial_relative_gradient")
+    weakest = min((value for value in (relative, initial) if value is not None), default=None)
+    if weakest is not None and weakest < VANISHING_RATIO:
+        when = "over training" if relative is not None and relative < VANISHING_RATIO else "at the initial weights"
+        found.append(Finding("vanishing", _vanishing_cause(name, weakest, spec, depth, when=when),
                              "use ReLU with He init (model.activation relu, model.init he_normal) or batch norm"))
     growth, update = stats["gradient_growth"], stats["update_ratio"]
     if nonfinite or (growth or 0) > EXPLODING_GROWTH or (update or 0) > LARGE_UPDATE:
@@ -122,10 +129,10 @@ def _findings(layer: dict, stats: dict, nonfinite: bool, spec: ExperimentSpec, *
     return found
 
 
-def _vanishing_cause(name: str, relative: float, spec: ExperimentSpec, depth: int) -> str:
+def _vanishing_cause(name: str, relative: float, spec: ExperimentSpec, depth: int, *, when: str) -> str:
     activations = set(spec.model.layer_activations())
     squashing = sorted(activations & set(SQUASHING))
-    reasons = [f"{name}'s gradients are {relative:.0e} of the strongest layer's"]
+    reasons = [f"{name}'s gradients are {relative:.0e} of the strongest layer's {when}"]
     if squashing:
         reasons.append(f"{depth} {'/'.join(squashing)} layers each multiply the gradient by g′ ≤ "
                        f"{'0.25' if 'sigmoid' in squashing else '1'}")

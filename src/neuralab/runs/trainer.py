@@ -136,14 +136,14 @@ def tensorboard_logger(spec: ExperimentSpec, run_dir: Path | None, *,
     is not written."""
     parent = Path(spec.train.tensorboard)
     if run_dir is None:
-        return TensorBoardLogger(claim_folder(parent, spec.name), every=spec.diagnose.health_every)
+        return TensorBoardLogger(claim_folder(parent, spec.name), every=None if spec.diagnose.health_every else 0)
     saved = checkpoint.state.get("callbacks", {}).get(TensorBoardLogger.__name__) if checkpoint else None
     if isinstance(saved, dict) and isinstance(saved.get("log_dir"), str) and Path(saved["log_dir"]).parent == parent:
-        return TensorBoardLogger(saved["log_dir"], every=spec.diagnose.health_every)
+        return TensorBoardLogger(saved["log_dir"], every=None if spec.diagnose.health_every else 0)
     folder, counter = parent / run_dir.name, 2
     while folder.exists():
         folder, counter = parent / f"{run_dir.name}-{counter}", counter + 1
-    return TensorBoardLogger(folder, every=spec.diagnose.health_every)
+    return TensorBoardLogger(folder, every=None if spec.diagnose.health_every else 0)
 
 
 def _check_fingerprint(checkpoint: Checkpoint, fingerprint: dict[str, str], run_dir: Path | None) -> None:
@@ -159,7 +159,7 @@ def _check_fingerprint(checkpoint: Checkpoint, fingerprint: dict[str, str], run_
 
 
 def _interrupted(state: TrainingState, run_dir: Path | None, *, group: ProcessGroup | None = None) -> TrainingInterrupted:
-    position = (f"in epoch {state.epoch + 1} after {state.batch_index} batches" if state.batch_index
+    position = (f"in epoch {state.epoch} after {state.batch_index} batches" if state.batch_index
                 else f"after epoch {len(state.history)}")
     where = f"training interrupted by {state.interrupted} {position} ({state.step} steps)"
     if group is not None and not group.writes:  # silent: process 0 says where the checkpoint is

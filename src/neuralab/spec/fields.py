@@ -32,9 +32,29 @@ def _choice(value: Any, table: str) -> Any:
     return value
 
 
+def tidy_float(value: Any) -> Any:
+    """A float at 15 significant digits (lists of them too): ``0.1 + 0.2`` is the setting 0.3.
+
+    Float arithmetic (a tuner's ``step: 0.1`` grid, the doctor's ``+ 0.2``) leaves tails like
+    0.30000000000000004 that no person meant; every float of a spec is stored without them,
+    so the spec that trains is the one ``spec.yaml`` shows.
+
+    Example:
+        >>> tidy_float(0.1 + 0.2), tidy_float(1e-3), tidy_float([0.7000000000000001, 2])
+        (0.3, 0.001, [0.7, 2])
+    """
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.15g}")
+    if isinstance(value, list):
+        return [tidy_float(item) for item in value]
+    return value
+
+
 class _Strict(BaseModel):
     # NaN and ±inf are never settings: every float field refuses them.
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    _tidy = field_validator("*")(lambda cls, value: tidy_float(value))
 
 
 class DataSpec(_Strict):
@@ -43,6 +63,7 @@ class DataSpec(_Strict):
     dataset: str = Field("digits", description="data set name: synthetic 2-D, bundled, csv/parquet, sequence task or text (see `neuralab info datasets`)")
     path: str | None = Field(None, description="file to read when dataset is csv, parquet or text (or sine, instead of generating one)")
     target: str | None = Field(None, description="target column of a csv/parquet file (default: the last column); sine: the column of the series")
+    drop: list[str] = Field([], max_length=10_000, description="columns of a csv/parquet file to leave out (ids, free text); text columns not dropped are one-hot encoded")
     task: Literal["auto", "classification", "regression"] = Field("auto", description="auto: from the data set or the target column's values")
     n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic 2-D) or sequences (adding, copy, sine)")
     noise: float = Field(0.0, ge=0.0, le=0.5, description="noise level, TF Playground's meaning (synthetic only)")
@@ -210,7 +231,7 @@ class ScheduleSpec(_Strict):
     factor: float = Field(0.5, gt=0.0, lt=1.0, description="plateau: lr multiplier at a cut")
     min_lr: float = Field(0.0, ge=0.0, description="lower bound of the learning rate (cosine, plateau, bold_driver); at most train.learning_rate")
     increase: float = Field(1.05, ge=1.0, le=10.0, description="bold_driver: lr multiplier while the train loss falls")
-    decrease: float = Field(0.5, gt=0.0, le=1.0, description="bold_driver: lr multiplier when the train loss rises")
+    decrease: float = Field(0.5, gt=0.0, le=1.0, description="bold_driver: lr multiplier when the train loss rises (the step of that epoch is kept, unlike Battiti's original, which undoes it)")
     warmup_steps: int = Field(0, ge=0, le=1_000_000, description="warmup_cosine: steps (epochs without train.max_steps) of linear warm-up from 0 before the cosine")
 
     _name = field_validator("name")(lambda cls, v: _choice(v, "schedules"))
@@ -292,7 +313,7 @@ class TrainSpec(_Strict):
 class DiagnoseSpec(_Strict):
     """Settings of the diagnosis: bias/variance against an optimal error, health recording, learning curves."""
 
-    optimal_error: float = Field(0.0, ge=0.0, le=1.0, description="optimal (human/Bayes) error rate")
+    optimal_error: float | None = Field(None, ge=0.0, le=1.0, description="optimal (human/Bayes) error rate; null: 0 for classification, estimated for regression as the best classical baseline's dev error")
     bias_tolerance: float = Field(0.05, ge=0.0, le=1.0, description="largest avoidable bias (train − optimal error) still called low")
     variance_tolerance: float = Field(0.05, ge=0.0, le=1.0, description="largest variance (dev − train error) still called low; also bounds data mismatch")
     health_every: int = Field(100, ge=0, le=1_000_000, description="optimiser steps between gradient/activation health samples while training; 0 turns recording off")

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,7 +22,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from neuralab.errors import SpecError, did_you_mean
-from neuralab.spec.fields import MAX_SPEC_BYTES, ExperimentSpec, ScheduleSpec
+from neuralab.spec.catalog import FILE_DATASETS, SYNTHETIC_DATASETS
+from neuralab.spec.fields import MAX_SPEC_BYTES, DataSpec, ExperimentSpec, ScheduleSpec
 from neuralab.spec.problems import sub_model, validation_problems
 
 
@@ -42,7 +44,6 @@ def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = N
         >>> load_spec(None, overrides=["model.hidden=[8, 8]"]).model.hidden
         [8, 8]
     """
-    base_dir: Path | None = None
     if source is None:
         raw: dict[str, Any] = {}
     elif isinstance(source, ExperimentSpec):
@@ -51,13 +52,22 @@ def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = N
         raw = json.loads(json.dumps(dict(source), default=str))  # deep copy, plain types
     elif isinstance(source, (str, Path)):
         raw = read_spec_file(source)
-        base_dir = Path(source).resolve().parent
+        _resolve_file_paths(raw, Path(source).resolve().parent)
     else:
         raise SpecError(f"spec: expected a spec file path, a mapping or an ExperimentSpec, not {type(source).__name__}")
+    problems: list[str] = []
     for key, value in _override_pairs(overrides):
-        set_dotted(raw, key, value)
-    spec = validate_spec(raw)
-    return _resolve_data_path(spec, base_dir)
+        try:
+            set_dotted(raw, key, value)
+        except SpecError as error:  # keep going: every bad override is reported, one line each
+            problems += error.problems
+    try:
+        spec = validate_spec(raw)
+    except SpecError as error:
+        raise SpecError(problems + error.problems) from None
+    if problems:
+        raise SpecError(problems)
+    return _absolute_data_path(spec)
 
 
 def read_spec_file(path: str | Path) -> dict[str, Any]:
@@ -146,14 +156,71 @@ def validate_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
         raise SpecError(validation_problems(exc, root=ExperimentSpec)) from None
 
 
-def _resolve_data_path(spec: ExperimentSpec, base_dir: Path | None) -> ExperimentSpec:
-    """Make a relative data path found beside the spec file absolute, so runs can re-read it."""
+def _resolve_file_paths(raw: dict[str, Any], base_dir: Path) -> None:
+    """A relative ``data.path`` written in a spec file means beside that file, wherever neuralab runs."""
+    data = raw.get("data")
+    path = data.get("path") if isinstance(data, dict) else None
+    if isinstance(path, str) and path and not Path(path).expanduser().is_absolute():
+        data["path"] = str(base_dir / path)
+
+
+def _absolute_data_path(spec: ExperimentSpec) -> ExperimentSpec:
+    """A relative ``data.path`` given on the command line or in a mapping means from the current directory;
+    made absolute, so the run's spec.yaml re-reads the same file from anywhere."""
     path = spec.data.path
-    if path and base_dir is not None and not Path(path).is_absolute() and not Path(path).exists():
-        candidate = base_dir / path
-        if candidate.exists():
-            spec.data.path = str(candidate)
+    if path and not Path(path).expanduser().is_absolute():
+        spec.data.path = str(Path(path).expanduser().absolute())
     return spec
+
+
+DATA_FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def is_data_file(path: str | Path) -> bool:
+    """True for a path that names a data file (``.csv``, ``.parquet``) rather than a spec.
+
+    Example:
+        >>> is_data_file("wine.csv"), is_data_file("spec.yaml")
+        (True, False)
+    """
+    return Path(path).suffix.lower() in DATA_FILE_SUFFIXES
+
+
+def data_file_overrides(path: str | Path) -> list[str]:
+    """The overrides that make a spec train on a data file: its dataset kind, path and a name from it.
+
+    ``neuralab train wine.csv`` loads ``load_spec(None, overrides=data_file_overrides("wine.csv") + sets)``:
+    every other field keeps its default.
+
+    Example:
+        >>> data_file_overrides("my data.csv")[:2]
+        ['name=my_data', 'data.dataset=csv']
+    """
+    path = Path(path)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).strip("._-")[:100] or "data"
+    return [f"name={name}", f"data.dataset={DATA_FILE_SUFFIXES.get(path.suffix.lower(), 'csv')}",
+            f"data.path={json.dumps(str(path))}"]
+
+
+def non_default_fields(spec: ExperimentSpec) -> dict[str, Any]:
+    """The spec's fields that differ from their defaults, nested as in a spec file.
+
+    Example:
+        >>> non_default_fields(load_spec(None, overrides={"train.epochs": 5}))
+        {'train': {'epochs': 5}}
+    """
+    def differences(value: Any, default: Any) -> Any:
+        if isinstance(value, dict) and isinstance(default, dict):
+            nested = {key: differences(item, default.get(key)) for key, item in value.items()}
+            kept = {key: item for key, item in nested.items() if item is not _SAME}
+            return kept or _SAME
+        return _SAME if value == default else value
+
+    found = differences(spec_to_dict(spec), spec_to_dict(ExperimentSpec()))
+    return {} if found is _SAME else found
+
+
+_SAME = object()
 
 
 def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:
@@ -161,6 +228,26 @@ def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:
     return spec.model_dump(mode="json")
 
 
+SYNTHETIC_ONLY = ("n_samples", "noise", "n_classes", "features")  # data fields only a 2-D generator reads
+FILE_ONLY = ("path", "target", "drop", "split_column")  # data fields only a csv/parquet file reads
+
+
 def dump_spec(spec: ExperimentSpec) -> str:
-    """Return the spec as YAML text, field order kept."""
-    return yaml.safe_dump(spec_to_dict(spec), sort_keys=False)
+    """Return the spec as YAML text, field order kept.
+
+    Data fields the data set does not read (``n_samples`` of digits, ``path`` of spiral) are
+    left out while they hold their defaults, so the file shows what the run used; loading it
+    gives the same spec back.
+
+    Example:
+        >>> "n_samples" in dump_spec(load_spec({"data": {"dataset": "digits"}}))
+        False
+    """
+    data = spec_to_dict(spec)
+    defaults = DataSpec().model_dump(mode="json")
+    unread = (() if spec.data.dataset in SYNTHETIC_DATASETS else SYNTHETIC_ONLY) + \
+        (() if spec.data.dataset in FILE_DATASETS else FILE_ONLY)
+    for key in unread:
+        if key in data["data"] and data["data"][key] == defaults.get(key):
+            del data["data"][key]
+    return yaml.safe_dump(data, sort_keys=False)

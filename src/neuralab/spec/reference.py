@@ -69,10 +69,19 @@ def _reference_rows(model: type[BaseModel], prefix: str, instance: BaseModel, ro
 
 
 _CHOICE_FIELDS = {"data.dataset": "datasets", "data.features": "features", "model.kind": "model_kinds",
-                  "model.activation": "activations",
-                  "model.output_activation": "output_activations", "model.init": "inits",
-                  "train.loss": "losses", "train.optimizer": "optimizers", "train.schedule.name": "schedules",
-                  "data.tokenizer": "tokenizers"}
+                  "model.activation": "activations", "model.output_activation": "output_activations",
+                  "model.init": "inits", "train.loss": "losses", "train.optimizer": "optimizers",
+                  "train.schedule.name": "schedules", "data.tokenizer": "tokenizers"}
+
+
+def field_of_table(table: str) -> str:
+    """The spec field that takes the names of a catalog table.
+
+    Example:
+        >>> field_of_table("losses"), field_of_table("features")
+        ('train.loss', 'data.features')
+    """
+    return next(field for field, name in _CHOICE_FIELDS.items() if name == table)
 
 
 def _choices_for(field: str) -> str:

@@ -40,7 +40,8 @@ class TrainingState:
     spec: Any  # ExperimentSpec
     generator: torch.Generator | None = None  # the batches stream: row order and augmentation noise
     head: Any = None  # Head: task, output activation and loss (what a callback's own loss computation needs)
-    epoch: int = 0  # 0-based index of the current epoch
+    health_every: int = 0  # optimiser steps between the doctor's health samples (rules.health_interval); 0: none
+    epoch: int = 0  # the current epoch, counted from 1 as metrics["epoch"] and every message (0 before the first)
     step: int = 0  # optimiser steps taken so far
     inputs: Tensor | None = None  # current batch (batch, n_inputs)
     targets: Tensor | None = None  # current batch (batch,)

@@ -211,7 +211,9 @@ class Experiment:
         """Set up the callbacks and fire ``fit_start`` (``fit`` does this; the playground calls it itself)."""
         every = self.spec.diagnose.health_every
         record = every > 0 if record_health is None else record_health
-        self.health = HealthRecorder(every=every or 100) if record else None
+        interval = rules.health_interval(self.spec, self.bundle.n_train)
+        self.state.health_every = interval if every > 0 else 0
+        self.health = HealthRecorder(every=interval) if record else None
         count = self.spec.diagnose.text_samples if self.bundle.kind == "text" else 0
         self.text_samples = TextSamples(self.bundle.preprocessor,
                                         epochs=sample_epochs(rules.periods(self.spec.train), count),
@@ -228,7 +230,7 @@ class Experiment:
         """Train one more epoch (call inside :meth:`training` after :meth:`begin`); False when training must stop."""
         if self._events is None:
             raise RuntimeError("Experiment.run_epoch: call begin() first (or use fit())")
-        self.state.epoch = len(self.state.history)
+        self.state.epoch = len(self.state.history) + 1  # 1-based, as metrics["epoch"]
         return run_epoch(self.state, self.head, train=self.splits["train"], dev=self.splits["dev"],
                          events=self._events, target_scale=self.target_scale)
 

@@ -69,9 +69,9 @@ class Lockstep:
                                         device=self.device.type)
         self.stoppers = [EarlyStopping(m.spec.train.early_stopping) if m.spec.train.early_stopping.patience
                          else None for m in members]
-        every = first.spec.diagnose.health_every
+        every = rules.health_interval(first.spec, self.n_rows["train"])  # as Experiment.begin samples
         self.records = [HealthRecord(layers=weight_layers(m.model)[2], every=every) for m in members] \
-            if record_health and every else None
+            if record_health and first.spec.diagnose.health_every else None
         self.active = [True] * self.size
         self.steps = [0] * self.size  # each member's optimiser steps while it trained
         self.outcomes: list[dict[str, Any]] = [{"history": [], "best_epoch": None, "kept_epoch": None,

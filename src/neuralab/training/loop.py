@@ -36,7 +36,7 @@ from neuralab.training.running import RunningTotals
 
 def run_epoch(state: TrainingState, head: Head, *, train: tuple[Tensor, Tensor], dev: tuple[Tensor, Tensor],
               events: CallbackList, target_scale: float = 1.0) -> bool:
-    """Run epoch ``state.epoch``: train on every batch, score, check, fire the epoch events.
+    """Run epoch ``state.epoch`` (1-based): train on every batch, score, check, fire the epoch events.
 
     Returns:
         False when training must stop (divergence, a signal, or a callback asked to stop).
@@ -152,7 +152,7 @@ def _folded(totals: RunningTotals, parallel) -> tuple[Tensor, Tensor, Tensor]:
 
 def _mark_diverged(state: TrainingState, value: float, *, what: str = "training loss") -> None:
     state.diverged = True
-    state.stop(rules.divergence_reason(value, epoch=state.epoch, step=state.step,
+    state.stop(rules.divergence_reason(value, epoch=state.epoch - 1, step=state.step,
                                        learning_rate=state.learning_rate, what=what))
 
 
@@ -178,14 +178,14 @@ def _epoch_metrics(state: TrainingState, head: Head, train: tuple[Tensor, Tensor
                                             n_predictions=rows * (train[1].numel() // max(len(train[1]), 1)))
     if len(dev[0]) == 0:  # no dev split (a scikit-learn estimator without early stopping): no dev scores
         dev_scores = {}
-    elif rules.dev_scored_in(state.epoch, settings) or not state.metrics:
+    elif rules.dev_scored_in(state.epoch - 1, settings) or not state.metrics:
         dev_scores = evaluate_split(state.model, head, *_scored(dev, settings, state.spec.seed),
                                     target_scale=target_scale)
     else:  # carry the last dev scores forward between evaluations
         dev_scores = {key.removeprefix("dev_"): value for key, value in state.metrics.items()
                       if key.startswith("dev_")}
     clip_rate = float(running[2]) / steps if rules.clip_norm(state.spec) is not None else None
-    return rules.epoch_row(state.epoch, train=train_scores, dev=dev_scores, learning_rate=state.learning_rate,
+    return rules.epoch_row(state.epoch - 1, train=train_scores, dev=dev_scores, learning_rate=state.learning_rate,
                            seconds=time.perf_counter() - started, clip_rate=clip_rate,
                            step=state.step if rules.step_based(settings) else None)
 

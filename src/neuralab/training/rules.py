@@ -39,8 +39,9 @@ from neuralab.spec.catalog import MODEL_KINDS, OPTIMIZERS
 # and the augmentation noise from the "batches" stream; dropout masks from torch's global
 # RNG after the weights are drawn.
 # The "evaluation" stream picks, once, the dev (and train) rows a step-based run scores; the
-# "process" stream seeds the dropout masks of data-parallel processes other than the first.
-STREAM_OFFSETS = {"weights": 0, "batches": 1, "evaluation": 2, "process": 3}
+# "process" stream seeds the dropout masks of data-parallel processes other than the first;
+# "held_out" draws the doctor's fresh points.
+STREAM_OFFSETS = {"weights": 0, "batches": 1, "evaluation": 2, "process": 3, "held_out": 4}
 
 
 def stream_seed(seed: int, stream: str) -> int:
@@ -153,6 +154,23 @@ def batch_bounds(n_rows: int, batch_size: int, *, batch_norm: bool) -> list[tupl
     if batch_norm and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
         bounds[-2:] = [(bounds[-2][0], n_rows)]
     return bounds
+
+
+MIN_HEALTH_SAMPLES = 20  # a short run is sampled more often than diagnose.health_every, to give this many
+
+
+def health_interval(spec, n_rows: int) -> int:
+    """Optimiser steps between health samples: ``diagnose.health_every`` (100 when 0), or fewer on a
+    short run, so that its record holds about :data:`MIN_HEALTH_SAMPLES` samples to judge on.
+
+    Example:
+        >>> from neuralab.spec import load_spec
+        >>> health_interval(load_spec(None, overrides={"train.epochs": 50}), 60)  # 50 steps in all
+        2
+    """
+    steps = spec.train.max_steps or spec.train.epochs * len(batch_bounds(
+        n_rows, batch_size_of(spec.train, n_rows), batch_norm=spec.model.batch_norm)) // spec.train.accumulate
+    return max(1, min(spec.diagnose.health_every or 100, steps // MIN_HEALTH_SAMPLES))
 
 
 def epoch_order(n_rows: int, generator: torch.Generator) -> Tensor:

@@ -61,7 +61,8 @@ def param_importances(study: Any, *, evaluator: str = "fanova", seed: int = 0) -
         raise RunError(f"importance: study {study.study_name!r} has {len(complete)} complete trial(s); "
                        "importance needs at least 2")
     try:
-        return optuna.importance.get_param_importances(study, evaluator=EVALUATORS[evaluator](seed))
+        scores = optuna.importance.get_param_importances(study, evaluator=EVALUATORS[evaluator](seed))
+        return {name: float(value) for name, value in scores.items()}  # plain floats, not np.float64
     except (RuntimeError, ValueError) as error:  # e.g. no parameter common to all trials
         raise RunError(f"importance: cannot be computed for study {study.study_name!r}: {error}") from None
 

@@ -72,8 +72,8 @@ def scaling(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Any, *
     """
     spec, space = load_spec(spec, overrides=overrides), load_space(space)
     name = f"{spec.name}-scaling"
-    study = tune_study(spec, space, sampler="grid", pruner="none", out_dir=out_dir, folder_name=name,
-                       study_name=name, resume=resume, final=False, on_trial=on_trial)
+    study = tune_study(spec, space, sampler="grid", pruner="none", out_dir=out_dir, default_name=name,
+                       folder_suffix="", resume=resume, final=False, on_trial=on_trial)  # NAME-scaling, -2 …
     names = list(space.params)
     points = [{"parameters": row["n_parameters"], "dev_loss": row["dev_loss"], "train_loss": row["train_loss"],
                **{key: row.get(key) for key in names}} for row in trial_rows(study.study)

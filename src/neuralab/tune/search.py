@@ -35,10 +35,14 @@ from neuralab.training import Callback, TrainingState
 from neuralab.training.rules import periods
 from neuralab.tune.batched import batchable, grid_results, point_key, random_results
 from neuralab.tune.budget import run_trials
+from neuralab.tune.naming import choose_study
 from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
 from neuralab.tune.space import SearchSpace, check_space, grid_size, load_space, space_to_dict, suggest
 from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_url, hide_password, open_storage,
                                    study_names)
+from neuralab.training.experiment import cached_data
+from neuralab.tune.cross_validation import cross_validate
+from neuralab.tune.small_data import small_dev_warnings
 from neuralab.tune.trial import train_on_dev, trial_board
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,7 @@ class TrialReport:
     best_value: float | None  # best dev error of the study so far
     finished: int  # finished trials in the study
     total: int  # finished trials the study should reach
+    study: str = ""  # the study's name
 
 
 @dataclass
@@ -69,15 +74,16 @@ class TuneResult:
     storage_url: str
     final_run: Any = None  # neuralab.Run of the best spec (test split scored), or None
     files: dict[str, Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. a dev split too small to choose on
 
 
 def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: SearchSpace | str | Path | Mapping, *,
                sampler: str = "tpe", trials: int | None = None, pruner: str = "hyperband",
                storage: str | None = None, study_name: str | None = None, resume: bool = False,
-               out_dir: str | Path = "runs", folder_name: str | None = None,
+               out_dir: str | Path = "runs", default_name: str | None = None, folder_suffix: str = "-tune",
                overrides: Mapping[str, Any] | Sequence[str] | None = None, final: bool = True,
                heartbeat_seconds: int | None = DEFAULT_HEARTBEAT_SECONDS, workers: int = 1, worker: bool = False,
-               callbacks: Iterable[Callback] = (),
+               cv: int | None = None, callbacks: Iterable[Callback] = (),
                on_trial: Callable[[TrialReport], None] | None = None) -> TuneResult | None:
     """Search ``space`` around ``spec`` with an Optuna study; write best.yaml, trials.csv and plots.
 
@@ -90,10 +96,13 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
         storage: an SQLAlchemy URL shared by workers; default ``<out_dir>/<folder>/study.db``.
             With a storage given, each worker seeds its sampler with its own id as well, so
             that workers starting together do not propose the same points.
-        study_name: default the spec's name.
-        resume: continue (or join) an existing study; without it an existing study is an error.
+        study_name: the study to start or, with ``resume``, to continue; default: a fresh name
+            (the spec's name, then ``<name>-2``, ``<name>-3``… — see :mod:`neuralab.tune.naming`).
+        resume: continue (or join) the study named ``study_name``, or the newest study of this
+            spec; without it a named study that exists is an error, and no name means a new study.
         out_dir: parent of the output folder (default ``runs``).
-        folder_name: the output folder (default ``<study>-tune``).
+        default_name: the name fresh studies are numbered from (default the spec's name).
+        folder_suffix: the output folder is ``<study><folder_suffix>`` (default ``-tune``).
         overrides: dotted overrides applied to ``spec`` first, as for ``neuralab train``.
         final: train the best spec once more and score it on the test split (default True).
         heartbeat_seconds: heartbeat of running trials; a trial is failed after 2× (default 10).
@@ -102,13 +111,16 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
             (:mod:`neuralab.tune.workers`) and this process writes the outputs when they are done.
         worker: be one of those workers: join the existing study, run trials until it holds
             ``trials`` finished ones, write nothing and return None.
+        cv: score each trial by ``cv``-fold cross-validation of the train + dev rows instead of
+            the dev split (small data; trials are not pruned then). None (default): the dev split,
+            with a warning in ``TuneResult.warnings`` when it is too small to choose on.
         callbacks: extra training callbacks for every trial.
         on_trial: called with a :class:`TrialReport` after each trial this worker runs (with
             ``workers`` > 1: about every second, with the study's latest trial).
 
     Raises:
         SpecError: a bad spec, space, sampler or pruner — before any trial runs.
-        RunError: the storage cannot be opened, the study exists without ``resume``, or no
+        RunError: the storage cannot be opened, a named study exists without ``resume``, or no
             trial completed.
     """
     spec = load_spec(spec, overrides=overrides) if overrides or not isinstance(spec, ExperimentSpec) else spec
@@ -119,32 +131,44 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     if workers < 1 or (workers > 1 and (worker or callbacks)):
         problems.append(f"--workers: {workers} — must be at least 1, and a worker (or a search with callbacks) "
                         "runs its trials itself")
+    if cv is not None and cv < 2:
+        problems.append(f"--cv: {cv} — k-fold cross-validation needs at least 2 folds")
     if problems:
         raise SpecError(problems)
     check_space(space, spec)
-    study_name = study_name or spec.name
-    folder = Path(out_dir) / (folder_name or f"{study_name}-tune")
     total = trials or (grid_size(space) if sampler == "grid" else 20)
     _quiet_optuna()
-    url = storage or default_storage_url(folder)
-    rdb = open_storage(url, heartbeat_seconds=heartbeat_seconds)
-    study = _open_study(rdb, study_name, spec=spec, space=space, sampler=sampler, pruner=pruner, resume=resume,
-                        shared=storage is not None or worker)
+    rdb = open_storage(storage, heartbeat_seconds=heartbeat_seconds) if storage else None
+    where = hide_password(storage) if storage else str(Path(out_dir) / f"{study_name}{folder_suffix}")
+    target = choose_study(out_dir, base=default_name or spec.name, suffix=folder_suffix,
+                          existing=study_names(rdb) if rdb is not None else [], study_name=study_name,
+                          resume=resume or worker, shared_storage=rdb is not None, where=where)
+    folder, url = target.folder, storage or default_storage_url(target.folder)
+    rdb = rdb or open_storage(url, heartbeat_seconds=heartbeat_seconds)
+    study = _open_study(rdb, target.name, spec=spec, space=space, sampler=sampler, pruner=pruner,
+                        resume=resume or worker, shared=storage is not None or worker)
     if workers > 1:
         from neuralab.tune.workers import run_workers
 
         run_workers(study, count=workers, folder=folder, spec=spec, space=space, url=url, sampler=sampler,
-                    pruner=pruner, total=total, heartbeat_seconds=heartbeat_seconds,
+                    pruner=pruner, total=total, heartbeat_seconds=heartbeat_seconds, cv=cv,
                     watch=(lambda watched: on_trial(_latest(watched, total))) if on_trial else None)
         return _finish(study, spec, folder=folder, url=url, final=final)
-    objective = Objective(spec, space, uniform_width=sampler == "grid", callbacks=callbacks)
-    if batchable(sampler=sampler, shared_storage=storage is not None) and not objective.callbacks and not worker:
+    objective = Objective(spec, space, uniform_width=sampler == "grid", callbacks=callbacks, cv=cv)
+    if batchable(sampler=sampler, shared_storage=storage is not None) and not objective.callbacks and cv is None \
+            and not worker:
         if on_trial:  # the display starts before the points trained up front, not after
             on_trial(_started(study, total))
         objective.ready = _points_up_front(study, spec, space, sampler=sampler, total=total)
     _optimize(study, objective, total=total, on_trial=on_trial,
               grace_seconds=rdb.grace_period if rdb.heartbeat_interval else None)
-    return None if worker else _finish(study, spec, folder=folder, url=url, final=final)
+    if worker:
+        return None
+    result = _finish(study, spec, folder=folder, url=url, final=final)
+    result.warnings = small_dev_warnings(cached_data(spec, objective.cache), trials=len(study.trials), cv=cv)
+    for line in result.warnings:
+        log.warning("%s", line)
+    return result
 
 
 def _points_up_front(study: Any, spec: ExperimentSpec, space: SearchSpace, *, sampler: str,
@@ -178,9 +202,9 @@ def _open_study(storage: Any, name: str, *, spec: ExperimentSpec, space: SearchS
     import optuna
 
     exists = name in study_names(storage)
-    if exists and not resume:
-        raise RunError(f"--study: {name!r} already exists in {hide_password(storage.url)}; pass --resume to continue it "
-                       "(or to join it from another worker), or --study NEW_NAME to start another")
+    if exists and not resume:  # another process took the name since it was chosen
+        raise RunError(f"study {name!r} already exists in {hide_password(storage.url)}: to continue it pass "
+                       "resume=True (--resume), or give a new study_name (--study NEW_NAME)")
     settings = {"spec": spec.model_dump(mode="json"), "space": space_to_dict(space)}
     if exists:
         _check_same_study(optuna.load_study(study_name=name, storage=storage), settings)
@@ -209,8 +233,9 @@ def _check_same_study(study: Any, settings: dict[str, Any]) -> None:
     stored = study.user_attrs
     differs = [key for key, value in settings.items() if key in stored and stored[key] != value]
     if differs:
-        raise SpecError([f"--resume: study {study.study_name!r} was started with another {key} "
-                         f"(the {key} must stay the same; use --study NEW_NAME for a new search)" for key in differs])
+        raise SpecError([f"resume: study {study.study_name!r} was started with another {key}; the {key} must "
+                         f"stay the same to continue it (leave resume / --resume off for a new study)"
+                         for key in differs])
 
 
 def _optimize(study: Any, objective: "Objective", *, total: int, on_trial: Callable | None,
@@ -232,7 +257,7 @@ def _started(study: Any, total: int) -> TrialReport:
 
     finished = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     return TrialReport(number=-1, state="STARTED", value=None, best_value=_best_value(study),
-                       finished=min(finished, total), total=total)
+                       finished=min(finished, total), total=total, study=study.study_name)
 
 
 def _latest(study: Any, total: int) -> TrialReport:
@@ -253,7 +278,7 @@ def _reporter(on_trial: Callable[[TrialReport], None], total: int) -> Callable:
     def report(study: Any, trial: Any) -> None:
         finished = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
         on_trial(TrialReport(number=trial.number, state=trial.state.name, value=trial.value,
-                             best_value=_best_value(study), finished=finished, total=total))
+                             best_value=_best_value(study), finished=finished, total=total, study=study.study_name))
 
     return report
 
@@ -269,8 +294,8 @@ class Objective:
     """The function Optuna minimises: dev error of the base spec with one trial's overrides."""
 
     def __init__(self, spec: ExperimentSpec, space: SearchSpace, *, uniform_width: bool = False,
-                 callbacks: Iterable[Callback] = ()):
-        self.spec, self.space, self.uniform_width = spec, space, uniform_width
+                 callbacks: Iterable[Callback] = (), cv: int | None = None):
+        self.spec, self.space, self.uniform_width, self.cv = spec, space, uniform_width, cv
         self.callbacks = list(callbacks)
         self.cache: dict = {}  # the data of the last trial, reused while the data section stays the same
         self.ready: dict[str, dict[str, Any]] = {}  # results trained ahead (grid points in populations)
@@ -288,16 +313,20 @@ class Objective:
             if scores is not None:
                 trial.set_user_attr("trained_in_population", True)
                 replay(trial, scores["history"], board=board)
+            elif self.cv:
+                scores = cross_validate(spec, folds=self.cv, callbacks=[*([board] if board else []), *self.callbacks],
+                                        cache=self.cache)
+                trial.set_user_attr("fold_dev_errors", scores["fold_dev_errors"])
             else:
                 scores = train_on_dev(spec, callbacks=[*([board] if board else []), PruningReporter(trial),
                                                        *self.callbacks], cache=self.cache)
             for key in ("train_error", "dev_error", "diverged", "epochs_run", "stop_reason"):
                 trial.set_user_attr(key, scores[key])
+            for key in ("train_loss", "dev_loss", "n_parameters"):  # the scaling experiment's axes
+                trial.set_user_attr(key, scores.get(key))
         except NeuralabError as error:
             trial.set_user_attr("error", "; ".join(error.problems))
             raise
-            for key in ("train_loss", "dev_loss", "n_parameters"):
-                trial.set_user_attr(key, scores.get(key))
         finally:
             if board is not None:  # complete or pruned: the errors it reached are in its user attributes
                 board.finish(trial.user_attrs)

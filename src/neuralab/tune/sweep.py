@@ -83,7 +83,8 @@ def sweep(spec: ExperimentSpec | str | Path | Mapping[str, Any], param: str, val
     Args:
         spec: the base spec; param: a dotted spec field, e.g. ``train.learning_rate``.
         values: the values, or a text for :func:`parse_values`.
-        out_dir: parent of the output folder ``<name>-sweep-<param>`` (default ``runs``).
+        out_dir: parent of the output folder ``<study>`` (default ``runs``); a new study is named
+            ``<name>-sweep-<param>``, then ``…-2``, ``…-3`` (see :mod:`neuralab.tune.naming`).
         overrides, storage, study_name, resume, callbacks, on_trial: as for :func:`tune_study`.
         final: also train the best value and score the test split (default False).
 
@@ -102,7 +103,7 @@ def sweep(spec: ExperimentSpec | str | Path | Mapping[str, Any], param: str, val
     values = parse_values(values) if isinstance(values, str) else list(values)
     if not values:
         raise SpecError("--values: no values to sweep")
-    name = study_name or f"{spec.name}-sweep-{param}"
     return tune_study(spec, {"params": {param: {"choices": values}}}, sampler="grid", pruner="none",
-                      trials=len(values), storage=storage, study_name=name, resume=resume, out_dir=out_dir,
-                      folder_name=f"{spec.name}-sweep-{param}", final=final, callbacks=callbacks, on_trial=on_trial)
+                      trials=len(values), storage=storage, study_name=study_name, resume=resume, out_dir=out_dir,
+                      default_name=f"{spec.name}-sweep-{param}", folder_suffix="", final=final, callbacks=callbacks,
+                      on_trial=on_trial)

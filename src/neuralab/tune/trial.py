@@ -63,4 +63,4 @@ def trial_board(spec: ExperimentSpec, trial: Any, values: dict[str, Any]) -> Ten
         return None
     require_tensorboard()
     folder = Path(spec.train.tensorboard) / f"{trial.study.study_name}-trial-{trial.number:04d}"
-    return TensorBoardLogger(folder, every=spec.diagnose.health_every, hyperparameters=hparam_values(values))
+    return TensorBoardLogger(folder, every=None if spec.diagnose.health_every else 0, hyperparameters=hparam_values(values))

@@ -31,7 +31,7 @@ WATCH_SECONDS = 1.0  # between looks at the storage for the progress display
 
 
 def run_workers(study: Any, *, count: int, folder: Path, spec: ExperimentSpec, space: SearchSpace, url: str,
-                sampler: str, pruner: str, total: int, heartbeat_seconds: int | None,
+                sampler: str, pruner: str, total: int, heartbeat_seconds: int | None, cv: int | None = None,
                 watch: Callable[[Any], None] | None = None) -> None:
     """Start ``count`` worker processes on ``study`` (stored at ``url``) and wait for them.
 
@@ -39,7 +39,7 @@ def run_workers(study: Any, *, count: int, folder: Path, spec: ExperimentSpec, s
         study: the open study (created already, so no worker races to create it).
         count: worker processes to start.
         folder: the study's output folder (receives spec.yaml and space.yaml).
-        spec, space, sampler, pruner, total, heartbeat_seconds: as for ``tune_study``.
+        spec, space, sampler, pruner, total, heartbeat_seconds, cv: as for ``tune_study``.
         watch: called with the study about every second while the workers run.
 
     Raises:
@@ -51,7 +51,8 @@ def run_workers(study: Any, *, count: int, folder: Path, spec: ExperimentSpec, s
     command = [sys.executable, "-m", "neuralab", "tune", str(folder / "spec.yaml"), "--space", str(folder / "space.yaml"),
                "--sampler", sampler, "--pruner", pruner, "--trials", str(total), "--storage", url,
                "--study", study.study_name, "--resume", "--no-final", "--quiet", "--worker",
-               *(["--heartbeat", str(heartbeat_seconds)] if heartbeat_seconds else [])]
+               *(["--heartbeat", str(heartbeat_seconds)] if heartbeat_seconds else []),
+               *(["--cv", str(cv)] if cv else [])]
     workers = [subprocess.Popen(command, stdout=subprocess.DEVNULL) for _ in range(count)]
     try:
         while any(worker.poll() is None for worker in workers):

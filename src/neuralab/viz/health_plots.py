@@ -33,8 +33,11 @@ def plot_gradient_heatmap(samples: Sequence[dict[str, Any]], layer_names: Sequen
     figure = Figure(figsize=(9, 1.2 + 0.35 * len(layer_names)), layout="constrained")
     axis = figure.subplots()
     steps = [s["step"] for s in samples] or [0]
+    # One sample (or one step) spans no width: give it half a step each side, or the axis has
+    # identical limits (matplotlib warns) and the column does not show.
+    first, last = (steps[0], steps[-1]) if steps[-1] > steps[0] else (steps[0] - 0.5, steps[0] + 0.5)
     image = axis.imshow(values, aspect="auto", interpolation="nearest", cmap="viridis",
-                        extent=(steps[0], steps[-1], len(layer_names) - 0.5, -0.5))
+                        extent=(first, last, len(layer_names) - 0.5, -0.5))
     axis.set_yticks(range(len(layer_names)), labels=list(layer_names))
     axis.set_xlabel("step")
     axis.set_title(title)

@@ -19,7 +19,7 @@ def spec_with(**overrides):
 
 
 def test_samples_every_k_steps_per_layer():
-    run = neuralab.train(spec_with(), out_dir=None)
+    run = neuralab.train(spec_with(**{"train.epochs": 12}), out_dir=None)  # 60 steps: 20 samples at every 3
     health = run.health
     assert [layer["name"] for layer in health["layers"]] == ["hidden1", "hidden2", "output"]
     steps = [sample["step"] for sample in health["samples"]]
@@ -32,6 +32,15 @@ def test_samples_every_k_steps_per_layer():
     assert health["final"]["symmetric_fraction"] == [0.0, 0.0, None]
     assert len(health["histograms"]["last"]["layers"][0]["counts"]) == 30
     json.dumps(health, allow_nan=False)  # plain, standard JSON
+
+
+def test_a_short_run_is_sampled_more_often_than_health_every():
+    """Issue 17: 60 rows for 50 epochs is 50 steps; every 100 steps would leave one sample to judge on."""
+    spec = neuralab.load_spec({"data": {"dataset": "xor", "n_samples": 100}, "model": {"hidden": [4]},
+                               "train": {"epochs": 50}})
+    run = neuralab.train(spec, out_dir=None)
+    assert spec.diagnose.health_every == 100 and run.health["every"] == 2
+    assert len(run.health["samples"]) == 25
 
 
 def test_recording_does_not_change_training():

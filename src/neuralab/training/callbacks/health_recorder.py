@@ -98,12 +98,12 @@ class HealthRecorder(Callback):
         if not self._sampling:
             return
         self._remove_hooks()  # here rather than after_forward: one event fewer to listen to per step
-        self._pending = {"step": state.step + 1, "epoch": state.epoch + 1, "loss": state.loss.detach(),
+        self._pending = {"step": state.step + 1, "epoch": state.epoch, "loss": state.loss.detach(),
                          "grad_norms": gradient_norms([linear.weight for linear in self._linears])}
         self._before = [linear.weight.detach().clone() for linear in self._linears]
         if self._through_time and self._head is not None:  # before the step: the weights of the forward pass
             norms = gradient_through_time(state.model, self._head, state.inputs, state.targets)
-            self.record.add_through_time(step=state.step + 1, epoch=state.epoch + 1, norms=norms)
+            self.record.add_through_time(step=state.step + 1, epoch=state.epoch, norms=norms)
 
     def on_after_step(self, state: TrainingState) -> None:
         if not self._sampling or not self._pending:
@@ -116,7 +116,7 @@ class HealthRecorder(Callback):
     def on_diverged(self, state: TrainingState) -> None:
         self._remove_hooks()
         loss = state.loss.detach() if state.loss is not None else torch.tensor(float("nan"))
-        self.record.note_divergence(step=state.step, epoch=state.epoch + 1, loss=loss,
+        self.record.note_divergence(step=state.step, epoch=state.epoch, loss=loss,
                                     grad_norms=gradient_norms([linear.weight for linear in self._linears]))
 
     def on_fit_end(self, state: TrainingState) -> None:

@@ -63,13 +63,14 @@ class TensorBoardLogger(Callback):
 
     Args:
         log_dir: this run's folder of event files (created).
-        every: optimiser steps between histograms and health (the doctor's
-            ``diagnose.health_every``); 0 writes none.
+        every: optimiser steps between histograms and health; None (default): the doctor's
+            sampling (``diagnose.health_every``, or fewer on a short run: the training state's
+            ``health_every``); 0 writes none.
         hyperparameters: name → value for the HParams view (default: the spec's fields,
             read when training starts).
     """
 
-    def __init__(self, log_dir: str | Path, *, every: int = 100, hyperparameters: dict[str, Any] | None = None):
+    def __init__(self, log_dir: str | Path, *, every: int | None = None, hyperparameters: dict[str, Any] | None = None):
         from torch.utils.tensorboard import SummaryWriter
 
         self.log_dir = Path(log_dir)
@@ -86,6 +87,8 @@ class TensorBoardLogger(Callback):
     # ------------------------------------------------------------------ events
 
     def on_fit_start(self, state: TrainingState) -> None:
+        if self.every is None:  # the doctor's sampling, as the experiment chose it for this run
+            self.every = state.health_every
         self._health_step = state.step  # a resumed run wrote the samples before its checkpoint already
         linears, _, layers = weight_layers(state.model)
         self._layers = [(linear, layer["name"]) for linear, layer in zip(linears, layers)]

@@ -20,7 +20,7 @@ import torch
 
 from neuralab.data import DataBundle, load_data, read_inputs
 from neuralab.errors import RunError
-from neuralab.runs.files import write_csv
+from neuralab.runs.files import check_output_file, make_folder, write_csv
 from neuralab.runs.run import Run, load_run
 from neuralab.runs.trainer import resume_run, train_run
 from neuralab.spec import ExperimentSpec, load_spec
@@ -115,18 +115,25 @@ def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
         run: a Run or a run directory.
         inputs: file with the run's input columns (see ``preprocessor.input_columns``) or an
             array (n, n_columns) in that order.
-        output: CSV path to write (inputs, ``prediction`` and one ``probability_<class>`` per class).
+        output: CSV path to write (inputs, ``prediction`` and one ``probability_<class>`` per class),
+            replaced in one step: a failed write leaves no partial file.
 
     Returns:
         ``{"prediction": [...], "probability_<class>": [...], ...}`` column lists.
+
+    Raises:
+        RunError, DataError: a bad run directory or input file.
+        StorageError: ``output`` is a directory or cannot be written (disk full, permission denied…).
     """
+    if output is not None:
+        check_output_file(output, what="predict output")  # before any work: a wrong path costs nothing
     run = run if isinstance(run, Run) else load_run(run)
     columns = run.preprocessor.input_columns
     raw = read_inputs(inputs, columns) if isinstance(inputs, (str, Path)) else np.asarray(inputs, dtype=np.float32)
     scores = scores_of(run.model, torch.from_numpy(run.preprocessor.transform_inputs(raw)))
     table: dict[str, list] = {name: raw[:, i].tolist() for i, name in enumerate(columns)}
     if run.head.is_classifier:
-        classes = run.summary.get("classes") or list(range(run.head.n_outputs))
+        classes = list(run.preprocessor.classes) or list(range(run.head.n_outputs))  # model.json's, validated
         table["prediction"] = [classes[i] for i in run.head.predict(scores).tolist()]
         probabilities = run.head.probabilities(scores)
         for index, label in enumerate(classes):
@@ -140,5 +147,5 @@ def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
 
 
 def _write_table(table: dict[str, list], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_csv(path, [dict(zip(table, row)) for row in zip(*table.values())], list(table))
+    make_folder(path.parent)
+    write_csv(path, [dict(zip(table, row)) for row in zip(*table.values())], list(table))  # atomic: all or nothing

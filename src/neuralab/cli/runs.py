@@ -4,10 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from neuralab.cli.app import app, console
-from neuralab.errors import RunError, SpecError
+from neuralab.errors import DIVERGED_EXIT_CODE, RunError, SpecError
 from neuralab.spec import ExperimentSpec, load_spec
 
 SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repeatable"
@@ -46,7 +47,11 @@ def train(
 
         console.print(f"likely cause: {divergence_cause(run.spec, run.health)} "
                       f"(`neuralab diagnose {run.dir}` for the whole diagnosis)", highlight=False)
+    for warning in run.summary.get("warnings", []):
+        console.print(f"[bold yellow]warning[/]: {escape(warning)}", highlight=False)
     console.print(f"run written to [bold]{run.dir}[/]")
+    if run.summary["diverged"]:
+        raise typer.Exit(DIVERGED_EXIT_CODE)  # written with its diagnosis, but not a result
 
 
 def _resumed_spec(run_dir: Path) -> ExperimentSpec:

@@ -10,6 +10,10 @@ surviving a power cut would also need ``fsync``, which neuralab does not pay for
 New output folders (runs, doctor rounds, tuning studies) are claimed with ``mkdir``, so two
 processes started in the same second never share one (:func:`claim_folder`).
 
+When the file system refuses (disk full, permission denied, read-only, a directory where
+the file goes), the write raises :class:`~neuralab.errors.StorageError` naming the target
+— one line, exit code 4 in the CLI — and leaves no temporary file behind.
+
 Example:
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -23,30 +27,61 @@ Example:
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+
+from neuralab.errors import StorageError
 
 FIGURE_DPI = 100
 TEMPORARY_MARK = ".tmp-"  # a temporary file's name: .<target>.tmp-<pid>
 
 
+@contextmanager
+def refused_as_storage_error(path: str | Path, action: str = "write") -> Iterator[None]:
+    """Turn an ``OSError`` inside the block into a one-line :class:`StorageError` about ``path``."""
+    try:
+        yield
+    except OSError as error:
+        raise StorageError(storage_problem(path, error, action=action)) from None
+
+
+def storage_problem(path: str | Path, error: OSError, *, action: str = "write") -> str:
+    """'cannot write 'x': No space left on device — the disk is full; …' for an OSError about ``path``."""
+    reason = error.strerror or type(error).__name__
+    hint = {errno.ENOSPC: " — the disk is full; free some space and try again",
+            errno.EDQUOT: " — the disk quota is used up",
+            errno.EROFS: " — the file system is read-only",
+            errno.EACCES: " — permission denied; choose a folder you can write to",
+            errno.EISDIR: " — it is a directory; give a file name",
+            errno.ENOTDIR: " — a part of the path is a file, not a folder"}.get(error.errno, "")
+    return f"cannot {action} {str(path)!r}: {reason}{hint}"
+
+
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step (temporary sibling file, then rename)."""
+    """Replace ``path`` with ``data`` in one step (temporary sibling file, then rename).
+
+    Raises:
+        StorageError: the file system refused; ``path`` is unchanged and no temporary file is left.
+    """
     path = Path(path)
     temporary = path.with_name(f".{path.name}{TEMPORARY_MARK}{os.getpid()}")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with refused_as_storage_error(path):
+        try:
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            with suppress(OSError):  # a clean-up step: the error being handled matters more
+                temporary.unlink(missing_ok=True)
+            raise
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -83,9 +118,36 @@ def write_csv(path: str | Path, rows: Iterable[Mapping[str, Any]], columns: Sequ
 
 
 def append_text(path: str | Path, text: str) -> None:
-    """Append ``text`` to ``path`` in one write call (a kill leaves whole lines or none of them)."""
-    with open(path, "a", encoding="utf-8", newline="") as handle:
+    """Append ``text`` to ``path`` in one write call (a kill leaves whole lines or none of them).
+
+    Raises:
+        StorageError: the file system refused (what was there before stays as it was, or
+            ends with a torn last line that the readers drop).
+    """
+    with refused_as_storage_error(path), open(path, "a", encoding="utf-8", newline="") as handle:
         handle.write(text)
+
+
+def check_output_file(path: str | Path, *, what: str = "output") -> None:
+    """Refuse an output path that names a directory, or lies under a file, before any work.
+
+    Raises:
+        StorageError: one line naming the path and what is wrong.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise StorageError(f"{what}: {str(path)!r} is a directory; give a file name (e.g. {str(path / 'predictions.csv')!r})")
+    blocking = next((parent for parent in path.parents if parent.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise StorageError(f"{what}: {str(blocking)!r} is a file, so {str(path)!r} cannot be created")
+
+
+def make_folder(path: str | Path) -> Path:
+    """Create ``path`` and its parents if missing (an existing folder is fine)."""
+    path = Path(path)
+    with refused_as_storage_error(path, "create the folder"):
+        path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def save_figure(figure: Any, path: str | Path, *, dpi: int = FIGURE_DPI) -> Path:
@@ -105,26 +167,30 @@ def claim_folder(parent: str | Path, name: str) -> Path:
 
     ``mkdir`` is the claim: two processes started in the same second get different folders.
     """
-    parent = Path(parent)
-    parent.mkdir(parents=True, exist_ok=True)
+    parent = make_folder(parent)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     counter = 1
     while True:
         folder = parent / (f"{name}-{stamp}" if counter == 1 else f"{name}-{stamp}-{counter}")
-        try:
-            folder.mkdir()
-            return folder
-        except FileExistsError:
-            counter += 1
+        with refused_as_storage_error(folder, "create the folder"):
+            try:
+                folder.mkdir()
+                return folder
+            except FileExistsError:  # another process claimed this name first
+                counter += 1
 
 
 def remove_temporaries(folder: str | Path) -> int:
-    """Delete temporary files a killed writer left in ``folder``; returns how many."""
+    """Delete temporary files a killed writer left in ``folder`` and its sub-folders; returns how many.
+
+    Call it only where no other process writes (a run being resumed holds its lock).
+    """
     removed = 0
-    for path in Path(folder).glob(f".*{TEMPORARY_MARK}*"):
+    for path in Path(folder).rglob(f".*{TEMPORARY_MARK}*"):
         if path.is_file():
-            path.unlink(missing_ok=True)
-            removed += 1
+            with suppress(OSError):  # a clean-up step: the error being handled matters more
+                path.unlink(missing_ok=True)
+                removed += 1
     return removed
 
 

@@ -15,6 +15,8 @@ Example:
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -29,12 +31,23 @@ from neuralab.runs.run import FORMAT, Run
 from neuralab.spec import ExperimentSpec, dump_spec
 from neuralab.training.events import TrainingState
 from neuralab.training.experiment import Experiment, model_shape
+from neuralab.training.outcome import chance_error, chance_warning
+
+log = logging.getLogger(__name__)
 
 
 def start_run(spec: ExperimentSpec, out_dir: str | Path) -> Path:
-    """Claim a new run directory under ``out_dir`` holding ``spec.yaml``, before training starts."""
+    """Claim a new run directory under ``out_dir`` holding ``spec.yaml``, before training starts.
+
+    Raises:
+        StorageError: the folder or spec.yaml cannot be written; no empty run directory is left.
+    """
     folder = claim_folder(out_dir, spec.name)
-    write_text_atomic(folder / "spec.yaml", dump_spec(spec))
+    try:
+        write_text_atomic(folder / "spec.yaml", dump_spec(spec))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return folder
 
 
@@ -72,11 +85,13 @@ def _write_files(run: Run, folder: Path) -> None:
     write_text_atomic(folder / "spec.yaml", dump_spec(run.spec))
     write_csv(folder / "metrics.csv", run.history)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
-    write_bytes_atomic(folder / "model.safetensors", save(state, metadata={"format": FORMAT}))
+    weights = save(state, metadata={"format": FORMAT})
+    write_bytes_atomic(folder / "model.safetensors", weights)
     write_json(folder / "model.json", {
         "format": FORMAT, "kind": run.spec.model.kind, "n_inputs": run.shape.n_inputs, "shape": run.shape.to_dict(),
         "head": vars(run.head), "preprocessor": run.preprocessor.to_dict(),
         "tensors": {name: list(tensor.shape) for name, tensor in state.items()},
+        "sha256": hashlib.sha256(weights).hexdigest(),  # load_run checks it: a flipped byte is refused
         "layers": run.summary.get("layers", []),
     })
     if run.history:
@@ -133,4 +148,17 @@ def summarize(experiment: Experiment, state: TrainingState, *, final: dict[str, 
         "seconds": seconds, "device": str(experiment.device), "threads": experiment.threads,
         "seed": spec.seed, "data_fingerprint": bundle.fingerprint(),
         "layers": describe_layers(experiment.model, kind=spec.model.kind),
+        "warnings": outcome_warnings(experiment, state, final=final),
     }
+
+
+def outcome_warnings(experiment: Experiment, state: TrainingState, *,
+                     final: dict[str, dict[str, float]]) -> list[str]:
+    """What the summary warns of beyond a divergence: a classifier that ended at chance level."""
+    if state.diverged or not experiment.head.is_classifier:
+        return []
+    errors = {split: scores["error"] for split, scores in final.items() if "error" in scores}
+    warning = chance_warning(experiment.spec, errors=errors, chance=chance_error(experiment.bundle.y_train))
+    if warning:
+        log.info("%s: %s", experiment.spec.name, warning)
+    return [warning] if warning else []

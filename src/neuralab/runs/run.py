@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +25,13 @@ from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from safetensors.torch import load_file
+from safetensors.torch import load as load_tensors
 from torch import nn
 
 from neuralab.data import Preprocessor
 from neuralab.errors import RunError, SpecError
 from neuralab.models import ModelShape, build_model
+from neuralab.runs.files import remove_temporaries
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.spec.catalog import names
 from neuralab.training.losses import Head
@@ -101,6 +103,21 @@ class _ModelMeta(BaseModel):
     preprocessor: dict[str, Any]
     tensors: dict[str, list[int]]
     shape: _ShapeMeta | None = None  # absent in runs written before model kinds
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")  # of model.safetensors; absent in older runs
+
+
+class _SummaryMeta(BaseModel):
+    """The fields of summary.json that readers rely on (the others are kept as written)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    task: Literal["regression", "binary", "multiclass"]
+    classes: list[str | int | float | bool] = Field(max_length=100_000)
+    epochs_run: int = Field(ge=0)
+    stop_reason: str
+    diverged: bool
+    kept_epoch: int | None = Field(None, ge=0)
+    best_epoch: int | None = Field(None, ge=0)
+    warnings: list[str] = []  # absent in runs written before it
 
 
 def load_run(run_dir: str | Path) -> Run:
@@ -125,10 +142,14 @@ def load_run(run_dir: str | Path) -> Run:
     head = Head(**meta.head.model_dump())
     preprocessor = Preprocessor.from_dict(meta.preprocessor)
     shape = _shape(meta, head)
-    model = _rebuild_model(folder / "model.safetensors", spec, shape)
-    summary = _read_json(folder / "summary.json")
+    model = _rebuild_model(folder / "model.safetensors", spec, shape, sha256=meta.sha256)
+    summary = _read_summary(folder / "summary.json", head=head, classes=preprocessor.classes)
     history = read_metrics_csv(folder / "metrics.csv")
+    from neuralab.runs.locking import is_training
     from neuralab.runs.records import read_health
+
+    if not is_training(folder):  # a complete run nobody writes to: leftovers of a killed writer can go
+        remove_temporaries(folder)
 
     return Run(spec=spec, summary=summary, history=history, model=model, head=head,
                preprocessor=preprocessor, shape=shape, dir=folder, health=read_health(folder))
@@ -160,6 +181,21 @@ def _read_meta(path: Path) -> _ModelMeta:
                         for e in error.errors()]) from None
 
 
+def _read_summary(path: Path, *, head: Head, classes: list) -> dict[str, Any]:
+    raw = _read_json(path)
+    try:
+        summary = _SummaryMeta.model_validate(raw)
+    except ValidationError as error:
+        raise RunError([f"run summary.json: {'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
+                        for e in error.errors()[:10]]) from None
+    if summary.task != head.task:
+        raise RunError(f"run summary.json: task {summary.task!r} disagrees with model.json's {head.task!r}")
+    if summary.classes != list(classes):
+        raise RunError(f"run summary.json: classes {summary.classes[:10]} disagree with the model's "
+                       f"{list(classes)[:10]} (model.json)")
+    return raw
+
+
 def _shape(meta: _ModelMeta, head: Head) -> ModelShape:
     if meta.shape is None:
         return ModelShape(n_inputs=meta.n_inputs, n_outputs=head.n_outputs)
@@ -170,13 +206,19 @@ def _shape(meta: _ModelMeta, head: Head) -> ModelShape:
     return shape
 
 
-def _rebuild_model(path: Path, spec: ExperimentSpec, shape: ModelShape) -> nn.Module:
+def _rebuild_model(path: Path, spec: ExperimentSpec, shape: ModelShape, *, sha256: str | None) -> nn.Module:
     try:
         model = build_model(spec.model, shape)
     except SpecError as error:  # model.json asks for a network too large to build
         raise RunError([f"run model.json: {line}" for line in error.problems]) from None
     try:
-        state = load_file(str(path))
+        data = path.read_bytes()
+    except OSError as error:
+        raise RunError(f"run model.safetensors: cannot be read ({error.strerror})") from None
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise RunError("run model.safetensors: does not match the SHA-256 in model.json (corrupt or altered)")
+    try:
+        state = load_tensors(data)
     except Exception as error:  # safetensors raises its own error types for corrupt files
         raise RunError(f"run model.safetensors: cannot be read ({error})") from None
     expected = {name: list(tensor.shape) for name, tensor in model.state_dict().items()}

@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from neuralab.data import DataBundle
-from neuralab.errors import RunError, SpecError, TrainingInterrupted
-from neuralab.runs.checkpoint import Checkpoint, read_checkpoint, restore
+from neuralab.errors import RunError, SpecError, StorageError, TrainingInterrupted
+from neuralab.runs.checkpoint import MANIFEST, Checkpoint, read_checkpoint, restore
+from neuralab.runs.files import remove_temporaries
 from neuralab.runs.keeping import CHECKPOINT_FOLDER, Checkpointing
 from neuralab.runs.layout import finish_run, run_of, start_run
+from neuralab.runs.locking import hold_run
 from neuralab.runs.run import Run
 from neuralab.spec import ExperimentSpec, dump_spec, load_spec
 from neuralab.training import Callback, TrainingState
@@ -43,18 +47,27 @@ def train_run(spec: ExperimentSpec, *, out_dir: str | Path | None, callbacks: It
 
 
 def resume_run(run_dir: str | Path, *, callbacks: Iterable[Callback] = ()) -> Run:
-    """Continue the interrupted run in ``run_dir`` from its last checkpoint (see ``neuralab.resume``)."""
+    """Continue the interrupted run in ``run_dir`` from its last checkpoint (see ``neuralab.resume``).
+
+    The run's lock is held from before the checkpoint is read until the run is finished, so a
+    second resume of the same run is refused (:mod:`neuralab.runs.locking`); temporary files a
+    killed writer left are removed first.
+    """
     folder = Path(run_dir)
     if not folder.is_dir():
         raise RunError(f"resume: {str(folder)!r} is not a directory")
-    if (folder / "summary.json").is_file():
-        raise RunError(f"resume: {str(folder)!r} is complete (it has summary.json); nothing to resume")
-    try:
-        spec = load_spec(folder / "spec.yaml")
-    except SpecError as error:
-        raise RunError([f"resume spec.yaml: {line}" for line in error.problems]) from None
-    checkpoint = read_checkpoint(folder / CHECKPOINT_FOLDER)
-    return _train(spec, run_dir=folder, checkpoint=checkpoint, callbacks=callbacks)
+    with hold_run(folder):
+        if (folder / "summary.json").is_file():
+            raise RunError(f"resume: {str(folder)!r} is complete (it has summary.json); nothing to resume")
+        removed = remove_temporaries(folder)
+        if removed:
+            log.info("removed %d temporary file(s) a stopped writer left in %s", removed, folder)
+        try:
+            spec = load_spec(folder / "spec.yaml")
+        except SpecError as error:
+            raise RunError([f"resume spec.yaml: {line}" for line in error.problems]) from None
+        checkpoint = read_checkpoint(folder / CHECKPOINT_FOLDER)
+        return _train(spec, run_dir=folder, checkpoint=checkpoint, callbacks=callbacks)
 
 
 def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: Path | None = None,
@@ -67,23 +80,49 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
                    "data": experiment.bundle.fingerprint()}
     # Ctrl-C / SIGTERM: finish the batch, checkpoint, stop. Installed before the run directory
     # exists, so a signal at any moment leaves either nothing or a resumable run.
-    with stop_on_signals(state):
+    with stop_on_signals(state), ExitStack() as held:
         if checkpoint is not None:
             _check_fingerprint(checkpoint, fingerprint, run_dir)
             with experiment.training():  # the saved global RNG state becomes the experiment's own
-                restore(state, checkpoint)
+                restore(state, checkpoint, n_train=experiment.bundle.n_train)
         elif out_dir is not None:
             run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
+            held.enter_context(_removed_unless_resumable(run_dir))
+            held.enter_context(hold_run(run_dir))
         keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, seconds=spec.train.checkpoint_seconds,
                                 fingerprint=fingerprint, resume_from=checkpoint)] if run_dir is not None else []
-        experiment.fit([*callbacks, *keeper])
-    if state.interrupted:
-        raise _interrupted(state, run_dir)
-    run = run_of(experiment, seconds=time.perf_counter() - started)
-    if run_dir is not None:
-        finish_run(run, run_dir)
-        log.info("run written to %s", run.dir)
+        try:
+            experiment.fit([*callbacks, *keeper])
+        except StorageError as error:
+            raise _storage_failure(error, run_dir) from None
+        if state.interrupted:
+            raise _interrupted(state, run_dir)
+        run = run_of(experiment, seconds=time.perf_counter() - started)
+        if run_dir is not None:
+            try:
+                finish_run(run, run_dir)
+            except StorageError as error:
+                raise _storage_failure(error, run_dir) from None
+            log.info("run written to %s", run.dir)
     return run
+
+
+@contextmanager
+def _removed_unless_resumable(run_dir: Path) -> Iterator[None]:
+    """Remove a new run directory that fails before its first checkpoint: it holds nothing to resume."""
+    try:
+        yield
+    except BaseException:
+        if not (run_dir / CHECKPOINT_FOLDER / MANIFEST).is_file():
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+def _storage_failure(error: StorageError, run_dir: Path | None) -> StorageError:
+    if run_dir is None or not (run_dir / CHECKPOINT_FOLDER / MANIFEST).is_file():
+        return StorageError([*error.problems, "nothing was kept"])
+    return StorageError([*error.problems, f"the last checkpoint in {run_dir / CHECKPOINT_FOLDER} is intact; "
+                         f"once the file system accepts writes, resume with: neuralab train --resume {run_dir}"])
 
 
 def _check_fingerprint(checkpoint: Checkpoint, fingerprint: dict[str, str], run_dir: Path | None) -> None:

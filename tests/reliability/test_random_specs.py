@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from neuralab.spec.catalog import names
 from neuralab.cli import main
+from neuralab.errors import DIVERGED_EXIT_CODE
 from neuralab.spec.reference import spec_reference
 
 BASE = {"name": "prop", "data": {"dataset": "circle", "n_samples": 40},
@@ -79,8 +80,9 @@ def run_cli(spec_file: Path, extra: list[str], capsys) -> None:
     captured = capsys.readouterr()
     event(f"exit code {code}")  # shown by --hypothesis-show-statistics: both outcomes must occur
     assert "Traceback" not in captured.err
-    if code == 0:
+    if code in (0, DIVERGED_EXIT_CODE):  # trained (or diverged, and written with its diagnosis)
         assert "run written to" in captured.out and len(created) == 1
+        assert (code == DIVERGED_EXIT_CODE) == ("stopped: diverged" in captured.out)
         return
     assert code == 2, (code, captured.err)
     lines = [line for line in captured.err.strip().splitlines() if not line.startswith(("WARNING ", "INFO "))]

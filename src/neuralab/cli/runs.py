@@ -65,10 +65,21 @@ def _resumed_spec(run_dir: Path) -> ExperimentSpec:
 
 @app.command()
 def evaluate(run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`")) -> None:
-    """Re-score a saved run on its test split (the data are regenerated from its spec)."""
-    import neuralab.api as api
+    """Re-score a saved run on its test split (the data are regenerated from its spec).
 
-    scores = api.evaluate(run_dir)
+    An incomplete run (interrupted, or training now) is refused with how to resume it; a run
+    that diverged, or whose classifier ended at chance level, is scored with a warning.
+    """
+    import neuralab.api as api
+    from neuralab.runs.run import load_run
+
+    run = load_run(run_dir)
+    scores = api.evaluate(run)
+    if run.summary["diverged"]:
+        console.print(f"[bold yellow]warning[/]: this run diverged — {escape(run.summary['stop_reason'])}; "
+                      "the scores are those of the weights it kept", highlight=False)
+    for warning in run.summary.get("warnings", []):
+        console.print(f"[bold yellow]warning[/]: {escape(warning)}", highlight=False)
     table = Table(title=f"test split of {run_dir}")
     table.add_column("metric")
     table.add_column("value", justify="right")

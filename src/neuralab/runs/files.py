@@ -56,12 +56,13 @@ def refused_as_storage_error(path: str | Path, action: str = "write") -> Iterato
 def storage_problem(path: str | Path, error: OSError, *, action: str = "write") -> str:
     """'cannot write 'x': No space left on device — the disk is full; …' for an OSError about ``path``."""
     reason = error.strerror or type(error).__name__
-    hint = {errno.ENOSPC: " — the disk is full; free some space and try again",
+    hint = {errno.ENOSPC: " — the disk is full",
             errno.EDQUOT: " — the disk quota is used up",
             errno.EROFS: " — the file system is read-only",
             errno.EACCES: " — permission denied; choose a folder you can write to",
             errno.EISDIR: " — it is a directory; give a file name",
-            errno.ENOTDIR: " — a part of the path is a file, not a folder"}.get(error.errno, "")
+            errno.ENOTDIR: " — a part of the path is a file, not a folder",
+            errno.EEXIST: " — a file of that name is in the way"}.get(error.errno, "")
     return f"cannot {action} {str(path)!r}: {reason}{hint}"
 
 

@@ -40,12 +40,12 @@ def hold_run(folder: str | Path) -> Iterator[None]:
     """
     folder = Path(folder)
     lock = FileLock(folder / LOCK, timeout=0)
-    try:
-        with refused_as_storage_error(folder / LOCK):
+    with refused_as_storage_error(folder / LOCK):
+        try:
             lock.acquire()
-    except Timeout:
-        raise RunError(f"run: {str(folder)!r} is being trained by another process right now; "
-                       "wait for it to finish (or stop it) before resuming it") from None
+        except Timeout:  # an OSError (TimeoutError): told apart from a refused lock file first
+            raise RunError(f"run: {str(folder)!r} is being trained by another process right now; "
+                           "wait for it to finish (or stop it) before resuming it") from None
     try:
         yield
     finally:

@@ -4,8 +4,9 @@ A run directory holds ``spec.yaml`` (fully resolved), ``metrics.csv`` (one row p
 epoch), ``summary.json``, ``model.safetensors`` + ``model.json`` (weights and what is
 needed to rebuild and feed the model — never a pickle), PNG plots, ``health.json`` and
 ``checkpoint/``; :mod:`neuralab.runs.layout` writes it. A run without ``summary.json``
-is incomplete — resumable, and refused by :func:`load_run`. Loading validates
-``model.json`` and ``spec.yaml`` like user input.
+is incomplete — resumable, and refused by :func:`load_run` (:func:`~neuralab.runs.status.run_status`
+says where a run stands). Loading validates ``model.json``, ``summary.json`` and
+``spec.yaml`` like user input and checks the weights against the SHA-256 in ``model.json``.
 
 Example:
     >>> import neuralab, tempfile
@@ -32,6 +33,8 @@ from neuralab.data import Preprocessor
 from neuralab.errors import RunError, SpecError
 from neuralab.models import ModelShape, build_model
 from neuralab.runs.files import remove_temporaries
+from neuralab.runs.locking import is_training
+from neuralab.runs.status import run_status
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.spec.catalog import names
 from neuralab.training.losses import Head
@@ -129,8 +132,10 @@ def load_run(run_dir: str | Path) -> Run:
     folder = Path(run_dir)
     if not folder.is_dir():
         raise RunError(f"run: {str(folder)!r} is not a directory")
-    if not (folder / "summary.json").is_file() and (folder / "checkpoint" / "checkpoint.json").is_file():
-        raise RunError(incomplete_message(folder))
+    if not (folder / "summary.json").is_file():
+        status = run_status(folder)
+        if status.state in ("training", "interrupted"):
+            raise RunError(f"run: {str(folder)!r} is incomplete ({status.state}) — {status.detail}")
     missing = [name for name in FILES if not (folder / name).is_file()]
     if missing:
         raise RunError(f"run: {str(folder)!r} lacks {', '.join(missing)} — is it a neuralab run directory?")
@@ -145,7 +150,6 @@ def load_run(run_dir: str | Path) -> Run:
     model = _rebuild_model(folder / "model.safetensors", spec, shape, sha256=meta.sha256)
     summary = _read_summary(folder / "summary.json", head=head, classes=preprocessor.classes)
     history = read_metrics_csv(folder / "metrics.csv")
-    from neuralab.runs.locking import is_training
     from neuralab.runs.records import read_health
 
     if not is_training(folder):  # a complete run nobody writes to: leftovers of a killed writer can go
@@ -153,16 +157,6 @@ def load_run(run_dir: str | Path) -> Run:
 
     return Run(spec=spec, summary=summary, history=history, model=model, head=head,
                preprocessor=preprocessor, shape=shape, dir=folder, health=read_health(folder))
-
-
-def incomplete_message(folder: Path) -> str:
-    """The line that says a run did not finish, how far its checkpoint got, and how to resume it."""
-    try:
-        epochs = f"after epoch {int(json.loads((folder / 'checkpoint' / 'checkpoint.json').read_text())['epochs_done'])}"
-    except (OSError, ValueError, KeyError, TypeError):
-        epochs = "at its last checkpoint"
-    return (f"run: {str(folder)!r} is incomplete — training stopped {epochs} before the run was finished; "
-            f"resume it with `neuralab train --resume {folder}` (Python: neuralab.resume(run_dir))")
 
 
 def _read_json(path: Path) -> Any:

@@ -81,29 +81,27 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
     # Ctrl-C / SIGTERM: finish the batch, checkpoint, stop. Installed before the run directory
     # exists, so a signal at any moment leaves either nothing or a resumable run.
     with stop_on_signals(state), ExitStack() as held:
-        if checkpoint is not None:
-            _check_fingerprint(checkpoint, fingerprint, run_dir)
-            with experiment.training():  # the saved global RNG state becomes the experiment's own
-                restore(state, checkpoint, n_train=experiment.bundle.n_train)
-        elif out_dir is not None:
-            run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
-            held.enter_context(_removed_unless_resumable(run_dir))
-            held.enter_context(hold_run(run_dir))
-        keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, seconds=spec.train.checkpoint_seconds,
-                                fingerprint=fingerprint, resume_from=checkpoint)] if run_dir is not None else []
         try:
+            if checkpoint is not None:
+                _check_fingerprint(checkpoint, fingerprint, run_dir)
+                with experiment.training():  # the saved global RNG state becomes the experiment's own
+                    restore(state, checkpoint, n_train=experiment.bundle.n_train)
+            elif out_dir is not None:
+                run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
+                held.enter_context(_removed_unless_resumable(run_dir))
+                held.enter_context(hold_run(run_dir))
+            keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, fingerprint=fingerprint,
+                                    seconds=spec.train.checkpoint_seconds, resume_from=checkpoint)
+                      ] if run_dir is not None else []
             experiment.fit([*callbacks, *keeper])
-        except StorageError as error:
-            raise _storage_failure(error, run_dir) from None
-        if state.interrupted:
-            raise _interrupted(state, run_dir)
-        run = run_of(experiment, seconds=time.perf_counter() - started)
-        if run_dir is not None:
-            try:
+            if state.interrupted:
+                raise _interrupted(state, run_dir)
+            run = run_of(experiment, seconds=time.perf_counter() - started)
+            if run_dir is not None:
                 finish_run(run, run_dir)
-            except StorageError as error:
-                raise _storage_failure(error, run_dir) from None
-            log.info("run written to %s", run.dir)
+                log.info("run written to %s", run.dir)
+        except StorageError as error:  # disk full, read-only…: one line, and what is left of the run
+            raise _storage_failure(error, run_dir) from None
     return run
 
 
@@ -119,10 +117,13 @@ def _removed_unless_resumable(run_dir: Path) -> Iterator[None]:
 
 
 def _storage_failure(error: StorageError, run_dir: Path | None) -> StorageError:
+    """The file system's refusal, and what it means for the run, in one line."""
     if run_dir is None or not (run_dir / CHECKPOINT_FOLDER / MANIFEST).is_file():
-        return StorageError([*error.problems, "nothing was kept"])
-    return StorageError([*error.problems, f"the last checkpoint in {run_dir / CHECKPOINT_FOLDER} is intact; "
-                         f"once the file system accepts writes, resume with: neuralab train --resume {run_dir}"])
+        outcome = "nothing of the run was kept"
+    else:
+        outcome = (f"the last checkpoint is intact: once the file system accepts writes, resume with "
+                   f"`neuralab train --resume {run_dir}`")
+    return StorageError([*error.problems[:-1], f"{error.problems[-1]} — {outcome}"])
 
 
 def _check_fingerprint(checkpoint: Checkpoint, fingerprint: dict[str, str], run_dir: Path | None) -> None:

@@ -39,7 +39,7 @@ from neuralab.playground import own_data, pictures
 from neuralab.playground.live_health import HEALTH_EVERY, HealthRecorder, live_health
 from neuralab.playground.messages import MessageError, problems
 from neuralab.playground.state import MULTICLASS_DATASETS, OWN, PlaygroundState, from_spec, to_spec
-from neuralab.spec import dump_spec, load_spec
+from neuralab.spec import dump_spec, load_spec, parse_yaml
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.losses import NEEDS_CLASSES
 from neuralab.training.experiment import Experiment
@@ -320,7 +320,7 @@ class Session:
     def import_spec(self, text: str) -> list[dict[str, Any]]:
         """Load a spec file's text into the playground (data and network rebuilt)."""
         try:
-            raw = yaml.safe_load(text)
+            raw = parse_yaml(text)  # no aliases (alias bombs), no repeated keys
         except yaml.YAMLError as error:
             raise MessageError(f"import: not YAML or JSON ({str(error).splitlines()[0]})") from None
         if not isinstance(raw, dict):

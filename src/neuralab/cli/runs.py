@@ -97,7 +97,7 @@ def predict(
     """Predict for new inputs with a saved run; writes inputs, prediction and class probabilities."""
     import neuralab.api as api
 
-    table = api.predict(run_dir, input_file, output=output)
+    table = api.prediction_columns(run_dir, input_file, output=output)
     console.print(f"{len(table['prediction'])} predictions written to [bold]{output}[/]")
 
 

@@ -45,6 +45,7 @@ def _target_name(columns: list[str], target: str | None) -> str:
 
 
 def _feature_matrix(columns: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+    """The feature columns as one (rows, features) matrix: float32 unless a column needs float64."""
     problems, arrays = [], []
     for name in names:
         try:
@@ -53,7 +54,10 @@ def _feature_matrix(columns: dict[str, np.ndarray], names: list[str]) -> np.ndar
             problems += error.problems
     if problems:
         raise DataError(problems)
-    return np.stack(arrays, axis=1) if arrays else np.empty((0, 0))
+    if not arrays:
+        return np.empty((0, 0), dtype=np.float32)
+    wide = any(array.dtype == np.float64 for array in arrays)  # beyond float32: the checks name it
+    return np.stack(arrays, axis=1, dtype=np.float64 if wide else np.float32)
 
 
 def _is_classification(values: np.ndarray, numbers: np.ndarray | None, task: str) -> bool:
@@ -80,7 +84,8 @@ def _encode_classes(values: np.ndarray, numbers: np.ndarray | None) -> tuple[np.
 def target_values(values: np.ndarray, name: str, task: str) -> tuple[np.ndarray, list]:
     """Return the target as float64 values (regression) or class indices with their labels."""
     missing = is_missing(values)
-    numbers = numeric_column(name, values, what="target column") if parses_as_numbers(values) else None
+    numbers = (numeric_column(name, values, what="target column").astype(np.float64, copy=False)
+               if parses_as_numbers(values) else None)
     if numbers is not None:
         problems = finite_problems(numbers, [name], what="target column")
         if problems:
@@ -158,7 +163,7 @@ def read_inputs(path: str | Path, columns: Sequence[str]) -> np.ndarray:
     problems = finite_problems(values, list(columns))
     if problems:
         raise DataError([f"inputs: {line}" for line in problems])
-    return values.astype(np.float32)
+    return values.astype(np.float32, copy=False)
 
 
 LOADERS: dict[str, Callable[..., RawData]] = {"csv": load_file, "parquet": load_file}

@@ -71,21 +71,26 @@ def load_tabular(data: DataSpec, *, seed: int = 0) -> DataBundle:
 
 
 def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0) -> DataBundle:
-    """Split ``raw`` (seeded, stratified for classes), fit the preprocessor on train, transform all splits."""
+    """Split ``raw`` (seeded, stratified for classes), fit the preprocessor on train, transform all splits.
+
+    Each split's rows are copied out once: that copy is the split's ``raw_*`` (float32 data
+    keep their type, so no second copy) and what the preprocessor fits and transforms.
+    """
     n = len(raw.targets)
     sizes = split_sizes(n, data.split)
-    train, dev, test = split_indices(raw.targets, sizes, seed=seed, stratify=bool(raw.classes))
-    preprocessor = Preprocessor.fit(raw.inputs[train], raw.targets[train], input_columns=raw.input_columns,
+    indices = dict(zip(("train", "dev", "test"), split_indices(raw.targets, sizes, seed=seed,
+                                                              stratify=bool(raw.classes))))
+    inputs = {name: raw.inputs[index] for name, index in indices.items()}
+    preprocessor = Preprocessor.fit(inputs["train"], raw.targets[indices["train"]], input_columns=raw.input_columns,
                                     task=raw.task, classes=raw.classes, features=raw.features,
                                     standardize=data.standardize)
     log.debug("loaded %s: %d train, %d dev, %d test", data.dataset, *sizes)
-    parts = {name: index for name, index in (("train", train), ("dev", dev), ("test", test))}
     return DataBundle(
         dataset=data.dataset, task=raw.task, feature_names=preprocessor.feature_names,
         input_columns=list(raw.input_columns), classes=list(preprocessor.classes),
-        **{f"x_{name}": preprocessor.transform_inputs(raw.inputs[index]) for name, index in parts.items()},
-        **{f"y_{name}": preprocessor.transform_target(raw.targets[index]) for name, index in parts.items()},
-        **{f"raw_{name}": raw.inputs[index].astype(np.float32) for name, index in parts.items()},
+        **{f"x_{name}": preprocessor.transform_inputs(part) for name, part in inputs.items()},
+        **{f"y_{name}": preprocessor.transform_target(raw.targets[index]) for name, index in indices.items()},
+        **{f"raw_{name}": part.astype(np.float32, copy=False) for name, part in inputs.items()},
         preprocessor=preprocessor, split_fractions=split_fractions(n, data.split),
     )
 

@@ -41,6 +41,7 @@ from typing import Any
 from neuralab.errors import StorageError
 
 FIGURE_DPI = 100
+CSV_BLOCK_CELLS = 1 << 18  # cells turned into text at a time: ~10 MB of Python objects, whatever the file's size
 TEMPORARY_MARK = ".tmp-"  # a temporary file's name: .<target>.tmp-<pid>
 
 
@@ -72,12 +73,25 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     Raises:
         StorageError: the file system refused; ``path`` is unchanged and no temporary file is left.
     """
+    write_blocks_atomic(path, [data])
+
+
+def write_blocks_atomic(path: str | Path, blocks: Iterable[bytes | str]) -> None:
+    """Replace ``path`` with the blocks (bytes, or text as UTF-8) written one after another, in one step.
+
+    The blocks are written as they come, so a large file (predictions for millions of rows)
+    never sits in memory whole.
+
+    Raises:
+        StorageError: the file system refused; ``path`` is unchanged and no temporary file is left.
+    """
     path = Path(path)
     temporary = path.with_name(f".{path.name}{TEMPORARY_MARK}{os.getpid()}")
     with refused_as_storage_error(path):
         try:
             with open(temporary, "wb") as handle:
-                handle.write(data)
+                for block in blocks:
+                    handle.write(block.encode("utf-8") if isinstance(block, str) else block)
             os.replace(temporary, path)
         except BaseException:
             with suppress(OSError):  # a clean-up step: the error being handled matters more
@@ -116,6 +130,38 @@ def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = 
 def write_csv(path: str | Path, rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> None:
     """Replace ``path`` with the rows as CSV (see :func:`csv_text`)."""
     write_text_atomic(path, csv_text(rows, columns))
+
+
+def write_csv_columns(path: str | Path, columns: Mapping[str, Any], *, rows_per_block: int | None = None) -> None:
+    """Replace ``path`` with equal-length columns (numpy arrays or lists) as CSV, block by block.
+
+    Each cell is written as :func:`csv_text` writes it (``str`` of the Python value); only one
+    block of rows (default: about 250,000 cells) is ever turned into text at a time.
+
+    Example:
+        >>> import tempfile, pathlib, numpy as np
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "p.csv"
+        >>> write_csv_columns(path, {"x": np.array([0.5, 1.0]), "label": ["a", "b"]}, rows_per_block=1)
+        >>> path.read_text().splitlines()
+        ['x,label', '0.5,a', '1.0,b']
+    """
+    names = list(columns)
+    length = len(next(iter(columns.values()))) if names else 0
+    rows_per_block = rows_per_block or max(1, CSV_BLOCK_CELLS // max(1, len(names)))
+
+    def blocks() -> Iterable[str]:
+        yield csv_text([], names)
+        for start in range(0, length, rows_per_block):
+            buffer = io.StringIO()
+            cells = [_as_list(columns[name][start:start + rows_per_block]) for name in names]
+            csv.writer(buffer, lineterminator="\n").writerows(zip(*cells))
+            yield buffer.getvalue()
+
+    write_blocks_atomic(path, blocks())
+
+
+def _as_list(values: Any) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
 def append_text(path: str | Path, text: str) -> None:

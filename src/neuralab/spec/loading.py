@@ -72,7 +72,11 @@ def parse_yaml(text: str) -> Any:
             b: *x
                ^
     """
-    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 — a SafeLoader subclass
+    loader = StrictLoader(text)  # what yaml.safe_load does, with the stricter loader
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = None, *,

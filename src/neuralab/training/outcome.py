@@ -39,9 +39,9 @@ def high_rate(optimizer: str) -> float:
 
 
 def rate_too_high(train: TrainSpec) -> str:
-    """'learning rate too high (…)' when ``train.learning_rate`` is at or above the optimiser's high rate, else ''."""
+    """'learning rate too high (…)' when ``train.learning_rate`` is above the optimiser's high rate, else ''."""
     limit = high_rate(train.optimizer)
-    if train.learning_rate < limit:
+    if train.learning_rate <= limit:
         return ""
     return (f"learning rate too high ({train.learning_rate:g} for {train.optimizer}; "
             f"above {limit:g} often diverges)")

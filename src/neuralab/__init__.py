@@ -11,7 +11,14 @@ spec validation stay fast.
 """
 from __future__ import annotations
 
+import os
 from typing import Any
+
+# OpenMP threads that spin while they wait for each other turn a busy core into a 10–20×
+# slower epoch (benchmarks/bench_threads.py); waiting threads that sleep cost little. OpenMP
+# reads this once, when torch loads: it applies when neuralab is imported before torch, and
+# a value the user set wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from neuralab.errors import DataError, NeuralabError, RunError, SpecError, TrainingInterrupted
 from neuralab.spec import ExperimentSpec, load_spec

@@ -6,8 +6,8 @@ import pytest
 
 from neuralab.data import load_data, read_inputs
 from neuralab.data.file_sets import load_file
-from neuralab.errors import DataError
-from neuralab.spec import DataSpec
+from neuralab.errors import DataError, SpecError
+from neuralab.spec import DataSpec, load_spec
 
 
 def write_csv(tmp_path, text, name="data.csv"):
@@ -141,3 +141,22 @@ def test_read_inputs_problems(tmp_path, text, message):
 def test_read_inputs_missing_file(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         read_inputs(tmp_path / "none.csv", ["x1"])
+
+
+def test_a_split_column_places_each_row_and_is_not_a_feature(tmp_path):
+    from neuralab.data import load_data
+
+    path = tmp_path / "own.csv"
+    rows = [f"{i},{-i},{i % 2},{['train', 'train', 'test', 'dev'][i % 4]}" for i in range(12)]
+    path.write_text("x1,x2,label,split\n" + "\n".join(rows) + "\n")
+    bundle = load_data(DataSpec(dataset="csv", path=str(path), target="label", split_column="split"), seed=3)
+    assert bundle.feature_names == ["x1", "x2"]
+    assert sorted(bundle.raw_train[:, 0].tolist()) == [0, 1, 4, 5, 8, 9]
+    assert bundle.raw_test[:, 0].tolist() == [2, 6, 10] and bundle.raw_dev[:, 0].tolist() == [3, 7, 11]
+    path.write_text("x1,x2,label,split\n1,2,0,train\n3,4,1,validation\n")
+    with pytest.raises(DataError, match="row 2 says 'validation'"):
+        load_data(DataSpec(dataset="csv", path=str(path), target="label", split_column="split"))
+    with pytest.raises(DataError, match="column 'part' is not in the file"):
+        load_data(DataSpec(dataset="csv", path=str(path), target="label", split_column="part"))
+    with pytest.raises(SpecError, match="split_column"):
+        load_spec({"data": {"dataset": "circle", "split_column": "split"}})

@@ -46,8 +46,9 @@ def page(browser, url):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
     page.goto(url)
-    page.wait_for_function("window.playground && window.playground.page.frame")
+    page.wait_for_function("() => window.playground && window.playground.page.frame")
     yield page
     context.close()
     assert not errors, errors
@@ -61,27 +62,27 @@ def test_play_learns_the_circle_and_takes_changes_while_running(page):
     start_loss = frame(page, "train_loss")
     assert page.inner_text("#epoch") == "000,000"
     page.click("#play")
-    page.wait_for_function("window.playground.page.frame.epoch >= 20")
+    page.wait_for_function("() => window.playground.page.frame.epoch >= 20")
     assert page.inner_text("#epoch") != "000,000"
     assert frame(page, "train_loss") < start_loss
     # the learning rate changes while running: training goes on, no reset
     epoch = frame(page, "epoch")
     page.select_option("#learning_rate", "0.1")
-    page.wait_for_function("window.playground.page.frame.learning_rate === 0.1")
-    page.wait_for_function(f"window.playground.page.frame.epoch > {epoch}")
+    page.wait_for_function("() => window.playground.page.frame.learning_rate === 0.1")
+    page.wait_for_function(f"() => window.playground.page.frame.epoch > {epoch}")
     assert "learning_rate=0.1" in page.evaluate("location.hash")
     # a layer is added: the network is rebuilt with three hidden layers and keeps playing
     page.click("#add-layer")
-    page.wait_for_function("window.playground.page.state.hidden.length === 3")
+    page.wait_for_function("() => window.playground.page.state.hidden.length === 3")
     assert page.locator(".node.neuron").count() == 4 + 2 + 2
-    page.wait_for_function("window.playground.page.frame.epoch >= 60")
+    page.wait_for_function("() => window.playground.page.frame.epoch >= 60")
     assert frame(page, "train_loss") < start_loss
     assert page.locator("#train-loss").inner_text() != "–"
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     png = page.screenshot(type="png")
     _save_small(png, SCREENSHOT)
     page.click("#play")
-    page.wait_for_function("window.playground.page.playing === false")
+    page.wait_for_function("() => window.playground.page.playing === false")
 
 
 def _save_small(png: bytes, path: Path) -> None:
@@ -93,10 +94,10 @@ def _save_small(png: bytes, path: Path) -> None:
 
 def test_exported_spec_is_reproduced_by_neuralab_train(page, tmp_path):
     page.select_option("#optimizer", "adam")
-    page.wait_for_function("window.playground.page.state.optimizer === 'adam'")
+    page.wait_for_function("() => window.playground.page.state.optimizer === 'adam'")
     for _ in range(4):
         page.click("#step")
-    page.wait_for_function("window.playground.page.frame.epoch === 4")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 4")
     shown = frame(page, "train_loss")
     with page.expect_download() as download:
         page.click("#export")
@@ -117,47 +118,203 @@ def test_errors_show_in_the_page_and_the_url_restores_the_state(page, url):
     page.wait_for_selector("#error:not([hidden])")
     assert "64 neurons" in page.inner_text("#error")
     page.click("#step")
-    page.wait_for_function("window.playground.page.frame.epoch === 1")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 1")
     page.goto("about:blank")  # a new load, not a same-document hash change
     page.goto(url + "#dataset=xor&hidden=3,3&activations=relu,relu&seed=5&show_test=true")
-    page.wait_for_function("window.playground && window.playground.page.state && window.playground.page.state.dataset === 'xor'")
+    page.wait_for_function("() => window.playground && window.playground.page.state && window.playground.page.state.dataset === 'xor'")
     state = page.evaluate("window.playground.page.state")
     assert (state["hidden"], state["seed"], state["show_test"]) == ([3, 3], 5, True)
 
 
 def test_the_optimiser_race_draws_every_optimiser(page):
     page.click("#view_toggle")
-    page.wait_for_function("window.playground.page.frame && document.querySelectorAll('#race-results div').length === 7")
+    page.wait_for_function("() => window.playground.page.frame && document.querySelectorAll('#race-results div').length === 7")
     assert "adam" in page.inner_text("#race-results")
     page.click("#race-canvas", position={"x": 60, "y": 60})
-    page.wait_for_function("document.querySelectorAll('#race-results div').length === 7")
+    page.wait_for_function("() => document.querySelectorAll('#race-results div').length === 7")
 
 
 def test_own_data_by_clicking_and_by_csv_upload(page, tmp_path):
     page.click("button[data-dataset=own]")
-    page.wait_for_function("window.playground.page.state.dataset === 'own'")
+    page.wait_for_function("() => window.playground.page.state.dataset === 'own'")
     before = page.evaluate("window.playground.page.data.sizes")
     page.select_option("#own-class", "0")
     page.click("#heatmap", position={"x": 150, "y": 150})  # the centre: an orange point among the blue
-    page.wait_for_function(f"Object.values(window.playground.page.data.sizes).reduce((a, b) => a + b) === {sum(before.values()) + 1}")
+    page.wait_for_function(f"() => Object.values(window.playground.page.data.sizes).reduce((a, b) => a + b) === {sum(before.values()) + 1}")
     rows = "\n".join(f"{x},{y},{int(x * y > 0) + (x > 2)}" for x in range(-4, 5) for y in range(-4, 5) if x and y)
     upload = tmp_path / "mine.csv"
     upload.write_text("x1,x2,label\n" + rows + "\n")
     page.set_input_files("#upload", str(upload))
-    page.wait_for_function("window.playground.page.data.classes === 3")
+    page.wait_for_function("() => window.playground.page.data.classes === 3")
     page.click("#step")
-    page.wait_for_function("window.playground.page.frame.epoch === 1 && window.playground.page.frame.output.kind === 'classes'")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 1 && window.playground.page.frame.output.kind === 'classes'")
 
 
 def test_editing_a_bias_in_its_hover_card_and_importing_a_spec(page, tmp_path):
     page.click(".bias >> nth=0")
     page.fill("#hovercard input", "1.5")
     page.press("#hovercard input", "Enter")
-    page.wait_for_function("window.playground.page.frame.weights[0].biases[0] === 1.5")
+    page.wait_for_function("() => window.playground.page.weights[0].biases[0] === 1.5")
     spec = tmp_path / "spiral.yaml"
     spec.write_text("seed: 3\ndata: {dataset: spiral, n_classes: 3}\nmodel: {hidden: [6, 6], activation: relu}\n"
                     "train: {optimizer: adam, learning_rate: 0.01}\n")
     page.set_input_files("#import", str(spec))
-    page.wait_for_function("window.playground.page.state.dataset === 'spiral' && window.playground.page.data.classes === 3")
+    page.wait_for_function("() => window.playground.page.state.dataset === 'spiral' && window.playground.page.data.classes === 3")
     state = page.evaluate("window.playground.page.state")
     assert (state["hidden"], state["optimizer"], state["seed"]) == ([6, 6], "adam", 3)
+
+
+def state(page, key):
+    return page.evaluate(f"window.playground.page.state.{key}")
+
+
+def test_feature_tiles_retrain_on_the_chosen_features_and_show_their_own_pictures(page):
+    for _ in range(3):
+        page.click("#step")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 3")
+    default = frame(page, "train_loss")
+    tile_x1 = page.locator(".node.feature[data-feature='x1'] canvas").screenshot()
+    page.click(".node.feature[data-feature='x1^2']")
+    page.wait_for_function("() => window.playground.page.state.features.includes('x1^2')")
+    page.click(".node.feature[data-feature='x1']")
+    page.wait_for_function("() => !window.playground.page.state.features.includes('x1')")
+    assert state(page, "features") == ["x2", "x1^2"] and frame(page, "epoch") == 0
+    assert page.evaluate("window.playground.page.data.features") == ["x2", "x1^2"]
+    assert page.locator(".node.feature[data-feature='x1^2'] canvas").screenshot() != tile_x1
+    for _ in range(3):
+        page.click("#step")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 3")
+    assert frame(page, "train_loss") != default
+
+
+def test_l2_switched_on_while_playing_shrinks_the_weights(page):
+    page.click("#play")
+    page.wait_for_function("() => window.playground.page.frame.epoch >= 5")
+    page.select_option("#regularization", "l2")
+    page.select_option("#regularization_rate", "1")
+    page.wait_for_function("() => window.playground.page.state.regularization_rate === 1")
+    size = "window.playground.page.weights[0].weights.flat().reduce((a, w) => a + Math.abs(w), 0)"
+    before = page.evaluate(size)
+    epoch = frame(page, "epoch")
+    page.wait_for_function(f"() => window.playground.page.frame.epoch >= {epoch + 30}")
+    assert page.evaluate(size) < 0.5 * before  # a strong L2 pulls the weights towards zero
+    page.click("#play")
+    page.wait_for_function("() => window.playground.page.playing === false")
+
+
+def test_a_clicked_point_joins_the_training_data_where_it_was_clicked(page):
+    for _ in range(2):
+        page.click("#step")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 2")
+    page.click("button[data-dataset=own]")
+    page.wait_for_function("() => window.playground.page.state.dataset === 'own'")
+    page.wait_for_function("() => window.playground.page.data.sizes.train === 250")
+    page.click("#step")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 1")
+    square = page.evaluate("window.playground.page.data.square")
+    page.select_option("#own-class", "0")
+    page.click("#heatmap", position={"x": 295, "y": 5})  # the top-right corner
+    page.wait_for_function("() => window.playground.page.data.sizes.train === 251")
+    data = page.evaluate("window.playground.page.data")
+    assert data["square"] == square and data["sizes"] == {"train": 251, "dev": 125, "test": 125}
+    assert data["train"]["x"][-1] > 5 and data["train"]["y"][-1] > 5 and data["train"]["label"][-1] == 0
+    assert frame(page, "epoch") == 1  # training goes on from where it was
+    page.select_option("#own-split", "test")
+    page.click("#heatmap", position={"x": 5, "y": 295})
+    page.wait_for_function("() => window.playground.page.data.sizes.test === 126")
+    page.click("#step")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 2")
+
+
+def test_a_multi_class_network_draws_and_edits_every_class_output(page):
+    page.click("button[data-dataset=spiral]")
+    page.wait_for_function("() => window.playground.page.state.dataset === 'spiral'")
+    page.select_option("#n_classes", "3")
+    page.wait_for_function("() => window.playground.page.data && window.playground.page.data.classes === 3")
+    page.wait_for_function("() => document.querySelectorAll('.node.output').length === 3")
+    page.wait_for_function("() => window.playground.page.weights.at(-1).biases.length === 3")
+    biases = page.locator(".bias")
+    biases.nth(biases.count() - 1).click()  # the last bias square: class 2's output
+    page.fill("#hovercard input", "0.75")
+    page.press("#hovercard input", "Enter")
+    page.wait_for_function("() => window.playground.page.weights.at(-1).biases[2] === 0.75")
+    page.hover(".node.output[data-output='1']")
+    assert "class 1" in page.inner_text("#heatmap-caption")
+
+
+def test_a_link_with_one_bad_key_keeps_the_others_and_hash_edits_apply(page, url):
+    page.goto("about:blank")
+    page.goto(url + "#dataset=xor&hidden=3,3&noise=7&learning_rate=abc&seed=5")
+    page.wait_for_function("() => window.playground && window.playground.page.state && window.playground.page.state.dataset === 'xor'")
+    page.wait_for_function("() => window.playground.page.state.seed === 5")
+    assert state(page, "hidden") == [3, 3] and state(page, "noise") == 0.0 and state(page, "learning_rate") == 0.03
+    errors = " ".join(page.evaluate("window.playground.page.errors"))
+    assert "noise=7" in errors and "learning_rate=abc" in errors
+    assert "dataset=xor" in page.evaluate("location.hash") and "seed=5" in page.evaluate("location.hash")
+    page.evaluate("location.hash = location.hash.replace('dataset=xor', 'dataset=gauss')")
+    page.wait_for_function("() => window.playground.page.state.dataset === 'gauss'")
+    assert state(page, "seed") == 5
+
+
+def test_a_classroom_link_hides_the_chosen_controls(page, url):
+    page.goto("about:blank")
+    page.goto(url + "#learning_rate=0.1&learning_rate_hide=true&dataset_hide=true")
+    page.wait_for_function("() => window.playground && window.playground.page.state && window.playground.page.state.learning_rate === 0.1")
+    assert not page.is_visible("#learning_rate") and not page.is_visible("#datasets") and page.is_visible("#noise")
+    assert "learning_rate_hide=true" in page.evaluate("location.hash")
+    page.click("#classroom summary")
+    page.check("#classroom-controls input[data-hide=noise]")
+    assert not page.is_visible("#noise") and "noise_hide=true" in page.input_value("#classroom-link")
+
+
+def test_the_momentum_menu_is_off_for_optimisers_that_ignore_it_and_the_legend_is_drawn(page):
+    assert page.is_disabled("#momentum")  # sgd
+    page.select_option("#optimizer", "adam")
+    page.wait_for_function("() => window.playground.page.state.optimizer === 'adam'")
+    assert not page.is_disabled("#momentum")
+    legend = page.evaluate("Array.from(document.getElementById('legend').getContext('2d').getImageData(0, 2, 300, 1).data)")
+    left, right = legend[:3], legend[-4:-1]
+    assert left[0] > left[2] and right[2] > right[0]  # orange at −1, blue at 1
+
+
+def test_the_page_reconnects_after_a_server_restart_and_restores_the_link(browser):
+    server = BackgroundServer()
+    address = server.__enter__()
+    port = int(address.rsplit(":", 1)[1])
+    context = browser.new_context(viewport={"width": 1280, "height": 760})
+    page = context.new_page()
+    try:
+        page.goto(address + "/#dataset=xor&hidden=5&seed=9")
+        page.wait_for_function("() => window.playground && window.playground.page.state && window.playground.page.state.dataset === 'xor'")
+        page.click("#step")
+        page.wait_for_function("() => window.playground.page.frame.epoch === 1")
+        server.__exit__(None, None, None)
+        page.wait_for_function("() => window.playground.page.connected === false")
+        assert page.is_visible("#connection") and "Reconnecting" in page.inner_text("#connection")
+        sent = page.evaluate("window.playground.send({type: 'step'})")
+        assert sent is False and "not connected" in page.inner_text("#error")
+        server = BackgroundServer(port=port)
+        server.__enter__()
+        page.wait_for_function("() => window.playground.page.connected === true", timeout=30_000)
+        page.wait_for_function("() => window.playground.page.state.dataset === 'xor' && window.playground.page.state.seed === 9")
+        assert state(page, "hidden") == [5] and not page.is_visible("#connection")
+        page.click("#step")
+        page.wait_for_function("() => window.playground.page.frame.epoch === 1")
+    finally:
+        context.close()
+        server.__exit__(None, None, None)
+
+
+def test_a_server_with_a_token_serves_the_page_only_with_it(browser):
+    with BackgroundServer(token="classroom-token-123") as address:
+        context = browser.new_context(viewport={"width": 1280, "height": 760})
+        page = context.new_page()
+        try:
+            assert page.goto(address + "/").status == 403
+            page.goto(address + "/?token=classroom-token-123#dataset=xor")
+            page.wait_for_function("() => window.playground && window.playground.page.state && window.playground.page.state.dataset === 'xor'")
+            page.click("#step")  # the socket carries the token's cookie
+            page.wait_for_function("() => window.playground.page.frame.epoch === 1")
+            assert "token=classroom-token-123" in page.url
+        finally:
+            context.close()

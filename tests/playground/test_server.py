@@ -120,3 +120,76 @@ def test_the_race_runs_over_the_socket(client):
                                      "learning_rates": {"adam": 0.1}, "steps": 30}))
         race = until(socket, "race")
         assert race["paths"]["adam"][0] == [-1, 2] and len(race["paths"]["sgd"]) == 31
+
+
+def test_every_answer_forbids_framing_and_head_is_answered(client):
+    for response in (client.get("/"), client.head("/"), client.get("/static/main.js"), client.get("/api/table")):
+        assert response.status_code == 200
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert client.head("/").content == b""
+
+
+def test_off_loopback_a_token_is_required_and_kept_in_a_cookie():
+    app = create_app(allowed_hosts=["testserver"], token="s3cret-token")
+    with TestClient(app) as client:
+        assert client.get("/").status_code == 403 and "token" in client.get("/").text
+        assert client.get("/api/table").status_code == 403
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with client.websocket_connect("/ws", headers=ORIGIN) as socket:
+                socket.receive_json()
+        assert refused.value.code == 1008
+        assert client.get("/?token=wrong").status_code == 403
+        assert client.get("/?token=s3cret-token").status_code == 200  # sets the cookie the page's requests carry
+        assert client.get("/api/table").status_code == 200
+        with client.websocket_connect("/ws", headers=ORIGIN) as socket:
+            assert until(socket, "frame")["epoch"] == 0
+    with TestClient(app) as other:
+        assert other.get("/api/table", headers={"authorization": "token s3cret-token"}).status_code == 200
+
+
+def test_bound_to_every_interface_only_this_machines_names_are_answered():
+    import socket as sockets
+
+    from neuralab.playground.security import host_names
+    from neuralab.playground.server import make_server
+
+    server = make_server(host="0.0.0.0", port=0)
+    names = host_names("0.0.0.0")
+    assert server.token and len(server.token) >= 24
+    assert "evil.example" not in names and sockets.gethostname().lower() in names and "127.0.0.1" in names
+    app = create_app(allowed_hosts=names, token="t0ken")
+    with TestClient(app, base_url="http://evil.example") as client:  # a page that rebinds its name to us
+        assert client.get("/?token=t0ken").status_code == 400
+        with pytest.raises(WebSocketDisconnect):
+            with client.websocket_connect("/ws?token=t0ken", headers={"origin": "http://evil.example"}) as ws:
+                ws.receive_json()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"type": "race", "surface": "bowl", "start": [Infinity, 0]}', "race.start.0: not a finite number"),
+    ('{"type": "set_weight", "layer": 0, "row": 0, "column": 0, "value": NaN}', "set_weight.value: not a number"),
+    ('{"type": "configure", "changes": {"learning_rate": true}}', "learning_rate"),
+    ('{"type": "configure", "changes": {"batch_norm": "yes"}}', "batch_norm"),
+    ('{"type": "configure", "changes": {"noise": NaN}}', "configure.changes.noise: not a number"),
+])
+def test_numbers_that_are_not_numbers_are_refused_and_replies_stay_json(client, text, expected):
+    with client.websocket_connect("/ws", headers=ORIGIN) as socket:
+        until(socket, "frame")
+        socket.send_text(text)
+        raw = None
+        for _ in range(50):
+            raw = socket.receive_text()
+            if '"error"' in raw:
+                break
+        assert "NaN" not in raw and "Infinity" not in raw
+        assert expected in json.loads(raw)["message"]
+
+
+def test_replies_with_non_finite_numbers_are_strict_json():
+    from neuralab.playground.messages import encode_reply
+
+    text = encode_reply({"type": "race", "final": {"sgd": float("nan"), "adam": 0.5},
+                         "paths": {"sgd": [[1.0, float("inf")]]}})
+    assert json.loads(text, parse_constant=lambda token: pytest.fail(f"bare {token}")) == {
+        "type": "race", "final": {"sgd": None, "adam": 0.5}, "paths": {"sgd": [[1.0, None]]}}

@@ -115,7 +115,7 @@ def test_tampered_model_json_is_validated(finished, tmp_path, file, change, mess
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda summary: [1, 2], "run summary.json: file: Input should be a valid dictionary"),
+    (lambda summary: [1, 2], "summary.json: expected a mapping, got list"),
     (lambda summary: {**summary, "classes": "xy"}, "run summary.json: classes: Input should be a valid list"),
     (lambda summary: {**summary, "classes": [1, 0]}, "classes [1, 0] disagree with the model's [0, 1]"),
     (lambda summary: {**summary, "epochs_run": "3"}, "epochs_run: Input should be a valid integer"),

@@ -1,18 +1,74 @@
-"""Writes are atomic, and a file system that refuses (a full disk, a directory, /proc) gives one line, nothing partial."""
+"""Every file goes through one writer: atomic, standard JSON, one CSV form, figures, claimed folders;
+a file system that refuses (a full disk, a directory, /proc) gives one line and leaves nothing partial."""
 from __future__ import annotations
 
 import builtins
 import errno
+import json
+import math
 import os
+import threading
 
-import numpy as np
-import pytest
+import matplotlib
 
-import neuralab
-from neuralab.cli import main
-from neuralab.errors import STORAGE_EXIT_CODE, StorageError
-from neuralab.runs import files
-from neuralab.runs.files import check_output_file, claim_folder, remove_temporaries, write_text_atomic
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import neuralab  # noqa: E402
+from neuralab.cli import main  # noqa: E402
+from neuralab.errors import STORAGE_EXIT_CODE, StorageError  # noqa: E402
+from neuralab.runs import files  # noqa: E402
+from neuralab.runs.files import check_output_file, claim_folder, remove_temporaries, write_text_atomic  # noqa: E402
+from neuralab.runs.listing import run_status  # noqa: E402
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "note.txt"
+    files.write_text_atomic(path, "old")
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(files.os, "replace", broken_replace)
+    with pytest.raises(files.StorageError, match="No space left on device — the disk is full"):
+        files.write_text_atomic(path, "new")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["note.txt"]
+
+
+def test_json_is_standard_even_with_non_finite_numbers(tmp_path):
+    files.write_json(tmp_path / "a.json", {"loss": math.nan, "rows": [math.inf, 1.0]})
+    assert json.loads((tmp_path / "a.json").read_text()) == {"loss": None, "rows": [None, 1.0]}
+
+
+def test_csv_columns_are_the_union_in_first_seen_order(tmp_path):
+    files.write_csv(tmp_path / "m.csv", [{"epoch": 1, "a": 0.5}, {"epoch": 2, "b": [1, 2]}])
+    assert (tmp_path / "m.csv").read_text().splitlines() == ["epoch,a,b", "1,0.5,", '2,,"[1, 2]"']
+    files.append_text(tmp_path / "m.csv", files.csv_text([{"epoch": 3}], ["epoch", "a", "b"], header=False))
+    assert (tmp_path / "m.csv").read_text().splitlines()[-1] == "3,,"
+
+
+def test_figures_are_saved_atomically_and_closed(tmp_path):
+    figure = plt.figure()
+    files.save_figure(figure, tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG" and not plt.fignum_exists(figure.number)
+
+
+def test_folders_are_claimed_once_even_by_racing_threads(tmp_path):
+    claimed = []
+    threads = [threading.Thread(target=lambda: claimed.append(files.claim_folder(tmp_path, "run"))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(claimed)) == 8 and all(path.is_dir() for path in claimed)
+
+
+def test_temporaries_a_killed_writer_left_are_removed(tmp_path):
+    (tmp_path / ".summary.json.tmp-123").write_text("half")
+    (tmp_path / "summary.json").write_text("{}")
+    assert files.remove_temporaries(tmp_path) == 1 and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
 
 SPEC = {"name": "disk", "data": {"dataset": "xor", "n_samples": 60}, "model": {"hidden": [4]},
         "train": {"epochs": 3, "batch_size": 8, "checkpoint_every": 1}}
@@ -124,7 +180,7 @@ def test_a_full_disk_while_training_is_one_line_and_leaves_a_resumable_run_or_no
         return
     assert len(runs) == 1 and "--resume" in err[0]
     assert not list(runs[0].rglob("*.tmp-*"))
-    assert neuralab.runs.run_status(runs[0]).state == "interrupted"
+    assert run_status(runs[0]) == "interrupted"
     monkeypatch.undo()  # space again
     resumed = neuralab.resume(runs[0])
     straight = neuralab.train(spec, out_dir=None)

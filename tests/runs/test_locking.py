@@ -14,7 +14,7 @@ import neuralab
 from neuralab.cli import main
 from neuralab.errors import RunError, TrainingInterrupted
 from neuralab.runs.locking import hold_run, is_training
-from neuralab.runs.status import run_status
+from neuralab.runs.listing import run_status
 from neuralab.training import Callback
 
 SPEC = {"name": "locked", "data": {"dataset": "xor", "n_samples": 60}, "model": {"hidden": [4]},
@@ -44,7 +44,7 @@ def holder(folder: Path) -> subprocess.Popen:
 def test_a_run_held_by_another_process_is_not_resumed(interrupted, capsys):
     process = holder(interrupted)
     try:
-        assert is_training(interrupted) and run_status(interrupted).state == "training"
+        assert is_training(interrupted) and run_status(interrupted) == "training"
         before = (interrupted / "checkpoint" / "checkpoint.json").read_bytes()
         assert main(["train", "--resume", str(interrupted), "--quiet"]) == 2
         err = capsys.readouterr().err
@@ -74,7 +74,7 @@ def test_two_resumes_of_one_run_never_both_train(tmp_path):
     first = subprocess.Popen([str(script), "train", "--resume", str(folder), "--quiet"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while run_status(folder).state != "training" and time.monotonic() < deadline:
+    while run_status(folder) != "training" and time.monotonic() < deadline:
         time.sleep(0.1)
     try:
         second = subprocess.run([str(script), "train", "--resume", str(folder), "--quiet"],

@@ -47,10 +47,15 @@ def test_adamw_decays_decoupled_by_l2_and_l2_can_be_switched_on_live():
     from neuralab.training.optim import set_weight_decay
 
     model = torch.nn.Linear(2, 1)
-    optimizer = build_optimizer(model, TrainSpec(optimizer="sgd"))  # l2 = 0: still two groups
-    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.0, 0.0]
-    set_weight_decay(optimizer, model, TrainSpec(optimizer="sgd", l2=0.1))
+    optimizer = build_optimizer(model, TrainSpec(optimizer="adam", learning_rate=0.1))  # l2 = 0: one group
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.0]
+    model(torch.ones(3, 2)).sum().backward()
+    optimizer.step()
+    moments = {id(p): state["exp_avg"].clone() for p, state in optimizer.state.items()}
+    set_weight_decay(optimizer, model, TrainSpec(optimizer="adam", l2=0.1))
     assert [g["weight_decay"] for g in optimizer.param_groups] == [0.2, 0.0]
+    assert [len(g["params"]) for g in optimizer.param_groups] == [1, 1] and optimizer.param_groups[1]["lr"] == 0.1
+    assert all(torch.equal(optimizer.state[p]["exp_avg"], moments[id(p)]) for p in model.parameters())
 
 
 def test_l2_as_weight_decay_equals_the_loss_penalty_for_sgd():

@@ -13,18 +13,29 @@ from neuralab.cli.app import app, console
 @app.command()
 def playground(
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="port to listen on (0: any free one)"),
-    host: str = typer.Option("127.0.0.1", "--host", help="address to bind; the default is this machine only"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind; the default is this machine only. "
+                             "Any other (0.0.0.0 for a classroom) needs the token printed in the URL"),
+    allow_host: list[str] = typer.Option([], "--allow-host", help="another name the page may be reached by "
+                                         "(off loopback; this machine's names and addresses are allowed already); repeatable"),
     open_: bool = typer.Option(False, "--open", help="open the page in the default browser"),
 ) -> None:
     """Serve the playground: TensorFlow Playground on neuralab's engine, in your browser."""
+    import socket
+
     import torch
 
     from neuralab.playground.server import make_server
+    from neuralab.playground.security import WILDCARD_HOSTS
 
     torch.set_num_threads(1)  # the networks are small; one thread trains them fastest and reproducibly
-    server = make_server(host=host, port=port)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[yellow]warning[/]: listening on {host}: other machines can reach the playground")
+    server = make_server(host=host, port=port, extra_hosts=allow_host)
+    query = f"?token={server.token}" if server.token else ""
+    if server.token:
+        console.print(f"[yellow]note[/]: listening on {host}: other machines can reach the playground; "
+                      "every request needs the token in the URL below (keep it to the people you share it with)")
+
+    def address(name: str, bound_port: int) -> str:
+        return f"http://{'[' + name + ']' if ':' in name else name}:{bound_port}/{query}"
 
     def announce() -> None:
         while not server.started:
@@ -32,11 +43,13 @@ def playground(
                 return
             threading.Event().wait(0.05)
         bound_port = server.servers[0].sockets[0].getsockname()[1]
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound_port}/"
-        console.print(f"neuralab playground on [bold]{url}[/]  (Ctrl+C stops it)")
+        shown = [socket.gethostname(), "127.0.0.1"] if host in WILDCARD_HOSTS else [host]
+        urls = [address(name, bound_port) for name in shown]
+        console.print(f"neuralab playground on [bold]{urls[0]}[/]  (Ctrl+C stops it)", soft_wrap=True)
+        for url in urls[1:]:
+            console.print(f"                   or [bold]{url}[/]", soft_wrap=True)
         if open_:
-            webbrowser.open(url)
+            webbrowser.open(urls[-1])
 
     threading.Thread(target=announce, daemon=True).start()
     server.run()

@@ -30,6 +30,8 @@ class RawData:
         classes: original labels in class-index order; ``[]`` for regression.
         features: feature expansion names (synthetic 2-D); None keeps the raw columns.
         target_name: the target's name, for messages.
+        assignment: ``(n,)`` split of each row (``train``, ``dev`` or ``test``) read from
+            ``data.split_column``; None: the split is drawn (seeded).
     """
 
     inputs: np.ndarray
@@ -38,6 +40,7 @@ class RawData:
     classes: list = field(default_factory=list)
     features: list[str] | None = None
     target_name: str = "target"
+    assignment: np.ndarray | None = None
 
     @property
     def task(self) -> Task:

@@ -120,7 +120,8 @@ def load_file(data: DataSpec, *, seed: int = 0) -> RawData:
     columns = read_table(path)
     names = list(columns)
     target = _target_name(names, data.target)
-    features = [name for name in names if name != target]
+    assignment = _assignment(columns, data.split_column, target) if data.split_column else None
+    features = [name for name in names if name not in (target, data.split_column)]
     if not features:
         raise DataError(f"data.path: {str(path)!r} has only the target column {target!r}; "
                         "at least one feature column is needed")
@@ -134,7 +135,25 @@ def load_file(data: DataSpec, *, seed: int = 0) -> RawData:
         raise DataError(problems + error.problems) from None
     if problems:
         raise DataError(problems)
-    return RawData(inputs, targets, features, classes, None, target)
+    return RawData(inputs, targets, features, classes, None, target, assignment)
+
+
+SPLITS = ("train", "dev", "test")
+
+
+def _assignment(columns: dict[str, np.ndarray], name: str, target: str) -> np.ndarray:
+    """The ``data.split_column`` values: one of train, dev, test per row."""
+    if name not in columns:
+        raise DataError(f"data.split_column: column {name!r} is not in the file; its columns are "
+                        f"{', '.join(columns)}{did_you_mean(name, list(columns))}")
+    if name == target:
+        raise DataError(f"data.split_column: {name!r} is the target column; name another column")
+    values = np.array([str(value).strip().lower() for value in columns[name]], dtype=object)
+    wrong = np.flatnonzero(~np.isin(values, SPLITS))
+    if len(wrong):
+        raise DataError(f"data.split_column: row {wrong[0] + 1} says {columns[name][wrong[0]]!r}; "
+                        f"each row must say {', '.join(SPLITS)} ({len(wrong)} rows do not)")
+    return values
 
 
 def read_inputs(path: str | Path, columns: Sequence[str]) -> np.ndarray:

@@ -135,13 +135,24 @@ class Preprocessor:
         if raw.ndim != 2 or raw.shape[1] != len(self.input_columns):
             raise DataError(f"inputs: expected {len(self.input_columns)} columns "
                             f"({', '.join(self.input_columns)}), got shape {raw.shape}")
-        mean, std = np.asarray(self.input_mean), np.asarray(self.input_std)
-        scaled = np.empty((len(raw), len(self.input_mean)), dtype=np.float32)
+        scaled = np.empty((len(raw), len(self.feature_names)), dtype=np.float32)
         for rows in _row_chunks(raw):  # float64 arithmetic, chunk by chunk: the same numbers, bounded memory
-            chunk = raw[rows].astype(np.float64, copy=False)
-            expanded = expand_features(chunk, self.features) if self.features is not None else chunk
-            scaled[rows] = (expanded - mean) / std
+            scaled[rows] = self.scale_inputs(raw[rows].astype(np.float64, copy=False))
         return scaled
+
+    def scale_inputs(self, raw: Any, *, xp: Any = np) -> Any:
+        """Feature expansion, then standardisation, of float64 raw rows ``(n, len(input_columns))``.
+
+        Args:
+            raw: float64 rows, already checked (see :meth:`transform_inputs`).
+            xp: the array library of ``raw``: numpy (default) or torch — an exported model
+                (:mod:`neuralab.export`) runs this very computation on tensors.
+
+        Returns:
+            ``(n, len(feature_names))`` float64 model inputs, before the cast to float32.
+        """
+        expanded = expand_features(raw, self.features, xp=xp) if self.features is not None else raw
+        return (expanded - xp.asarray(self.input_mean, dtype=xp.float64)) / xp.asarray(self.input_std, dtype=xp.float64)
 
     def transform_target(self, targets: np.ndarray) -> np.ndarray:
         """Scale regression targets (float32); class indices pass through as int64.
@@ -157,14 +168,16 @@ class Preprocessor:
             values = (values - self.target_mean) / self.target_std
         return values.astype(np.float32)
 
-    def inverse_target(self, targets: np.ndarray) -> np.ndarray:
+    def inverse_target(self, targets: Any, *, xp: Any = np) -> Any:
         """Map regression outputs back to the target's original units (identity otherwise).
+
+        ``xp`` is the array library of ``targets``: numpy (default) or torch (an exported model).
 
         Example:
             >>> Preprocessor(["a"], [0.0], [1.0], target_mean=1.0, target_std=2.0).inverse_target(np.array([1.0])).tolist()
             [3.0]
         """
-        values = np.asarray(targets)
+        values = xp.asarray(targets)
         if self.task != "regression" or self.target_mean is None:
             return values
         return values * self.target_std + self.target_mean

@@ -1,27 +1,31 @@
 """One tab's WebSocket conversation: messages in, frames out, training between frames.
 
-Training runs in a worker thread (``asyncio.to_thread``), so the event loop keeps reading
-the tab's messages while the network learns: a learning-rate change made while playing
-applies to the next epoch. While playing, each frame holds about 1/100 s of training (at
-least one epoch); the next one starts as soon as the frame is handed to the socket, never
-waiting for the browser to draw. A refused message answers with an ``error`` message; the session goes on.
+Training and drawing are decoupled. While playing, a worker thread trains for as long as
+the next frame is not due (many epochs of a small network; a big network's epoch pauses
+between two batches), then draws a frame; the event loop meanwhile reads the tab's
+messages, so a learning-rate change made while playing applies to the next epoch. A
+:class:`~neuralab.playground.pacing.FramePacer` decides when a frame is due: about 30 a
+second, drawing at most a quarter of the time (a big network's frame is costly: fewer frames, more
+training), and never more than two frames the page has not drawn yet (it says ``drawn``
+after each), so a slow browser gets fewer frames instead of a growing queue.
+A refused message answers with an ``error`` message; the session goes on.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from neuralab.playground.limits import RateLimits
-from neuralab.playground.messages import MessageError, parse_message
+from neuralab.playground.pacing import FramePacer
+from neuralab.playground.messages import MessageError, encode_reply, parse_message
 from neuralab.playground.session import Session
 
 log = logging.getLogger(__name__)
-
 
 class Connection:
     """A session and the socket of the tab that owns it."""
@@ -32,6 +36,7 @@ class Connection:
         self.playing = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self.limits = RateLimits()
+        self.pacer = FramePacer()
 
     async def run(self) -> None:
         """Serve the tab until it closes; the play loop and the session end with it."""
@@ -69,6 +74,9 @@ class Connection:
         kind, session = message.type, self.session
         if not self.limits.allow(kind):
             raise MessageError(self.limits.refusal(kind))
+        if kind == "drawn":
+            self.pacer.drawn()
+            return []
         if kind in ("play", "pause"):
             self.playing.set() if kind == "play" and not session.stopped else self.playing.clear()
             return [self._playing_message()]
@@ -76,7 +84,7 @@ class Connection:
             self.playing.clear()
             return [self._playing_message(), await asyncio.to_thread(session.advance, epochs=1)]
         if kind == "configure":
-            return await asyncio.to_thread(session.configure, message.changes)
+            return await asyncio.to_thread(session.configure, message.changes, link=message.link)
         if kind in ("reset", "new_seed"):
             replies = await asyncio.to_thread(getattr(session, kind))
             return replies + [self._playing_message()]
@@ -91,7 +99,8 @@ class Connection:
             return await asyncio.to_thread(session.set_weight, layer=message.layer, row=message.row,
                                            column=message.column, value=message.value)
         if kind == "add_point":
-            return await asyncio.to_thread(session.add_point, x=message.x, y=message.y, label=message.label)
+            return await asyncio.to_thread(session.add_point, x=message.x, y=message.y, label=message.label,
+                                           split=message.split)
         if kind == "upload_csv":
             self.playing.clear()
             return await asyncio.to_thread(session.upload_csv, message.text) + [self._playing_message()]
@@ -109,22 +118,35 @@ class Connection:
         while True:
             await self.playing.wait()
             try:
-                frame = await asyncio.to_thread(self.session.advance)
+                text, stopped = await asyncio.to_thread(self._train_then_frame)
             except Exception as error:  # an engine failure must not kill the tab's session
                 log.exception("training step failed")
                 self.playing.clear()
                 await self.send_all([{"type": "error", "message": f"training stopped: {error}"},
                                      self._playing_message()])
                 continue
-            if frame["stopped"]:
+            if text is not None:
+                await self.send_text(text)
+            if stopped:
                 self.playing.clear()
-                await self.send_all([frame, self._playing_message()])
-            else:
-                await self.send(frame)
+                await self.send(self._playing_message())
+
+    def _train_then_frame(self) -> tuple[str | None, bool]:
+        """In a worker thread: train until a frame is due, then draw it (as JSON text) if the page can take it."""
+        self.session.train(seconds=max(self.pacer.seconds_to_next(), 0.002))
+        if not (self.pacer.may_send() or self.session.stopped):
+            return None, False
+        started = time.perf_counter()
+        text = encode_reply(self.session.frame())
+        self.pacer.sent(cost=time.perf_counter() - started)
+        return text, bool(self.session.stopped)
 
     async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(encode_reply(message))
+
+    async def send_text(self, text: str) -> None:
         async with self._send_lock:
-            await self.websocket.send_text(json.dumps(message))
+            await self.websocket.send_text(text)
 
     async def send_all(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:

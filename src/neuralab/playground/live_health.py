@@ -22,9 +22,20 @@ from neuralab.spec import ExperimentSpec
 from neuralab.training.callbacks.health_recorder import HealthRecorder
 
 RECENT_SAMPLES = 12  # verdicts judge this many of the latest samples: the marks follow training
-HEALTH_EVERY = 10  # optimiser steps between samples in the playground
+HEALTH_SECONDS = 0.5  # a frame judges the samples again at most this often
+MIN_EVERY = 10  # optimiser steps between samples, at least
 
-__all__ = ["HealthRecorder", "live_health", "HEALTH_EVERY"]
+__all__ = ["HealthRecorder", "live_health", "health_every", "HEALTH_SECONDS"]
+
+
+def health_every(steps_per_epoch: int) -> int:
+    """Optimiser steps between health samples: about one per epoch (a sample costs a few steps' time).
+
+    Example:
+        >>> health_every(25), health_every(3)
+        (25, 10)
+    """
+    return max(MIN_EVERY, steps_per_epoch)
 
 
 def live_health(recorder: HealthRecorder, spec: ExperimentSpec) -> list[dict[str, Any]]:

@@ -1,8 +1,11 @@
 """The WebSocket protocol: every message the page may send, as a strict pydantic schema.
 
-A message is a JSON object with a ``type``; unknown types, unknown fields, out-of-range
-values and oversized payloads are refused by :func:`parse_message` with one readable
-line (the server sends it back as an ``error`` message; the session goes on).
+A message is a JSON object with a ``type``; unknown types, unknown fields, values of the
+wrong type (``true`` for a number, ``"yes"`` for a switch), numbers that are not finite
+(``NaN``, ``Infinity``), out-of-range values and oversized payloads are refused by
+:func:`parse_message` with one readable line (the server sends it back as an ``error``
+message; the session goes on). Replies are encoded by :func:`encode_reply`, which never
+writes the bare ``NaN`` tokens JSON does not have.
 
 Example:
     >>> parse_message('{"type": "configure", "changes": {"learning_rate": 0.1}}').changes
@@ -12,10 +15,13 @@ Example:
     ... except MessageError as error:
     ...     print(error)
     play.speed: unknown field
+    >>> encode_reply({"type": "race", "final": {"sgd": float("nan")}})
+    '{"type": "race", "final": {"sgd": null}}'
 """
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -30,20 +36,25 @@ class MessageError(ValueError):
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # true is not 1.0, "yes" is not a switch
 
 
 class Configure(_Message):
-    """Change some controls; the state table decides what the change does."""
+    """Change some controls; the state table decides what the change does.
+
+    ``link``: the changes come from a link (the URL): every valid one is applied and the
+    refused ones are named, instead of refusing them all.
+    """
 
     type: Literal["configure"]
     changes: dict[str, Any] = Field(max_length=64)
+    link: bool = False
 
 
 class Control(_Message):
     """A button: play, pause, step (one epoch), reset (same seed), new seed, regenerate data."""
 
-    type: Literal["play", "pause", "step", "reset", "new_seed", "regenerate", "export"]
+    type: Literal["play", "pause", "step", "reset", "new_seed", "regenerate", "export", "drawn"]
 
 
 class SetWeight(_Message):
@@ -64,12 +75,14 @@ class ImportSpec(_Message):
 
 
 class AddPoint(_Message):
-    """Own data: a point clicked on the heat map, at raw (x, y), with its class or value."""
+    """Own data: a point clicked on the heat map, at raw (x, y), with its class or value,
+    added to the training split (or the test split)."""
 
     type: Literal["add_point"]
     x: float = Field(ge=-1000.0, le=1000.0)
     y: float = Field(ge=-1000.0, le=1000.0)
     label: float = Field(ge=-1000.0, le=1000.0)
+    split: Literal["train", "test"] = "train"
 
 
 class UploadCsv(_Message):
@@ -84,15 +97,15 @@ class Race(_Message):
 
     type: Literal["race"]
     surface: str = Field(max_length=40)
-    start: tuple[float, float] | None = None
-    learning_rates: dict[str, float] = Field(default_factory=dict, max_length=16)
+    start: list[Annotated[float, Field(ge=-1e6, le=1e6)]] | None = Field(None, min_length=2, max_length=2)
+    learning_rates: dict[str, Annotated[float, Field(gt=0.0, le=1e3)]] = Field(default_factory=dict, max_length=16)
     steps: int = Field(150, ge=1, le=2000)
 
 
 Message = Annotated[Configure | Control | SetWeight | ImportSpec | AddPoint | UploadCsv | Race,
                     Field(discriminator="type")]
 _ADAPTER: TypeAdapter = TypeAdapter(Message)
-TYPES = ("configure", "play", "pause", "step", "reset", "new_seed", "regenerate", "export",
+TYPES = ("configure", "play", "pause", "step", "reset", "new_seed", "regenerate", "export", "drawn",
          "set_weight", "import", "add_point", "upload_csv", "race")
 
 
@@ -109,10 +122,51 @@ def parse_message(text: str | bytes) -> Any:
     if not isinstance(raw, dict) or raw.get("type") not in TYPES:
         kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
         raise MessageError(f"message refused: unknown type {str(kind)[:40]!r}; allowed: {', '.join(TYPES)}")
+    not_finite = non_finite(raw)
+    if not_finite:
+        where, value = not_finite
+        raise MessageError(f"{'.'.join([raw['type'], *where])}: not a number ({value})" if math.isnan(value) else
+                           f"{'.'.join([raw['type'], *where])}: not a finite number ({value})")
     try:
         return _ADAPTER.validate_python(raw)
     except ValidationError as error:
         raise MessageError(problems(error, prefix=raw["type"])) from None
+
+
+def non_finite(value: Any, where: tuple[str, ...] = ()) -> tuple[tuple[str, ...], float] | None:
+    """The path and value of the first NaN or infinity in parsed JSON, or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where, value)
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((str(index), item) for index, item in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        found = non_finite(item, (*where, str(key)))
+        if found:
+            return found
+    return None
+
+
+def finite_only(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None (JSON's null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_only(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_only(item) for item in value]
+    return value
+
+
+def encode_reply(message: dict[str, Any]) -> str:
+    """A reply as strict JSON: non-finite numbers become null, never the invalid ``NaN`` token."""
+    try:
+        return json.dumps(message, allow_nan=False)
+    except ValueError:  # rare (a diverged race, a NaN loss): clean and encode again
+        return json.dumps(finite_only(message), allow_nan=False)
 
 
 def problems(error: ValidationError, *, prefix: str = "") -> str:

@@ -1,8 +1,13 @@
 """What a frame draws, computed on the server: the output and every neuron over the input square.
 
+One forward pass of the network over an ``OUTPUT_SIZE``² grid gives everything: the heat
+map at full size, and each neuron's (and each class output's) thumbnail average-pooled to
+``NEURON_SIZE``² (TensorFlow Playground pools its 100 × 100 grid to 10 × 10 the same way).
 Values are sent as bytes (base64): a value v in [-1, 1] becomes round((v + 1) · 127.5), so
-a 64 × 64 picture is 4 KiB. Rows run from the top of the square (largest x2) down, columns
-from the left (smallest x1), as a canvas draws them.
+a 64 × 64 picture is 4 KiB; all the thumbnails of a layer travel as one string. Rows run
+from the top of the square (largest x2) down, columns from the left (smallest x1), as a
+canvas draws them. Weights travel as little-endian float32 bytes, so a NaN weight (a
+diverged network) needs no special JSON.
 
 Example:
     >>> import numpy as np
@@ -19,12 +24,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from neuralab.spec.catalog import FEATURES
 from neuralab.data import DataBundle
+from neuralab.data.features import expand_features
 from neuralab.spec.catalog import family
 from neuralab.training.losses import Head
 
 OUTPUT_SIZE = 64  # the decision-boundary heat map, OUTPUT_SIZE² points
-NEURON_SIZE = 24  # each neuron's thumbnail
+NEURON_SIZE = 32  # each thumbnail: the heat-map grid pooled 2 × 2
 PLAYGROUND_SQUARE = 6.0  # TF Playground draws [-6, 6]²
 PLAYGROUND_SETS = family("datasets", "playground", "yes")  # TF Playground's six: drawn on its square
 
@@ -73,46 +80,66 @@ def layer_outputs(model: nn.Module, inputs: torch.Tensor) -> tuple[list[torch.Te
         model.train(was_training)
 
 
-def output_picture(model: nn.Module, head: Head, bundle: DataBundle, inputs: torch.Tensor) -> dict:
-    """The heat map: binary → 2·P(class 1) − 1; multi-class → class and confidence; regression → value."""
-    _, scores = layer_outputs(model, inputs)
+def network_pictures(model: nn.Module, head: Head, bundle: DataBundle, inputs: torch.Tensor) -> dict:
+    """The heat map, each hidden layer's thumbnails and, with several outputs, each class's.
+
+    ``inputs`` are the model inputs of :func:`grid_points` at ``OUTPUT_SIZE``. The heat map:
+    binary → 2·P(class 1) − 1; multi-class → class and confidence; regression → value.
+    """
+    hidden, scores = layer_outputs(model, inputs)
+    pictures = {"neurons": [_thumbnails(layer, scale=True) for layer in hidden], "size": NEURON_SIZE}
     if head.task == "regression":
         values = bundle.preprocessor.inverse_target(head.predict(scores).numpy())
-        return {"kind": "value", "values": encode(values)}
-    probabilities = head.probabilities(scores).numpy()
+        return {"output": {"kind": "value", "values": encode(values)}, **pictures}
+    probabilities = head.probabilities(scores)  # (points, classes)
     if head.task == "binary":
-        return {"kind": "binary", "values": encode(2 * probabilities[:, 1] - 1)}
-    classes = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
-    return {"kind": "classes", "classes": base64.b64encode(classes.astype(np.uint8).tobytes()).decode("ascii"),
-            "values": encode(2 * confidence - 1)}
+        return {"output": {"kind": "binary", "values": encode(2 * probabilities[:, 1].numpy() - 1)}, **pictures}
+    confidence, classes = probabilities.max(dim=1)
+    output = {"kind": "classes", "classes": base64.b64encode(classes.numpy().astype(np.uint8).tobytes()).decode("ascii"),
+              "values": encode(2 * confidence.numpy() - 1)}
+    return {"output": output, "output_units": _thumbnails(2 * probabilities - 1, scale=False), **pictures}
 
 
-def neuron_pictures(model: nn.Module, inputs: torch.Tensor) -> list[list[str]]:
-    """Per hidden layer, per neuron: its output over the square, scaled by its largest |value|."""
-    outputs, _ = layer_outputs(model, inputs)
-    pictures = []
-    for output in outputs:
-        values = output.numpy()
-        scale = np.abs(values).max(axis=0)
-        scale[~np.isfinite(scale) | (scale < 1e-12)] = 1.0
-        pictures.append([encode(values[:, unit] / scale[unit]) for unit in range(values.shape[1])])
-    return pictures
+@torch.no_grad()
+def _thumbnails(values: torch.Tensor, *, scale: bool) -> str:
+    """(OUTPUT_SIZE², units) values → every unit's thumbnail, pooled, one after the other, as one string."""
+    units, factor = values.shape[1], OUTPUT_SIZE // NEURON_SIZE
+    # neighbouring columns, then neighbouring rows: reductions over adjacent memory, 10× a mean over (1, 3)
+    columns = values.float().reshape(OUTPUT_SIZE, NEURON_SIZE, factor, units).sum(dim=2)
+    pooled = columns.reshape(NEURON_SIZE, factor, NEURON_SIZE, units).sum(dim=1) / factor ** 2
+    pooled = pooled.reshape(NEURON_SIZE * NEURON_SIZE, units).T  # (units, NEURON_SIZE²)
+    if scale:  # each neuron by its largest |value|, so a weak one still shows its shape
+        largest = pooled.abs().amax(dim=1, keepdim=True)
+        pooled = pooled / torch.where(torch.isfinite(largest) & (largest > 1e-12), largest, torch.ones_like(largest))
+    return encode(pooled.numpy().ravel())
 
 
-def feature_pictures(bundle: DataBundle, inputs: torch.Tensor) -> list[str]:
-    """Each input feature (after scaling) over the square, scaled by its largest |value|."""
-    values = inputs.numpy()
-    scale = np.abs(values).max(axis=0)
-    scale[scale < 1e-12] = 1.0
-    return [encode(values[:, column] / scale[column]) for column in range(values.shape[1])]
+def feature_pictures(raw_grid: np.ndarray) -> dict[str, str]:
+    """Every input feature of the catalog over the square (raw, scaled by its largest |value|), by name.
+
+    Example:
+        >>> pictures = feature_pictures(grid_points(low=-6.0, high=6.0, size=OUTPUT_SIZE))
+        >>> sorted(pictures) == sorted(FEATURES), len(base64.b64decode(pictures["x1"]))
+        (True, 1024)
+    """
+    values = expand_features(raw_grid, list(FEATURES))  # (OUTPUT_SIZE², features)
+    pooled = _thumbnails(torch.from_numpy(values / np.maximum(np.abs(values).max(axis=0), 1e-12)), scale=False)
+    size = NEURON_SIZE * NEURON_SIZE
+    raw = base64.b64decode(pooled)
+    return {name: base64.b64encode(raw[index * size:(index + 1) * size]).decode("ascii")
+            for index, name in enumerate(FEATURES)}
 
 
-def weights_of(model: nn.Module) -> list[dict[str, list]]:
-    """Weights (out × in) and biases of each linear layer, rounded for the wire."""
-    return [{"weights": np.round(layer.weight.detach().numpy().astype(np.float64), 5).tolist(),
-             "biases": np.round(layer.bias.detach().numpy().astype(np.float64), 5).tolist()}
-            for layer in model.linear_layers()]
+def weights_of(model: nn.Module) -> list[dict]:
+    """Weights (out × in, row by row) and biases of each linear layer, as float32 bytes (base64)."""
+    layers = []
+    for layer in model.linear_layers():
+        weight = layer.weight.detach().to(torch.float32).numpy().astype("<f4")
+        bias = layer.bias.detach().to(torch.float32).numpy().astype("<f4")
+        layers.append({"rows": int(weight.shape[0]), "columns": int(weight.shape[1]),
+                       "weights": base64.b64encode(weight.tobytes()).decode("ascii"),
+                       "biases": base64.b64encode(bias.tobytes()).decode("ascii")})
+    return layers
 
 
 def points_of(bundle: DataBundle, split: str) -> dict[str, list]:

@@ -1,10 +1,11 @@
 """The playground's ASGI app (FastAPI) and how to run it with uvicorn.
 
-Routes: ``/`` the page, ``/static/*`` its modules (shipped in the package, no CDN),
-``/api/table`` the declared state table and menus, and ``/ws`` the WebSocket, one session
-per tab. The socket is refused (code 1008) unless its ``Origin`` is the page's own origin
-on an allowed host, so a page on another site cannot drive the local server; the
-``Host`` header is checked on every request too (DNS rebinding).
+Routes: ``/`` the page (GET and HEAD), ``/static/*`` its modules (shipped in the package,
+no CDN), ``/api/table`` the declared state table and menus, and ``/ws`` the WebSocket, one
+session per tab. The socket is refused (code 1008) unless its ``Origin`` is the page's own
+origin on an allowed host, so a page on another site cannot drive the local server; the
+``Host`` header is checked on every request too (DNS rebinding), and off loopback every
+request needs the server's token (see :mod:`neuralab.playground.security`).
 
 Example:
     >>> from fastapi.testclient import TestClient
@@ -29,13 +30,13 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from neuralab.playground.connection import Connection
 from neuralab.playground.messages import MAX_MESSAGE_CHARS
+from neuralab.playground.security import LOOPBACK_HOSTS, SecurityMiddleware, host_names, is_loopback, new_token
 from neuralab.playground.session import Session
 from neuralab.playground.state import choices, state_table
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_SESSIONS = 32
 
 
@@ -47,15 +48,17 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     return parsed.scheme in ("http", "https") and parsed.netloc.lower() == host.lower()
 
 
-def create_app(*, allowed_hosts: list[str] | None = None) -> FastAPI:
-    """The app; ``allowed_hosts`` are the host names it answers to (default: loopback only)."""
+def create_app(*, allowed_hosts: list[str] | None = None, token: str | None = None) -> FastAPI:
+    """The app; ``allowed_hosts`` are the host names it answers to (default: loopback only);
+    with a ``token``, every request must carry it (query, cookie or Authorization header)."""
     app = FastAPI(title="neuralab playground", docs_url=None, redoc_url=None, openapi_url=None)
     hosts = list(allowed_hosts or LOOPBACK_HOSTS)
+    app.add_middleware(SecurityMiddleware, token=token)  # inner: sees only requests from allowed hosts
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.state.connections = set()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.get("/")
+    @app.api_route("/", methods=["GET", "HEAD"])
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
@@ -95,23 +98,32 @@ def _previews() -> dict:
     return dataset_previews(CLASSIFICATION_DATASETS + REGRESSION_DATASETS)
 
 
-def make_server(*, host: str = "127.0.0.1", port: int = 8000):
-    """A uvicorn server for the playground on ``host:port`` (port 0: a free one)."""
+def make_server(*, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
+                extra_hosts: list[str] | tuple[str, ...] = ()):
+    """A uvicorn server for the playground on ``host:port`` (port 0: a free one).
+
+    Off loopback it answers to this machine's names and addresses (plus ``extra_hosts``)
+    and needs a token: ``token``, or a new one, kept as ``server.token`` (None on loopback).
+    """
     import uvicorn
 
-    # Bound to every interface, any Host may reach it; the Origin must still be the page's own.
-    allowed = ["*"] if host in ("0.0.0.0", "::") else list(dict.fromkeys([*LOOPBACK_HOSTS, host]))
-    app = create_app(allowed_hosts=allowed)
+    if is_loopback(host) and not token:
+        token = None
+    else:
+        token = token or new_token()
+    app = create_app(allowed_hosts=host_names(host, extra_hosts), token=token)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws_max_size=4 * MAX_MESSAGE_CHARS,
                             lifespan="off")
-    return uvicorn.Server(config)
+    server = uvicorn.Server(config)
+    server.token = token
+    return server
 
 
 class BackgroundServer:
     """Run the playground in a thread (tests, benchmarks): ``with BackgroundServer() as url:``."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0):
-        self.server = make_server(host=host, port=port)
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None):
+        self.server = make_server(host=host, port=port, token=token)
         self.thread = threading.Thread(target=self.server.run, name="playground-server", daemon=True)
 
     def __enter__(self) -> str:

@@ -2,10 +2,12 @@
 
 Every control of the page is a field of :class:`PlaygroundState`, with its default, its
 limits (enforced here, on the server) and how a change acts: ``live`` fields apply to the
-running network, the others rebuild it (``data`` fields also regenerate the data). The
-page receives this table (:func:`state_table`) and serialises the state to the URL from
-it, so a link reproduces the experiment, seed included. :func:`to_spec` turns a state into
-the neuralab spec the CLI trains, and :func:`from_spec` goes back.
+running network, the others rebuild it (``data`` fields also reload the data). Values
+must have their own type (``true`` is not a learning rate). The page receives this table
+(:func:`state_table`) and serialises the state to the URL from it, so a link reproduces
+the experiment, seed included; :func:`apply_changes` keeps every valid key of a link and
+names the refused ones. :func:`to_spec` turns a state into the neuralab spec the CLI
+trains, and :func:`from_spec` goes back.
 
 Example:
     >>> state = PlaygroundState(dataset="spiral", hidden=[8, 8])
@@ -19,10 +21,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from neuralab.data.synthetic import MULTICLASS_DATASETS, REGRESSION_DATASETS as SYNTHETIC_REGRESSION
-from neuralab.spec.catalog import FEATURES, SYNTHETIC_DATASETS, names
+from neuralab.spec.catalog import FEATURES, MOMENTUM_OPTIMIZERS, SYNTHETIC_DATASETS, names
 from neuralab.training.losses import NEEDS_CLASSES
 from neuralab.training.optim import momentum_of
 from neuralab.spec import MAX_SEED, ExperimentSpec, validate_spec
@@ -37,6 +39,7 @@ OWN = "own"  # points clicked or uploaded in the page
 LOSSES = names("losses")
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+DEFAULT_SAMPLES = {"classification": 500, "regression": 1200}  # Playground's counts
 
 
 def _field(default: Any, *, label: str, act: str, **limits: Any) -> Any:
@@ -48,7 +51,7 @@ def _field(default: Any, *, label: str, act: str, **limits: Any) -> Any:
 class PlaygroundState(BaseModel):
     """Everything the page shows and the server trains; limits are the server's."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
     problem: Literal["classification", "regression"] = _field("classification", label="Problem type", act="data")
     dataset: str = _field("circle", label="Data", act="data")
@@ -57,7 +60,7 @@ class PlaygroundState(BaseModel):
     ratio: int = _field(50, label="Ratio of training to test data (%)", act="data", ge=10, le=90)
     n_samples: int = _field(500, label="Points", act="data", ge=50, le=MAX_SAMPLES)
     seed: int = _field(0, label="Seed", act="data", ge=0, le=MAX_SEED)
-    features: list[str] = _field(["x1", "x2"], label="Features", act="reset", min_length=1, max_length=7)
+    features: list[str] = _field(["x1", "x2"], label="Features", act="data", min_length=1, max_length=7)
     hidden: list[int] = _field([4, 2], label="Hidden layers", act="reset", max_length=MAX_LAYERS)
     activations: list[str] = _field(["tanh", "tanh"], label="Activation per layer", act="reset",
                                     max_length=MAX_LAYERS)
@@ -173,6 +176,7 @@ def choices() -> dict[str, list]:
         "losses": list(LOSSES), "features": list(FEATURES),
         "classification": [*CLASSIFICATION_DATASETS, OWN], "regression": [*REGRESSION_DATASETS, OWN],
         "multiclass": list(MULTICLASS_DATASETS), "learning_rates": list(LEARNING_RATES),
+        "momentum_optimizers": list(MOMENTUM_OPTIMIZERS),
         "regularization_rates": list(REGULARIZATION_RATES),
         "limits": {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "samples": MAX_SAMPLES},
     }
@@ -182,24 +186,23 @@ def to_spec(state: PlaygroundState, *, epochs: int = 1, name: str = "playground"
             own_path: str = "playground-data.csv") -> ExperimentSpec:
     """The neuralab spec that trains this state for ``epochs`` epochs (CPU, one thread).
 
-    Own data (``dataset: own``) become neuralab's ``csv`` data set read from ``own_path``.
+    Own data (``dataset: own``) become neuralab's ``csv`` data set read from ``own_path``,
+    whose ``split`` column places each point.
 
     The schedule's length is fixed by ``schedule_steps``, so the number of epochs changes
     nothing but where training stops: epoch k of a longer run equals epoch k of this one.
     """
-    train_fraction = state.ratio / 100
-    held_out = round((1 - train_fraction) / 2, 6)
     activation: str | list[str] = state.activations
     if state.activations and len(set(state.activations)) == 1:
         activation = state.activations[0]
     elif not state.activations:
         activation = "relu"
-    split = [round(1 - 2 * held_out, 6), held_out, held_out]
+    split = split_fractions(state)
     data = {"dataset": state.dataset, "n_samples": state.n_samples, "noise": state.noise,
             "n_classes": state.n_classes if state.dataset in MULTICLASS_DATASETS else 2,
             "features": list(state.features), "split": split}
-    if state.dataset == OWN:
-        data = {"dataset": "csv", "path": own_path, "target": "label", "task": state.problem, "split": split}
+    if state.dataset == OWN:  # the file says which point is in which split
+        data = {"dataset": "csv", "path": own_path, "target": "label", "task": state.problem, "split_column": "split"}
     return validate_spec({
         "name": name, "seed": state.seed, "data": data,
         "model": {"hidden": list(state.hidden), "activation": activation, "init": state.init,
@@ -211,6 +214,17 @@ def to_spec(state: PlaygroundState, *, epochs: int = 1, name: str = "playground"
                   "l2": state.regularization_rate if state.regularization == "l2" else 0.0,
                   "device": "cpu", "threads": 1},
     })
+
+
+def split_fractions(state: PlaygroundState) -> list[float]:
+    """[train, dev, test] fractions of the ratio control: the rest is shared by dev and test.
+
+    Example:
+        >>> split_fractions(PlaygroundState(ratio=70))
+        [0.7, 0.15, 0.15]
+    """
+    held_out = round((1 - state.ratio / 100) / 2, 6)
+    return [round(1 - 2 * held_out, 6), held_out, held_out]
 
 
 def from_spec(spec: ExperimentSpec) -> PlaygroundState:
@@ -232,3 +246,57 @@ def from_spec(spec: ExperimentSpec) -> PlaygroundState:
         regularization=regularization, regularization_rate=max(train.l1, train.l2),
         batch_size=train.batch_size if isinstance(train.batch_size, int) else data.n_samples,
     )
+
+
+def apply_changes(state: PlaygroundState, changes: dict[str, Any], *,
+                  link: bool = False) -> tuple[PlaygroundState, dict[str, str]]:
+    """The state after ``changes`` (and what they imply) and the refused keys with why.
+
+    A page's change is applied whole or refused whole (``ValidationError``). A link's keys
+    (``link=True``) are applied one by one in the table's order, so every valid key is kept
+    and each refused one is named.
+
+    Example:
+        >>> state, refused = apply_changes(PlaygroundState(), {"noise": 7, "hidden": [3]}, link=True)
+        >>> state.hidden, state.noise, list(refused)
+        ([3], 0.0, ['noise'])
+    """
+    current = state.model_dump()
+    try:
+        return _merged(current, changes), {}
+    except ValidationError:
+        if not link:
+            raise
+    refused = {name: "not a setting of the playground" for name in changes if name not in PlaygroundState.model_fields}
+    for name in (name for name in PlaygroundState.model_fields if name in changes):
+        try:
+            current = _merged(current, {name: changes[name]}).model_dump()
+        except ValidationError as error:
+            refused[name] = "; ".join(dict.fromkeys(item["msg"].removeprefix("Value error, ") for item in error.errors()))
+    return PlaygroundState.model_validate(current), refused
+
+
+def _merged(current: dict[str, Any], changes: dict[str, Any]) -> PlaygroundState:
+    return PlaygroundState.model_validate({**current, **complete_changes(current, changes)})
+
+
+def complete_changes(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Fill in what a change implies: a problem's default set, one activation per layer, …"""
+    changes = dict(changes)
+    if isinstance(changes.get("problem"), str) and changes["problem"] != current["problem"]:
+        regression = changes["problem"] == "regression"
+        changes.setdefault("dataset", "plane" if regression else "circle")
+        changes.setdefault("n_samples", DEFAULT_SAMPLES.get(changes["problem"], 500))
+        if regression and changes.get("loss", current["loss"]) in NEEDS_CLASSES:
+            changes.setdefault("loss", "auto")
+    dataset = changes.get("dataset", current["dataset"])
+    if dataset == OWN:
+        changes["features"] = ["x1", "x2"]
+    if dataset not in MULTICLASS_DATASETS:
+        changes.setdefault("n_classes", 2)
+    hidden = changes.get("hidden", current["hidden"])
+    if isinstance(hidden, list) and "activations" not in changes:
+        activations = list(current["activations"]) or ["tanh"]
+        fill = activations[-1]
+        changes["activations"] = (activations + [fill] * len(hidden))[:len(hidden)]
+    return changes

@@ -6,7 +6,6 @@
 * :mod:`~neuralab.runs.keeping` — checkpoints and ``metrics.csv`` kept current while training;
 * :mod:`~neuralab.runs.checkpoint` — a training state as safetensors + JSON, never a pickle;
 * :mod:`~neuralab.runs.records` — the doctor's health record on disk;
-* :mod:`~neuralab.runs.status` — :func:`run_status`: finished, diverged, training, interrupted or damaged;
 * :mod:`~neuralab.runs.locking` — one process at a time trains in a run directory.
 
 Example:
@@ -17,9 +16,8 @@ Example:
     2
 """
 from neuralab.runs.run import Run, load_run
-from neuralab.runs.status import RunStatus, run_status
 
-__all__ = ["Run", "RunStatus", "load_run", "run_status", "finish_run", "start_run", "write_run"]
+__all__ = ["Run", "load_run", "finish_run", "start_run", "write_run"]
 
 
 def __getattr__(name: str):

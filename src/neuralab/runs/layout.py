@@ -96,7 +96,7 @@ def _write_files(run: Run, folder: Path) -> None:
     })
     if run.history:
         error_label = "loss (regression error)" if run.head.task == "regression" else "error (misclassification rate)"
-        save_figure(plot_curves(run.history, title=run.spec.name, best_epoch=run.summary.get("best_epoch"),
+        save_figure(plot_curves(run.history, title=run.spec.name, best_epoch=run.summary.get("kept_epoch"),
                                 error_label=error_label), folder / "curves.png")
         save_figure(plot_learning_rate(run.history), folder / "learning_rate.png")
     if run.health:
@@ -137,7 +137,7 @@ def summarize(experiment: Experiment, state: TrainingState, *, final: dict[str, 
     spec, bundle, head = experiment.spec, experiment.bundle, experiment.head
     kept = state.kept_epoch or len(state.history)
     return {
-        "name": spec.name, "task": head.task, "dataset": spec.data.dataset, "model_kind": spec.model.kind,
+        "name": spec.name, "task": head.task, "dataset": bundle.dataset, "model_kind": spec.model.kind,
         "output_activation": head.output_activation, "loss": head.loss, "classes": list(bundle.classes),
         "n_parameters": experiment.n_parameters, "n_train": bundle.n_train, "n_dev": bundle.n_dev,
         "n_test": bundle.n_test, "n_features": bundle.n_features, "split": bundle.split_fractions,

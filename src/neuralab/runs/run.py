@@ -4,7 +4,7 @@ A run directory holds ``spec.yaml`` (fully resolved), ``metrics.csv`` (one row p
 epoch), ``summary.json``, ``model.safetensors`` + ``model.json`` (weights and what is
 needed to rebuild and feed the model — never a pickle), PNG plots, ``health.json`` and
 ``checkpoint/``; :mod:`neuralab.runs.layout` writes it. A run without ``summary.json``
-is incomplete — resumable, and refused by :func:`load_run` (:func:`~neuralab.runs.status.run_status`
+is incomplete — resumable, and refused by :func:`load_run` (:func:`~neuralab.runs.listing.run_status`
 says where a run stands). Loading validates ``model.json``, ``summary.json`` and
 ``spec.yaml`` like user input and checks the weights against the SHA-256 in ``model.json``.
 
@@ -34,7 +34,6 @@ from neuralab.errors import RunError, SpecError
 from neuralab.models import ModelShape, build_model
 from neuralab.runs.files import remove_temporaries
 from neuralab.runs.locking import is_training
-from neuralab.runs.status import run_status
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.spec.catalog import names
 from neuralab.training.losses import Head
@@ -57,6 +56,7 @@ class Run:
         shape: the data's shape as the model kind saw it (inputs, outputs, vocabulary…).
         dir: the run directory, or None when the run was not written.
         health: the gradient/activation health record (``health.json``), or None.
+        tensorboard: the folder of its TensorBoard event files (``train.tensorboard``), or None.
     """
 
     spec: ExperimentSpec
@@ -68,6 +68,7 @@ class Run:
     shape: ModelShape
     dir: Path | None = None
     health: dict[str, Any] | None = None
+    tensorboard: Path | None = None
 
 
 def _catalog_name(table: str):
@@ -132,10 +133,10 @@ def load_run(run_dir: str | Path) -> Run:
     folder = Path(run_dir)
     if not folder.is_dir():
         raise RunError(f"run: {str(folder)!r} is not a directory")
-    if not (folder / "summary.json").is_file():
-        status = run_status(folder)
-        if status.state in ("training", "interrupted"):
-            raise RunError(f"run: {str(folder)!r} is incomplete ({status.state}) — {status.detail}")
+    if not (folder / "summary.json").is_file() and is_training(folder):
+        raise RunError(f"run: {str(folder)!r} is incomplete — a process is training it right now")
+    if not (folder / "summary.json").is_file() and (folder / "checkpoint" / "checkpoint.json").is_file():
+        raise RunError(incomplete_message(folder))
     missing = [name for name in FILES if not (folder / name).is_file()]
     if missing:
         raise RunError(f"run: {str(folder)!r} lacks {', '.join(missing)} — is it a neuralab run directory?")
@@ -148,7 +149,7 @@ def load_run(run_dir: str | Path) -> Run:
     preprocessor = Preprocessor.from_dict(meta.preprocessor)
     shape = _shape(meta, head)
     model = _rebuild_model(folder / "model.safetensors", spec, shape, sha256=meta.sha256)
-    summary = _read_summary(folder / "summary.json", head=head, classes=preprocessor.classes)
+    summary = _checked_summary(read_summary(folder), head=head, classes=preprocessor.classes)
     history = read_metrics_csv(folder / "metrics.csv")
     from neuralab.runs.records import read_health
 
@@ -166,6 +167,15 @@ def _read_json(path: Path) -> Any:
         raise RunError(f"run {path.name}: cannot be read as JSON ({error})") from None
 
 
+def read_summary(folder: str | Path) -> dict[str, Any]:
+    """Read a run directory's ``summary.json`` (a mapping), or raise :class:`RunError`."""
+    folder = Path(folder)
+    summary = _read_json(folder / "summary.json")
+    if not isinstance(summary, dict):
+        raise RunError(f"run {folder.name}/summary.json: expected a mapping, got {type(summary).__name__}")
+    return summary
+
+
 def _read_meta(path: Path) -> _ModelMeta:
     raw = _read_json(path)
     try:
@@ -175,8 +185,18 @@ def _read_meta(path: Path) -> _ModelMeta:
                         for e in error.errors()]) from None
 
 
-def _read_summary(path: Path, *, head: Head, classes: list) -> dict[str, Any]:
-    raw = _read_json(path)
+def incomplete_message(folder: Path) -> str:
+    """The line that says a run did not finish, how far its checkpoint got, and how to resume it."""
+    try:
+        epochs = f"after epoch {int(json.loads((folder / 'checkpoint' / 'checkpoint.json').read_text())['epochs_done'])}"
+    except (OSError, ValueError, KeyError, TypeError):
+        epochs = "at its last checkpoint"
+    return (f"run: {str(folder)!r} is incomplete — training stopped {epochs} before the run was finished; "
+            f"resume it with `neuralab train --resume {folder}` (Python: neuralab.resume(run_dir))")
+
+
+def _checked_summary(raw: dict[str, Any], *, head: Head, classes: list) -> dict[str, Any]:
+    """summary.json validated like user input, and agreeing with model.json's task and classes."""
     try:
         summary = _SummaryMeta.model_validate(raw)
     except ValidationError as error:

@@ -68,6 +68,7 @@ class DataSpec(_Strict):
     n_classes: int = Field(2, ge=2, le=10, description="classes (spiral arms, gauss blobs) for synthetic classification")
     features: list[str] = Field(["x1", "x2"], min_length=1, max_length=7, description="inputs made from x1, x2 (synthetic only)")
     split: Literal["auto"] | list[float] = Field("auto", description="auto by size (60/20/20 small … 98/1/1 above 1,000,000) or [train, dev, test] fractions")
+    split_column: str | None = Field(None, description="csv/parquet: a column naming each row's split (train, dev or test), used instead of data.split")
     standardize: bool = Field(True, description="scale inputs (and regression targets) with train-split statistics")
     augment_noise: float = Field(0.0, ge=0.0, le=1.0, description="std of Gaussian noise added to training inputs each batch (augmentation)")
 
@@ -98,6 +99,9 @@ class DataSpec(_Strict):
     def _file_needs_path(self) -> "DataSpec":
         if self.dataset in FILE_DATASETS and not self.path:
             raise ValueError(f"__field__path: dataset {self.dataset!r} needs data.path (the file to read)")
+        if self.split_column is not None and self.dataset not in FILE_DATASETS:
+            raise ValueError(f"__field__split_column: only a csv or parquet file has columns; "
+                             f"remove it for {self.dataset!r}")
         return self
 
 
@@ -204,6 +208,7 @@ class TrainSpec(_Strict):
     max_rollbacks: int = Field(3, ge=0, le=100, description="rollback: how many times one run may roll back before it stops")
     train_metrics: Literal["running", "full"] = Field("running", description="per-epoch train loss/error: running (averaged over the epoch's batches, free) or full (re-scored in eval mode after the epoch, ~⅓ more compute)")
     eval_every: int = Field(1, ge=1, le=100_000, description="score the dev split every N epochs (and at the last); between scorings the last dev scores carry forward")
+    tensorboard: str | None = Field(None, min_length=1, description="folder for TensorBoard event files, one sub-folder per run (`--tensorboard DIR`); null: off")
 
     _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
     _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))

@@ -78,9 +78,8 @@ def parameter_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Para
 def build_optimizer(model: nn.Module, train: TrainSpec, *, device: str = "cpu") -> torch.optim.Optimizer:
     """Create the ``torch.optim`` optimiser named by ``train.optimizer`` for ``model``.
 
-    Weights and the other parameters are always two groups (the second without decay), so
-    L2 can be switched on and off while training (the playground) by setting the first
-    group's ``weight_decay``.
+    With L2, weights and the other parameters are two groups (the second without decay);
+    without, one group: each step is then one fused kernel call instead of two.
 
     Args:
         model: the network whose parameters are optimised.
@@ -90,7 +89,10 @@ def build_optimizer(model: nn.Module, train: TrainSpec, *, device: str = "cpu") 
     cls, options = optimizer_options(train)
     weights, others = parameter_groups(model)
     decay = weight_decay(train).rate
-    groups = [{"params": weights, "weight_decay": decay}, {"params": others, "weight_decay": 0.0}]
+    if decay > 0:
+        groups = [{"params": weights, "weight_decay": decay}, {"params": others, "weight_decay": 0.0}]
+    else:
+        groups = [{"params": weights + others, "weight_decay": 0.0}]
     groups = [group for group in groups if group["params"]]
     if device in ("cpu", "cuda") and "fused" in inspect.signature(cls).parameters:
         options["fused"] = True
@@ -98,8 +100,14 @@ def build_optimizer(model: nn.Module, train: TrainSpec, *, device: str = "cpu") 
 
 
 def set_weight_decay(optimizer: torch.optim.Optimizer, model: nn.Module, train: TrainSpec) -> None:
-    """Apply ``train.l2`` to a running optimiser's weight group (a live change)."""
+    """Apply ``train.l2`` to a running optimiser's weights (a live change), splitting off the weights'
+    group first when the optimiser was built without decay. The optimiser's state is kept."""
     weights = {id(p) for p in parameter_groups(model)[0]}
+    first = optimizer.param_groups[0]
+    mixed = [p for p in first["params"] if id(p) not in weights]
+    if mixed and len(mixed) < len(first["params"]):
+        first["params"] = [p for p in first["params"] if id(p) in weights]
+        optimizer.add_param_group({"params": mixed, "weight_decay": 0.0, "lr": first["lr"]})
     for group in optimizer.param_groups:
         if all(id(p) in weights for p in group["params"]):
             group["weight_decay"] = weight_decay(train).rate

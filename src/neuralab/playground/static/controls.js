@@ -1,5 +1,6 @@
 // The side and top controls: menus filled from the server's choices, every change sent as
-// a `configure` message; `render(state)` shows the state the server confirmed.
+// a `configure` message; `render(state)` shows the state the server confirmed. HIDABLE
+// names every control a classroom link may hide (`<name>_hide=true`).
 
 import { drawPoints } from "./pictures.js";
 
@@ -9,6 +10,18 @@ const DROPOUTS = [0, 0.1, 0.2, 0.3, 0.5];
 const TITLES = { circle: "Circle", xor: "Exclusive or", gauss: "Gaussian", spiral: "Spiral", moons: "Moons",
   plane: "Plane", multi_gauss: "Multi gaussian", own: "Own data" };
 const CLASS_NAMES = ["orange", "blue", "green", "purple", "red", "teal"];
+
+// hide key → the elements it hides (each with its label)
+export const HIDABLE = {
+  play: ["play"], step: ["step"], reset: ["reset"], new_seed: ["new_seed"], export: ["export"], import: ["import"],
+  race: ["view_toggle"], learning_rate: ["learning_rate"], optimizer: ["optimizer"], schedule: ["schedule"],
+  activation: ["activation"], regularization: ["regularization"], regularization_rate: ["regularization_rate"],
+  problem: ["problem"], dataset: ["datasets"], n_classes: ["n_classes"], ratio: ["ratio"], noise: ["noise"],
+  batch_size: ["batch_size"], n_samples: ["n_samples"], regenerate: ["regenerate"], own: ["own-panel"],
+  init: ["init"], loss: ["loss"], momentum: ["momentum"], dropout: ["dropout"], schedule_steps: ["schedule_steps"],
+  batch_norm: ["batch_norm"], show_test: ["show_test"], discretize: ["discretize"],
+  hidden: ["add-layer", "remove-layer"],
+};
 
 function fill(select, values, label = (v) => String(v)) {
   select.replaceChildren(...values.map((value) => new Option(label(value), String(value))));
@@ -76,6 +89,9 @@ export class Controls {
     for (const id of ["optimizer", "schedule", "init", "loss", "regularization", "problem", "n_classes"]) {
       $(id).value = String(state[id]);
     }
+    const momentum = this.choices.momentum_optimizers.includes(state.optimizer);
+    $("momentum").disabled = !momentum;
+    $("momentum").title = momentum ? "" : `${state.optimizer} does not use momentum`;
     const same = state.activations.length && state.activations.every((a) => a === state.activations[0]);
     if (same) $("activation").value = state.activations[0];
     else $("activation").selectedIndex = -1;
@@ -91,6 +107,7 @@ export class Controls {
     const own = state.dataset === "own";
     $("own-class-row").hidden = !own || state.problem !== "classification";
     $("own-value-row").hidden = !own || state.problem !== "regression";
+    $("own-split-row").hidden = !own;
     $("heatmap").classList.toggle("own-mode", own);
     $("layer-count").textContent = `${state.hidden.length} hidden layer${state.hidden.length === 1 ? "" : "s"}`;
     this.renderDatasets(state);

@@ -1,33 +1,85 @@
 // The page: connects to the server, keeps the URL in step with the state, and draws each
 // frame the server streams. The browser only draws; all training happens on the server.
+// Every (re)connection restores the experiment from the URL; a link's unreadable or
+// refused keys are named; editing the hash applies it; a classroom link hides controls.
 
 import { LossChart } from "./chart.js";
-import { Controls } from "./controls.js";
+import { Controls, HIDABLE } from "./controls.js";
 import { NetworkView } from "./network.js";
-import { decode, drawPoints, paint } from "./pictures.js";
+import { decode, decodeWeights, drawLegend, drawPoints, paint, slice } from "./pictures.js";
 import { RaceView } from "./race.js";
 import { connect } from "./socket.js";
 import { parseHash, toHash } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
+const HEATMAP_ALPHA = 160 / 255;  // TF Playground's: points of the same colour stay visible
 const table = await fetch("/api/table").then((response) => response.json());
-const page = { state: null, data: null, frame: null, hover: null, playing: false, errors: [] };
+const page = { state: null, data: null, frame: null, weights: null, hover: null, playing: false, errors: [],
+  hides: parseHash(table.table, location.hash).hides, connected: false };
 let errorTimer = null;
+let writtenHash = null;
 
-const socket = connect({ onMessage: receive, onStatus: (text) => { $("status").textContent = text; } });
-const configure = (changes) => socket.send({ type: "configure", changes });
+const socket = connect({ onMessage: receive, onOpen: restoreFromUrl, onStatus: showConnection });
+const send = (message) => {
+  if (socket.send(message)) return true;
+  showError({ message: "not connected: that change was not sent; the page reconnects and restores the link" });
+  return false;
+};
+const configure = (changes) => send({ type: "configure", changes });
 const controls = new Controls({ choices: table.choices, previews: table.previews, onConfigure: configure });
 const chart = new LossChart($("chart"));
 const network = new NetworkView({
   root: $("network"), card: $("hovercard"), onConfigure: configure,
-  onSetWeight: (edit) => socket.send({ type: "set_weight", ...edit }),
+  onSetWeight: (edit) => send({ type: "set_weight", ...edit }),
   onHoverPicture: (hover) => { page.hover = hover; drawHeatmap(); },
 });
-const race = new RaceView({ info: table.race, send: (message) => socket.send(message) });
-window.playground = { page, send: (message) => socket.send(message) };  // for tests and the console
+const race = new RaceView({ info: table.race, send });
+window.playground = { page, send };  // for tests and the console
+buildClassroom();
+applyHides();
 
-const fromUrl = parseHash(table.table, location.hash);
-if (Object.keys(fromUrl).length) configure(fromUrl);
+/** Send the link's settings (all of them: the server keeps the valid ones and names the rest). */
+function restoreFromUrl({ reconnected }) {
+  const { changes, refused, hides } = parseHash(table.table, location.hash);
+  page.hides = hides;
+  applyHides();
+  if (refused.length) {
+    showError({ message: `link: kept the other settings; could not read ${refused.map(([key, why]) => `${key} (${why})`).join("; ")}` });
+  }
+  chart.update(0, []);
+  if (Object.keys(changes).length) socket.send({ type: "configure", changes, link: true });
+  if (reconnected) showError({ message: "reconnected: the experiment was restored from the link (training starts again at epoch 0)" });
+}
+
+function showConnection({ connected, text }) {
+  page.connected = connected;
+  document.body.classList.toggle("disconnected", !connected);
+  $("connection").hidden = connected;
+  $("connection").textContent = text;
+  $("status").textContent = text;
+  for (const element of document.querySelectorAll("main button, main select, main input, #topbar button, #topbar select, #topbar input")) {
+    if (!connected) { element.dataset.wasDisabled = element.disabled ? "1" : ""; element.disabled = true; }
+    else if ("wasDisabled" in element.dataset) { element.disabled = element.dataset.wasDisabled === "1"; delete element.dataset.wasDisabled; }
+  }
+  if (connected && page.state) controls.render(page.state);
+}
+
+window.addEventListener("hashchange", () => {
+  if (location.hash === writtenHash) return;
+  const { changes, refused, hides } = parseHash(table.table, location.hash);
+  page.hides = hides;
+  applyHides();
+  if (refused.length) showError({ message: `link: could not read ${refused.map(([key, why]) => `${key} (${why})`).join("; ")}` });
+  if (Object.keys(changes).length) socket.send({ type: "configure", changes, link: true });
+});
+
+function writeHash() {
+  if (!page.state) return;
+  writtenHash = toHash(table.table, page.state, page.hides);
+  history.replaceState(null, "", writtenHash);
+  const link = new URL(location.href);
+  $("classroom-link").value = link.href;
+}
 
 function receive(message) {
   const handlers = { state: onState, data: onData, frame: onFrame, playing: onPlaying, error: showError,
@@ -38,7 +90,7 @@ function receive(message) {
 function onState({ state }) {
   page.state = state;
   controls.render(state);
-  history.replaceState(null, "", toHash(table.table, state));
+  writeHash();
   if (page.data) network.setup(state, page.data, table.choices);
   if (page.frame) drawFrame();
 }
@@ -46,12 +98,15 @@ function onState({ state }) {
 function onData(data) {
   page.data = data;
   if (page.state) network.setup(page.state, data, table.choices);
+  drawLegend($("legend"), { nClasses: data.classes, task: data.task, alpha: HEATMAP_ALPHA });
 }
 
 function onFrame(frame) {
   page.frame = frame;
+  page.weights = frame.weights.map(decodeWeights);
   chart.update(frame.curve_from, frame.curve);
   drawFrame();
+  requestAnimationFrame(() => socket.send({ type: "drawn" }));  // the server paces frames to the page's drawing
 }
 
 function onPlaying({ playing }) {
@@ -78,12 +133,16 @@ function drawFrame() {
   $("test-accuracy").textContent = formatAccuracy(frame.test_accuracy);
   $("lr-line").textContent = `learning rate now ${frame.learning_rate.toPrecision(3)}`
     + (frame.modified ? " · changed during training" : "");
-  network.update(frame);
-  network.paintOutput(decode(frame.output.values), outputOptions(frame.output));
+  network.update(frame, page.weights);
+  network.paintOutput(frame, decode(frame.output.values), outputOptions(frame.output));
   const bad = (frame.health || []).filter((row) => row.verdict !== "ok");
   $("health").textContent = bad.length ? `gradient health: ${bad.map((r) => `${r.layer} ${r.verdict}`).join(", ")}`
     : (frame.health && frame.health.length ? "gradient health: ok" : "");
-  if (frame.stopped) showError({ message: `training stopped: ${frame.stopped}` });
+  if (frame.stopped && frame.stopped !== page.shownStop) {
+    page.shownStop = frame.stopped;
+    showError({ message: `training stopped: ${frame.stopped}. Lower the learning rate (the network restarts) or press Reset.`, sticky: true });
+  }
+  if (!frame.stopped) page.shownStop = null;
   drawHeatmap();
 }
 
@@ -97,26 +156,58 @@ function drawHeatmap() {
   if (!frame || !data || !state) return;
   const canvas = $("heatmap");
   let caption = "output of the network";
-  if (hover && hover.kind === "neuron" && frame.neurons[hover.layer] && frame.neurons[hover.layer][hover.unit]) {
-    paint(canvas, decode(frame.neurons[hover.layer][hover.unit]), { discretize: state.discretize });
+  const options = { discretize: state.discretize, alpha: HEATMAP_ALPHA };
+  if (hover && hover.kind === "neuron" && frame.neurons[hover.layer]) {
+    paint(canvas, slice(decode(frame.neurons[hover.layer]), hover.unit, frame.size), options);
     caption = `neuron ${hover.unit + 1} of hidden layer ${hover.layer + 1}`;
-  } else if (hover && hover.kind === "feature" && data.feature_pictures[hover.index]) {
-    paint(canvas, decode(data.feature_pictures[hover.index]));
-    caption = `feature ${data.features[hover.index]}`;
+  } else if (hover && hover.kind === "feature" && data.feature_pictures[hover.name]) {
+    paint(canvas, decode(data.feature_pictures[hover.name]), options);
+    caption = `feature ${hover.name}`;
+  } else if (hover && hover.kind === "output" && frame.output_units) {
+    paint(canvas, slice(decode(frame.output_units), hover.unit, frame.size), options);
+    caption = `output for class ${hover.unit} (2p − 1)`;
   } else {
-    paint(canvas, decode(frame.output.values), outputOptions(frame.output));
+    paint(canvas, decode(frame.output.values), { ...outputOptions(frame.output), alpha: HEATMAP_ALPHA });
   }
   drawPoints(canvas, data.train, data.square, { task: data.task });
   if (state.show_test) drawPoints(canvas, data.test, data.square, { task: data.task, test: true });
   $("heatmap-caption").textContent = `${caption} over [${data.square.map((v) => v.toFixed(1)).join(", ")}]²`;
 }
 
-function showError({ message }) {
+function showError({ message, sticky = false }) {
   page.errors.push(message);
   $("error").textContent = message;
   $("error").hidden = false;
   clearTimeout(errorTimer);
-  errorTimer = setTimeout(() => { $("error").hidden = true; }, 8000);
+  if (!sticky) errorTimer = setTimeout(() => { $("error").hidden = true; }, 8000);
+}
+
+function applyHides() {
+  for (const [key, ids] of Object.entries(HIDABLE)) {
+    const hide = page.hides.has(key);
+    document.body.classList.toggle(`hide-${key}`, hide);
+    for (const id of ids) {
+      const element = $(id);
+      if (element) (element.closest("label") || element).hidden = hide;
+    }
+    const box = document.querySelector(`#classroom-controls input[data-hide="${key}"]`);
+    if (box) box.checked = hide;
+  }
+}
+
+function buildClassroom() {
+  $("classroom-controls").replaceChildren(...Object.keys(HIDABLE).map((key) => {
+    const label = document.createElement("label");
+    const box = Object.assign(document.createElement("input"), { type: "checkbox" });
+    box.dataset.hide = key;
+    box.addEventListener("change", () => {
+      if (box.checked) page.hides.add(key); else page.hides.delete(key);
+      applyHides();
+      writeHash();
+    });
+    label.append(box, key.replaceAll("_", " "));
+    return label;
+  }));
 }
 
 function saveFile(text, filename, type) {
@@ -134,11 +225,11 @@ function download({ text, filename, data_text: dataText, data_filename: dataFile
   if (dataText) saveFile(dataText, dataFilename, "text/csv");  // own data: the file the spec reads
 }
 
-$("play").addEventListener("click", () => socket.send({ type: page.playing ? "pause" : "play" }));
-for (const id of ["step", "reset", "new_seed", "regenerate", "export"]) {
-  $(id).addEventListener("click", () => socket.send({ type: id }));
+$("play").addEventListener("click", () => send({ type: page.playing ? "pause" : "play" }));
+for (const id of ["step", "new_seed", "regenerate", "export"]) {
+  $(id).addEventListener("click", () => send({ type: id }));
 }
-$("reset").addEventListener("click", () => chart.update(0, []));
+$("reset").addEventListener("click", () => { if (send({ type: "reset" })) chart.update(0, []); });
 $("add-layer").addEventListener("click", () => {
   if (!page.state || page.state.hidden.length >= table.choices.limits.layers) return;
   configure({ hidden: [...page.state.hidden, 2] });
@@ -151,7 +242,7 @@ $("import").addEventListener("change", async (event) => {
   event.target.value = "";
   if (!file) return;
   if (file.size > 64 * 1024) { showError({ message: `import: ${file.name} is larger than 64 KiB` }); return; }
-  socket.send({ type: "import", text: await file.text() });
+  send({ type: "import", text: await file.text() });
 });
 $("heatmap").addEventListener("click", (event) => {
   const { state, data } = page;
@@ -161,14 +252,14 @@ $("heatmap").addEventListener("click", (event) => {
   const x = low + ((event.clientX - box.left) / box.width) * (high - low);
   const y = high - ((event.clientY - box.top) / box.height) * (high - low);
   const label = state.problem === "regression" ? Number($("own-value").value) : Number($("own-class").value);
-  socket.send({ type: "add_point", x, y, label });
+  send({ type: "add_point", x, y, label, split: $("own-split").value });
 });
 $("upload").addEventListener("change", async (event) => {
   const file = event.target.files[0];
   event.target.value = "";
   if (!file) return;
   if (file.size > 512 * 1024) { showError({ message: `upload: ${file.name} is larger than 512 KiB` }); return; }
-  socket.send({ type: "upload_csv", text: await file.text() });
+  send({ type: "upload_csv", text: await file.text() });
 });
 $("view_toggle").addEventListener("click", () => {
   const racing = $("race").hidden;

@@ -1,7 +1,9 @@
-// The network drawing: feature tiles, a thumbnail per neuron, links whose width and colour
-// show each weight, bias squares, hover cards that edit a weight, gradient-health marks.
+// The network drawing: feature tiles (each with its own picture, on or off), a thumbnail per
+// neuron and per output (one per class for a multi-class network), links whose width and
+// colour show each weight, bias squares, hover cards that edit a weight or bias, and
+// gradient-health marks. Weights arrive decoded ({weights, biases} per layer).
 
-import { decode, paint, valueColor } from "./pictures.js";
+import { classColor, decode, paint, slice, valueColor } from "./pictures.js";
 
 const HEIGHT = 470;
 const TOP = 64;
@@ -73,12 +75,12 @@ export class NetworkView {
         const next = on ? active.filter((f) => f !== name) : [...active, name];
         if (next.length) this.onConfigure({ features: next });
       });
-      if (on) {
-        node.pictureIndex = active.indexOf(name);
-        node.element.addEventListener("mouseenter", () => this.onHoverPicture({ kind: "feature", index: node.pictureIndex }));
-        node.element.addEventListener("mouseleave", () => this.onHoverPicture(null));
-        nodes.push(node);
-      }
+      node.feature = name;
+      node.element.addEventListener("mouseenter", () => this.onHoverPicture({ kind: "feature", name }));
+      node.element.addEventListener("mouseleave", () => this.onHoverPicture(null));
+      const picture = this.data.feature_pictures[name];
+      if (picture) paint(node.canvas, decode(picture));
+      if (on) nodes.push(node);
     });
     return { x, size, nodes };
   }
@@ -124,10 +126,22 @@ export class NetworkView {
   }
 
   outputColumn(x) {
-    const size = 36;
-    const node = this.node(x, TOP + 60, size, "output");
-    node.bias = this.biasSquare(node, this.state.hidden.length, 0);
-    return { x, size, nodes: [node] };
+    const count = this.data.task === "multiclass" ? this.data.classes : 1;
+    const size = count > 1 ? Math.min(36, nodeSize(count)) : 36;
+    const nodes = [];
+    for (let unit = 0; unit < count; unit++) {
+      const node = this.node(x, TOP + (count > 1 ? unit * size * 1.25 : 60), size, "output");
+      node.element.dataset.output = String(unit);
+      if (count > 1) {
+        node.element.style.borderColor = `rgb(${classColor(unit).join(",")})`;
+        node.element.title = `output for class ${unit}: its probability, 2p − 1`;
+        node.element.addEventListener("mouseenter", () => this.onHoverPicture({ kind: "output", unit }));
+        node.element.addEventListener("mouseleave", () => this.onHoverPicture(null));
+      }
+      node.bias = this.biasSquare(node, this.state.hidden.length, unit);
+      nodes.push(node);
+    }
+    return { x, size, nodes };
   }
 
   biasSquare(node, layer, unit) {
@@ -140,27 +154,29 @@ export class NetworkView {
     return square;
   }
 
-  /** Paint thumbnails, links, biases and health marks from a frame. */
-  update(frame) {
+  /** Paint thumbnails, links, biases and health marks from a frame (its weights decoded). */
+  update(frame, weights) {
     this.frame = frame;
+    this.weights = weights;
     if (!this.columns) return;
-    const pictures = this.data ? this.data.feature_pictures : [];
-    for (const node of this.columns[0].nodes) {
-      if (pictures[node.pictureIndex]) paint(node.canvas, decode(pictures[node.pictureIndex]));
-    }
     frame.neurons.forEach((layer, index) => {
       const column = this.columns[index + 1];
       if (!column || !column.nodes) return;
-      layer.forEach((picture, unit) => { if (column.nodes[unit]) paint(column.nodes[unit].canvas, decode(picture)); });
+      const bytes = decode(layer);
+      column.nodes.forEach((node, unit) => paint(node.canvas, slice(bytes, unit, frame.size)));
     });
-    this.paintBiases(frame.weights);
-    this.drawLinks(frame.weights);
+    this.paintBiases(weights);
+    this.drawLinks(weights);
     this.markHealth(frame.health || []);
   }
 
-  paintOutput(bytes, options) {
+  paintOutput(frame, bytes, options) {
     const column = this.columns && this.columns[this.columns.length - 1];
-    if (column) paint(column.nodes[0].canvas, bytes, options);
+    if (!column) return;
+    if (column.nodes.length === 1) { paint(column.nodes[0].canvas, bytes, options); return; }
+    if (!frame.output_units) return;
+    const units = decode(frame.output_units);
+    column.nodes.forEach((node, unit) => paint(node.canvas, slice(units, unit, frame.size)));
   }
 
   paintBiases(weights) {
@@ -193,7 +209,7 @@ export class NetworkView {
         context.beginPath();
         context.moveTo(link.x0, link.y0);
         context.bezierCurveTo(middle, link.y0, middle, link.y1, link.x1, link.y1);
-        context.lineWidth = Math.min(10, 1 + Math.abs(weight) * 1.8) * thin;
+        context.lineWidth = (Number.isFinite(weight) ? Math.min(10, 1 + Math.abs(weight) * 1.8) : 1) * thin;
         context.strokeStyle = rgb(valueColor(weight), 0.8);
         context.stroke();
       }));
@@ -237,7 +253,7 @@ export class NetworkView {
   }
 
   currentValue({ layer, row, column }) {
-    const weights = this.frame && this.frame.weights[layer];
+    const weights = this.weights && this.weights[layer];
     if (!weights) return null;
     return column < 0 ? weights.biases[row] : weights.weights[row][column];
   }
@@ -248,9 +264,10 @@ export class NetworkView {
     const box = this.root.getBoundingClientRect();
     const what = target.column < 0 ? "Bias" : "Weight";
     this.card.replaceChildren();
-    this.card.append(`${what} ${value.toPrecision(3)}`);
+    this.card.append(`${what} ${Number.isFinite(value) ? value.toPrecision(3) : "not a number (diverged)"}`);
     if (pin) {
-      const input = Object.assign(document.createElement("input"), { type: "number", step: "0.1", value: String(value) });
+      const input = Object.assign(document.createElement("input"), { type: "number", step: "0.1",
+        value: Number.isFinite(value) ? String(Math.round(value * 1e5) / 1e5) : "0" });
       input.addEventListener("keydown", (key) => {
         if (key.key === "Enter") {
           this.onSetWeight({ layer: target.layer, row: target.row, column: target.column, value: Number(input.value) });

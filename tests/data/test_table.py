@@ -1,9 +1,6 @@
 """Reading tables: pyarrow in batches, numbers straight into float32, text as text, nothing evaluated."""
 from __future__ import annotations
 
-import signal
-from contextlib import contextmanager
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -12,19 +9,6 @@ import pytest
 from neuralab.data import table
 from neuralab.data.table import numeric_column, parses_as_numbers, read_table
 from neuralab.errors import DataError
-
-
-@contextmanager
-def time_limit(seconds: int):
-    def fail(number, frame):
-        raise TimeoutError(f"reading took over {seconds} s")
-    previous = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def write(tmp_path, text, name="t.csv", encoding="utf-8"):
@@ -96,7 +80,7 @@ def test_parquet_numbers_become_float32_and_booleans_stay(tmp_path):
     assert columns["flag"].dtype == bool and columns["s"].tolist() == ["x", None]
 
 
-def test_duplicate_names_among_100000_columns_are_found_at_once(tmp_path):
+def test_duplicate_names_among_100000_columns_are_found_at_once(tmp_path, time_limit):
     """Issue 18: the header check was quadratic — 100,000 columns took 103–148 s before any message."""
     names = [f"c{i % 50_000}" for i in range(100_000)]
     path = write(tmp_path, ",".join(names) + "\n" + ",".join("1" * 1 for _ in names) + "\n")
@@ -104,7 +88,7 @@ def test_duplicate_names_among_100000_columns_are_found_at_once(tmp_path):
         read_table(path)
 
 
-def test_a_wide_table_reads_in_a_few_calls_per_batch(tmp_path):
+def test_a_wide_table_reads_in_a_few_calls_per_batch(tmp_path, time_limit):
     names = [f"c{i}" for i in range(20_000)]
     rows = "".join(",".join(str((i + j) % 7) for j in range(len(names))) + "\n" for i in range(5))
     with time_limit(60):

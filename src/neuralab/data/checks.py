@@ -104,8 +104,8 @@ def class_problems(targets: np.ndarray, classes: Sequence, *, target_name: str =
     Example:
         >>> class_problems(np.zeros(4, dtype=int), ["cat"])
         ["target: only one class ('cat') — classification needs at least two"]
-        >>> class_problems(np.arange(6), list("abcdef"), target_name="id")[0]
-        "target column 'id': 6 classes in 6 rows — about one example per class, nothing to learn from; is it an id or text column? choose the target with data.target"
+        >>> class_problems(np.arange(6), list("abcdef"), target_name="id")[0].split(" — ")[0]
+        "target column 'id': 6 classes in 6 rows"
     """
     present = np.unique(targets)
     if len(classes) < 2 or len(present) < 2:

@@ -110,7 +110,8 @@ class Preprocessor:
         target_mean = target_std = None
         if standardize:
             mean_array, std_array = column_moments(expanded)
-            mean, std = mean_array.tolist(), np.where((std_array > 0) & np.isfinite(std_array), std_array, 1.0).tolist()
+            mean = mean_array.tolist()
+            std = np.where((std_array > 0) & np.isfinite(std_array), std_array, 1.0).tolist()
         if task == "regression" and standardize:
             values = np.asarray(targets, dtype=np.float64)
             target_mean, target_std = float(values.mean()), float(_safe_std(values))

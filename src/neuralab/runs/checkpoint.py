@@ -193,7 +193,8 @@ def _check_progress(progress: Any, state: TrainingState, *, n_train: int | None)
     if checked.batch_index == 0 or n_train is None:
         return
     order = checked.epoch_order
-    batches = len(batch_bounds(n_train, batch_size_of(state.spec.train, n_train), batch_norm=state.spec.model.batch_norm))
+    size = batch_size_of(state.spec.train, n_train)
+    batches = len(batch_bounds(n_train, size, batch_norm=state.spec.model.batch_norm))
     if checked.batch_index >= batches:
         raise RunError(f"checkpoint {MANIFEST}: state.progress.batch_index {checked.batch_index} is beyond the "
                        f"epoch's {batches} batches")

@@ -19,13 +19,15 @@ import hashlib
 import logging
 import os
 import shutil
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from safetensors.torch import save
 
 from neuralab.models import describe_layers
-from neuralab.runs.files import claim_folder, save_figure, write_bytes_atomic, write_csv, write_json, write_text_atomic
+from neuralab.runs.files import (claim_folder, refused_as_storage_error, save_figure, write_bytes_atomic, write_csv,
+                                 write_json, write_text_atomic)
 from neuralab.runs.records import write_health
 from neuralab.runs.run import FORMAT, Run
 from neuralab.spec import ExperimentSpec, dump_spec
@@ -63,16 +65,20 @@ def write_run(run: Run, out_dir: str | Path) -> Path:
     """Write ``run`` into a new directory under ``out_dir`` and return its path.
 
     The files are written into the claimed folder's hidden twin first and renamed into place,
-    so a reader never sees half a run.
+    so a reader never sees half a run; when a write fails (StorageError), neither is left.
     """
     final = claim_folder(out_dir, run.spec.name)
     partial = final.with_name(f".{final.name}.partial-{os.getpid()}")
-    partial.mkdir()
     try:
+        with refused_as_storage_error(partial, "create the folder"):
+            partial.mkdir()
         _write_files(run, partial)
-        os.replace(partial, final)  # the claimed folder is empty: replacing it is one rename
+        with refused_as_storage_error(final, "rename into"):
+            os.replace(partial, final)  # the claimed folder is empty: replacing it is one rename
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
+        with suppress(OSError):
+            final.rmdir()  # still the empty claimed folder
         raise
     run.dir = final
     return final

@@ -147,7 +147,7 @@ def test_predictions_are_labelled_by_the_models_classes(finished, tmp_path):
 
 def test_temporary_files_a_killed_writer_left_are_removed_on_loading(finished, tmp_path):
     copy = copy_run(finished.dir, tmp_path)
-    for name in (".summary.json.tmp-123", "checkpoint/.checkpoint.json.tmp-9"):
+    for name in (".summary.json.tmp-999999999", "checkpoint/.checkpoint.json.tmp-999999998"):
         (copy / name).write_text("half")
     neuralab.load_run(copy)
     assert not list(copy.rglob("*.tmp-*"))

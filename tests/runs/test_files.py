@@ -65,7 +65,7 @@ def test_folders_are_claimed_once_even_by_racing_threads(tmp_path):
 
 
 def test_temporaries_a_killed_writer_left_are_removed(tmp_path):
-    (tmp_path / ".summary.json.tmp-123").write_text("half")
+    (tmp_path / ".summary.json.tmp-999999999").write_text("half")  # no such process
     (tmp_path / "summary.json").write_text("{}")
     assert files.remove_temporaries(tmp_path) == 1 and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
 
@@ -123,10 +123,11 @@ def test_folders_that_cannot_be_made_are_one_line(tmp_path):
 
 def test_temporaries_of_a_killed_writer_are_found_in_sub_folders(tmp_path):
     (tmp_path / "checkpoint").mkdir()
-    for name in (".a.json.tmp-1", "checkpoint/.checkpoint.json.tmp-22", "keep.json"):
+    writing = f".b.json.tmp-{os.getpid()}"  # a writer that still runs: its file stays
+    for name in (".a.json.tmp-999999999", "checkpoint/.checkpoint.json.tmp-999999998", "keep.json", writing):
         (tmp_path / name).write_text("x")
     assert remove_temporaries(tmp_path) == 2
-    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["keep.json"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [writing, "keep.json"]
 
 
 @pytest.fixture(scope="module")

@@ -230,15 +230,29 @@ def claim_folder(parent: str | Path, name: str) -> Path:
 def remove_temporaries(folder: str | Path) -> int:
     """Delete temporary files a killed writer left in ``folder`` and its sub-folders; returns how many.
 
-    Call it only where no other process writes (a run being resumed holds its lock).
+    A temporary file's name ends in its writer's process id: one whose process still runs
+    on this machine is being written and stays.
     """
     removed = 0
     for path in Path(folder).rglob(f".*{TEMPORARY_MARK}*"):
-        if path.is_file():
+        if path.is_file() and not _writer_alive(path):
             with suppress(OSError):  # a clean-up step: the error being handled matters more
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+def _writer_alive(path: Path) -> bool:
+    pid = path.name.rpartition(TEMPORARY_MARK)[2]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except PermissionError:
+        return True  # it does, under another user
+    except (OverflowError, OSError):  # ProcessLookupError, or not a process id at all
+        return False
+    return True
 
 
 def json_safe(value: Any) -> Any:

@@ -1,6 +1,10 @@
 """Shared fixtures: tiny seeded specs so every test trains in well under a second."""
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 import torch
 
@@ -48,3 +52,20 @@ def tiny_gpt_run(tmp_path_factory):
 
     torch.set_num_threads(1)
     return neuralab.train(load_spec(TINY_GPT), out_dir=tmp_path_factory.mktemp("gpt"))
+@contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    def fail(number, frame):
+        raise TimeoutError(f"ran for over {seconds} s: a hang or unbounded work")
+    previous = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def time_limit():
+    """``with time_limit(seconds):`` fails the test when the block runs longer — a hang guard, not a timing check."""
+    return _time_limit

@@ -99,7 +99,7 @@ def test_regression_run_reports_rmse_and_predicts_in_original_units(tmp_path):
                                "preprocessor": {}, "tensors": {}}), "head"),
     ("spec.yaml", "model: {hidden: [3], activation: evil}\n", "model.activation"),
     ("spec.yaml", "!!python/object/apply:os.system ['true']\n", "cannot be parsed"),
-    ("model.safetensors", "garbage", "cannot be read"),
+    ("model.safetensors", "garbage", "model.safetensors: does not match the SHA-256 in model.json"),
 ])
 def test_tampered_run_files_are_refused_clearly(saved_run, tmp_path, file, content, message):
     import shutil

@@ -7,7 +7,7 @@ five trees. Every ``tune`` and ``sweep`` runs twice: the second must start its o
 (issue 17). ``runs/<run>`` is the newest complete run, except for ``--resume``/``resume``,
 which get a run interrupted after its first epoch; ``new.csv`` holds rows with that run's
 input columns. ``source .venv/bin/activate`` is the shell's, and ``neuralab playground``
-serves until stopped (tests/playground/test_playground_command.py runs it).
+and ``neuralab explore`` serve until stopped (tests/playground runs them).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from neuralab.training import Callback
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
-SKIPPED = ("source", "neuralab playground")
+SKIPPED = ("source", "neuralab playground", "neuralab explore")  # servers: run until stopped (tests/playground)
 
 
 def section(title: str) -> str:
@@ -51,10 +51,20 @@ def tiny(args: list[str]) -> list[str]:
         if arg == "--values":
             args[index + 1] = re.sub(r":(log|lin):\d+$", r":\1:2", args[index + 1])
     if command in ("train", "doctor", "baseline", "tune", "sweep", "lr-find") and "--resume" not in args:
-        args += ["--set", "train.epochs=1"]
+        args += ["--set", "train.epochs=1", *language_model_settings(args)]
     if command in ("lr-find", "optimizers"):
         args += ["--steps", "10" if command == "lr-find" else "5"]
     return args
+
+
+def language_model_settings(args: list[str]) -> list[str]:
+    """Tiny settings for a spec that trains on text: 20,000 characters, and 2 steps when step-based."""
+    spec_file = next((ROOT / arg for arg in args if arg.endswith(".yaml") and (ROOT / arg).is_file()), None)
+    if spec_file is None:
+        return []
+    spec = neuralab.load_spec(spec_file)
+    extra = ["--set", "data.max_characters=20000"] if spec.data.dataset in ("shakespeare", "text") else []
+    return extra + (["--set", "train.max_steps=2", "--set", "train.eval_every=2"] if spec.train.max_steps else [])
 
 
 class StopAfterFirstEpoch(Callback):
@@ -116,8 +126,10 @@ def test_the_command_line_tour_runs_in_order_and_again(workspace, capsys):
             code = main(args)
             printed = capsys.readouterr()
             assert code == 0, f"{line} (attempt {attempt + 1}) exited {code}:\n{printed.err}"
-            if args[0] in ("tune", "sweep") and attempt == 1:
-                assert re.search(r"study \S+-2:", printed.out), printed.out  # a fresh study, not an error
+            studies = re.findall(r"^study (\S+):", printed.out, flags=re.M)
+            if args[0] in ("tune", "sweep") and attempt == 1:  # a fresh study, numbered, not an error
+                assert studies and re.fullmatch(r"\S+-\d+", studies[0]) and studies[0] != first, printed.out
+            first = studies[0] if studies else None
     assert (workspace / "runs" / "race-rosenbrock.png").is_file()
     assert list((workspace / "runs").glob("*/predictions-new.csv"))
 
@@ -126,11 +138,13 @@ def test_the_python_tour_runs_in_order(workspace):
     resumable = interrupted_run(workspace / "runs")
     block = code_block(section("A tour of the Python API"), "python")
     replacements = {'{"train.epochs": 20}': '{"train.epochs": 1}', '"1e-4:1:log:9"': '"1e-4:1:log:2"',
-                    "trials=30": "trials=2", '"runs/<run>"': repr(str(resumable))}
+                    "trials=30": "trials=2", '"runs/<run>"': repr(str(resumable)),
+                    '"examples/shakespeare-char.yaml")': '"examples/shakespeare-char.yaml", overrides=GPT_TINY)',
+                    '"examples/shakespeare-char.yaml", init_from': '"examples/shakespeare-char.yaml", overrides=GPT_TINY, init_from'}
     for old, new in replacements.items():
         assert old in block, f"the Python tour changed: update {old!r} in this test"
         block = block.replace(old, new)
-    namespace: dict = {}
+    namespace: dict = {"GPT_TINY": {"train.max_steps": 2, "train.eval_every": 2, "data.max_characters": 20000}}
     for statement in ast.parse(block).body:
         source = ast.get_source_segment(block, statement)
         if "new.csv" in source:

@@ -198,19 +198,25 @@ def predict(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
         inputs: a file holding the run's input columns (``run.preprocessor.input_columns``;
             other columns are kept and ignored), or an array ``(n, columns)`` of numbers.
         output: CSV path to write: the input's columns untouched, then ``prediction`` and one
-            ``probability_<class>`` per class (written atomically).
+            ``probability_<class>`` per class, replaced in one step: a failed write leaves no partial file.
 
     Returns:
-        ``{column: [...], "prediction": [...], "probability_<class>": [...], ...}`` column lists.
+        ``{column: [...], "prediction": [...], "probability_<class>": [...], ...}`` column lists (for
+        millions of rows, :func:`prediction_columns` gives the same as numpy arrays, at a fraction of
+        the memory).
 
     Raises:
+        RunError: a bad run directory, or a run that learned sequences.
         DataError: missing columns (naming every column the run needs), bad values, unknown words.
+        StorageError: ``output`` is a directory or cannot be written (disk full, permission denied…).
     """
+    return {name: values.tolist() for name, values in prediction_columns(run, inputs, output=output).items()}
+
+
+def prediction_columns(run: Run | str | Path, inputs: str | Path | np.ndarray, *,
+                       output: str | Path | None = None) -> dict[str, np.ndarray]:
+    """:func:`predict`'s columns as numpy arrays; ``output`` is written block by block (what the CLI uses)."""
     run = run if isinstance(run, Run) else load_run(run)
-    if run.shape.sequence_length is not None:
-        raise RunError(f"predict: reads rows of a table, but {run.dir or run.spec.name} learned sequences "
-                       f"({run.spec.data.dataset!r}); `neuralab evaluate` scores its test split, and "
-                       "`neuralab sample` continues a language model's text")
     return predict_table(run, inputs, output=output)
 
 

@@ -1,11 +1,19 @@
-"""Errors a user can fix: each carries one line per problem.
+"""Errors a user can fix: each carries one line per problem, and the exit code the CLI ends with.
 
-The CLI prints ``problems`` one per line and exits with code 2, without a traceback.
+The CLI prints ``problems`` one per line, without a traceback, and exits with the error's
+``exit_code``: 2 for bad input (spec, data, run directory, arguments), 4 when the file
+system refuses (:class:`StorageError`: disk full, permission denied, read-only, not a
+directory), 130 / 143 when a signal interrupted training. A run that diverged is written
+with its diagnosis and ends with :data:`DIVERGED_EXIT_CODE` (3).
 """
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+
+BAD_INPUT_EXIT_CODE = 2
+DIVERGED_EXIT_CODE = 3  # trained, written, but the loss or the weights became NaN/inf
+STORAGE_EXIT_CODE = 4
 
 
 class NeuralabError(Exception):
@@ -15,6 +23,8 @@ class NeuralabError(Exception):
         problems: one human-readable line per problem; each names the field, the value
             and what is allowed.
     """
+
+    exit_code = BAD_INPUT_EXIT_CODE
 
     def __init__(self, problems: str | Sequence[str]):
         self.problems = [one_line(p) for p in ([problems] if isinstance(problems, str) else problems)]
@@ -42,6 +52,16 @@ class DataError(NeuralabError):
 
 class RunError(NeuralabError):
     """A run directory is missing, incomplete or tampered with."""
+
+
+class StorageError(NeuralabError):
+    """The file system refused: disk full, permission denied, read-only, a directory where a file goes.
+
+    Whatever was being written is not left half-written (atomic writes; a new run directory
+    without a first checkpoint is removed).
+    """
+
+    exit_code = STORAGE_EXIT_CODE
 
 
 class TrainingInterrupted(NeuralabError):

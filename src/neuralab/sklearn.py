@@ -64,7 +64,7 @@ class _NeuralEstimator(BaseEstimator):
     # One constructor for both estimators (scikit-learn reads the parameters from its signature).
     def __init__(self, hidden=(128, 128), activation="relu", output_activation="auto", init="he_normal",
                  init_std=0.05, dropout=0.0, batch_norm=False, loss="auto", optimizer="adam", learning_rate=0.001,
-                 momentum=None, batch_size=64, epochs=50, schedule="constant", l1=0.0, l2=0.0, grad_clip=None,
+                 momentum=None, batch_size=64, epochs=50, schedule="constant", l1=0.0, l2=0.0, grad_clip="auto",
                  early_stopping=False, patience=10, validation_fraction=0.1, standardize=True, augment_noise=0.0,
                  device="auto", threads=None, health_every=100, optimal_error=None, tensorboard=None,
                  random_state=None):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from neuralab.cli import main
+from neuralab.errors import DIVERGED_EXIT_CODE
 
 SPEC = """name: cli-doctor
 seed: 0
@@ -89,7 +90,7 @@ def test_train_names_the_likely_cause_when_a_run_diverges(tmp_path, capsys):
     spec = tmp_path / "wild.yaml"
     spec.write_text("data: {dataset: circle, n_samples: 200}\nmodel: {hidden: [32, 32], init: normal, init_std: 3.0}\n"
                     "train: {optimizer: sgd, learning_rate: 5.0, epochs: 3, batch_size: 16}\n")
-    assert main(["train", str(spec), "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    assert main(["train", str(spec), "--out", str(tmp_path / "runs"), "--quiet"]) == DIVERGED_EXIT_CODE
     printed = capsys.readouterr().out
     assert "diverged" in printed and "likely cause: learning rate too high (5 for sgd" in printed
 

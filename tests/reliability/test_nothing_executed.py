@@ -13,6 +13,7 @@ import pytest
 
 import neuralab
 from neuralab.errors import DataError, RunError, TrainingInterrupted
+from neuralab.runs.checkpoint import manifest_digest
 from neuralab.training import Callback
 
 SOURCE = Path(neuralab.__file__).resolve().parent
@@ -68,7 +69,10 @@ def test_pickles_beside_a_run_are_ignored(finished, tmp_path, marker):
 
 def test_a_pickle_in_place_of_the_weights_is_refused(finished, tmp_path, marker):
     copy = copy_run(finished.dir, tmp_path)
-    (copy / "model.safetensors").write_bytes(pickle.dumps(Payload(marker)))
+    evil = pickle.dumps(Payload(marker))
+    (copy / "model.safetensors").write_bytes(evil)
+    meta = json.loads((copy / "model.json").read_text())
+    (copy / "model.json").write_text(json.dumps({**meta, "sha256": hashlib.sha256(evil).hexdigest()}))  # a forger
     with pytest.raises(RunError, match="model.safetensors: cannot be read"):
         neuralab.load_run(copy)
     assert not marker.exists()
@@ -85,7 +89,8 @@ def test_a_pickle_in_place_of_checkpoint_tensors_is_refused(tmp_path, marker):
     manifest = json.loads((folder / "checkpoint.json").read_text())
     evil = pickle.dumps(Payload(marker))
     (folder / manifest["tensors"]).write_bytes(evil)
-    manifest["sha256"] = hashlib.sha256(evil).hexdigest()  # a forger who also fixes the digest
+    manifest["sha256"] = hashlib.sha256(evil).hexdigest()  # a forger who also fixes the digests
+    manifest["digest"] = manifest_digest(manifest)
     (folder / "checkpoint.json").write_text(json.dumps(manifest))
     with pytest.raises(RunError, match="cannot be read"):
         neuralab.resume(caught.value.run_dir)
@@ -107,6 +112,45 @@ def test_tampered_model_json_is_validated(finished, tmp_path, file, change, mess
     (copy / file).write_text(json.dumps(meta))
     with pytest.raises(RunError, match=re.escape(message)):
         neuralab.load_run(copy)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda summary: [1, 2], "summary.json: expected a mapping, got list"),
+    (lambda summary: {**summary, "classes": "xy"}, "run summary.json: classes: Input should be a valid list"),
+    (lambda summary: {**summary, "classes": [1, 0]}, "classes [1, 0] disagree with the model's [0, 1]"),
+    (lambda summary: {**summary, "epochs_run": "3"}, "epochs_run: Input should be a valid integer"),
+    (lambda summary: {**summary, "diverged": "no"}, "diverged: Input should be a valid boolean"),
+    (lambda summary: {**summary, "task": "regression"}, "task 'regression' disagrees with model.json's 'binary'"),
+    (lambda summary: {key: value for key, value in summary.items() if key != "stop_reason"}, "stop_reason"),
+], ids=["list", "classes-text", "classes-swapped", "epochs-text", "diverged-text", "task", "no-stop-reason"])
+def test_tampered_summary_json_is_validated(finished, tmp_path, change, message):
+    copy = copy_run(finished.dir, tmp_path)
+    summary = json.loads((copy / "summary.json").read_text())
+    (copy / "summary.json").write_text(json.dumps(change(summary)))
+    with pytest.raises(RunError, match=re.escape(message)):
+        neuralab.load_run(copy)
+
+
+def test_a_flipped_byte_in_the_weights_is_refused(finished, tmp_path):
+    copy = copy_run(finished.dir, tmp_path)
+    data = bytearray((copy / "model.safetensors").read_bytes())
+    data[-1] ^= 0x01  # the last byte of the last tensor: still a readable safetensors file
+    (copy / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(RunError, match="does not match the SHA-256 in model.json"):
+        neuralab.load_run(copy)
+
+
+def test_predictions_are_labelled_by_the_models_classes(finished, tmp_path):
+    table = neuralab.predict(finished.dir, np.array([[1.0, 1.0], [-1.0, 1.0]], dtype=np.float32))
+    assert set(table["prediction"]) <= {0, 1} and set(table) >= {"probability_0", "probability_1"}
+
+
+def test_temporary_files_a_killed_writer_left_are_removed_on_loading(finished, tmp_path):
+    copy = copy_run(finished.dir, tmp_path)
+    for name in (".summary.json.tmp-999999999", "checkpoint/.checkpoint.json.tmp-999999998"):
+        (copy / name).write_text("half")
+    neuralab.load_run(copy)
+    assert not list(copy.rglob("*.tmp-*"))
 
 
 @pytest.mark.parametrize("text, message", [

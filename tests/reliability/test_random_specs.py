@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -19,6 +17,7 @@ from hypothesis import strategies as st
 
 from neuralab.spec.catalog import names
 from neuralab.cli import main
+from neuralab.errors import DIVERGED_EXIT_CODE
 from neuralab.spec.reference import spec_reference
 
 BASE = {"name": "prop", "data": {"dataset": "circle", "n_samples": 40},
@@ -59,28 +58,16 @@ override = st.sampled_from(FIELDS + JUNK_FIELDS).flatmap(
     lambda field: st.tuples(st.just(field), st.one_of(values, plausible(field), plausible(field))))
 
 
-@contextmanager
-def time_limit(seconds: int):
-    def fail(number, frame):
-        raise TimeoutError(f"neuralab ran for over {seconds} s: a hang")
-    previous = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def run_cli(spec_file: Path, extra: list[str], capsys) -> None:
+def run_cli(spec_file: Path, extra: list[str], capsys, time_limit) -> None:
     with tempfile.TemporaryDirectory() as out, time_limit(60):
         code = main(["train", str(spec_file), *extra, "--out", out, "--quiet"])  # other exceptions fail the test
         created = list(Path(out).iterdir())
     captured = capsys.readouterr()
     event(f"exit code {code}")  # shown by --hypothesis-show-statistics: both outcomes must occur
     assert "Traceback" not in captured.err
-    if code == 0:
+    if code in (0, DIVERGED_EXIT_CODE):  # trained (or diverged, and written with its diagnosis)
         assert "run written to" in captured.out and len(created) == 1
+        assert (code == DIVERGED_EXIT_CODE) == ("stopped: diverged" in captured.out)
         return
     assert code == 2, (code, captured.err)
     lines = [line for line in captured.err.strip().splitlines() if not line.startswith(("WARNING ", "INFO "))]
@@ -97,11 +84,11 @@ def write_spec(folder: Path, spec: dict, kind: str) -> Path:
 @SETTINGS
 @given(overrides=st.lists(override, max_size=3),
        raw=st.lists(st.text(max_size=20), max_size=1))
-def test_random_overrides_train_or_exit_2_naming_the_field(overrides, raw, capsys):
+def test_random_overrides_train_or_exit_2_naming_the_field(overrides, raw, capsys, time_limit):
     args = [arg for key, value in overrides for arg in ("--set", f"{key}={json.dumps(value)}")]
     args += [arg for text in raw for arg in ("--set", text)]
     with tempfile.TemporaryDirectory() as folder:
-        run_cli(write_spec(Path(folder), BASE, "yaml"), args, capsys)
+        run_cli(write_spec(Path(folder), BASE, "yaml"), args, capsys, time_limit)
 
 
 def merge(base: dict, extra: dict) -> dict:
@@ -120,9 +107,9 @@ sections = st.fixed_dictionaries({}, optional={
 
 @settings(SETTINGS, max_examples=40)
 @given(spec=sections, kind=st.sampled_from(["yaml", "json"]))
-def test_random_spec_files_train_or_exit_2_naming_the_field(spec, kind, capsys):
+def test_random_spec_files_train_or_exit_2_naming_the_field(spec, kind, capsys, time_limit):
     with tempfile.TemporaryDirectory() as folder:
-        run_cli(write_spec(Path(folder), merge(BASE, spec), kind), [], capsys)
+        run_cli(write_spec(Path(folder), merge(BASE, spec), kind), [], capsys, time_limit)
 
 
 json_like = st.recursive(scalars, lambda children: st.one_of(

@@ -1,6 +1,7 @@
 """Checkpoints: a signal stops training after the batch, and a resume continues bit for bit."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -8,9 +9,11 @@ import signal
 
 import pytest
 import torch
+from safetensors.torch import load_file, save
 
 import neuralab
 from neuralab.errors import RunError, TrainingInterrupted
+from neuralab.runs.checkpoint import manifest_digest
 from neuralab.training import Callback
 
 SPEC = {"name": "ckpt", "seed": 3, "data": {"dataset": "spiral", "n_samples": 120, "noise": 0.2, "augment_noise": 0.05},
@@ -96,7 +99,7 @@ def test_run_directory_is_resumable_during_training_and_clean_after(tmp_path):
                 seen["metrics"] = (run_dir / "metrics.csv").read_text().splitlines()
 
     run = neuralab.train(SPEC, out_dir=tmp_path, callbacks=[Look()], overrides={"train.checkpoint_every": 1})
-    assert seen["files"] == ["checkpoint", "metrics.csv", "spec.yaml"]
+    assert seen["files"] == [".lock", "checkpoint", "metrics.csv", "spec.yaml"]  # .lock: held while it trains
     assert seen["manifest"]["epochs_done"] == 1  # the Look callback runs before the checkpoint of epoch 2
     assert len(seen["metrics"]) == 2  # header + epoch 1 (epoch 2 is appended after every callback)
     assert [p.name for p in tmp_path.iterdir()] == [run.dir.name]  # no hidden temporary folders
@@ -157,13 +160,48 @@ def test_changed_spec_is_refused_on_resume(interrupted_run):
     (lambda m: m.update(format="neuralab.checkpoint/99"), "format"),
     (lambda m: m["state"]["model"].pop("output.weight"), "does not fit"),
     (lambda m: m.update(epochs_done=40), "history.jsonl"),
-])
+    (lambda m: m["state"]["progress"].update(step="7"), r"progress\.step: Input should be a valid integer"),
+    (lambda m: m["state"]["progress"].update(step=2.5), r"progress\.step"),
+    (lambda m: m["state"]["progress"].update(batch_index=10**9), "batch_index 1000000000 is beyond the epoch's"),
+    (lambda m: m["state"]["progress"].update(rollbacks=-1), r"progress\.rollbacks"),
+    (lambda m: m["state"]["progress"].pop("epoch"), r"progress\.epoch: Field required"),
+    (lambda m: m["state"].update(progress=[1, 2]), r"state\.progress"),
+], ids=["path", "tensor-digest", "format", "tensors", "epochs", "step-text", "step-float", "batch-index",
+        "rollbacks", "no-epoch", "progress-list"])
 def test_tampered_checkpoint_is_refused_clearly(interrupted_run, tamper, message):
+    """Each change is sealed with a fresh manifest digest, as a deliberate edit would be: the checks behind it hold."""
     path = interrupted_run / "checkpoint" / "checkpoint.json"
     manifest = json.loads(path.read_text())
     tamper(manifest)
+    manifest["digest"] = manifest_digest(manifest)
     path.write_text(json.dumps(manifest))
     with pytest.raises(RunError, match=message):
+        neuralab.resume(interrupted_run)
+
+
+def test_a_changed_byte_in_checkpoint_json_breaks_its_digest(interrupted_run):
+    path = interrupted_run / "checkpoint" / "checkpoint.json"
+    manifest = json.loads(path.read_text())
+    manifest["state"]["progress"]["step"] += 1  # still valid JSON and a valid step: only the digest tells
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(RunError, match="does not match its own digest"):
+        neuralab.resume(interrupted_run)
+
+
+def test_a_resume_mid_epoch_checks_the_saved_row_order(interrupted_run):
+    path = interrupted_run / "checkpoint" / "checkpoint.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["state"]["progress"]["batch_index"] > 0  # SignalAt stops inside an epoch
+    folder = interrupted_run / "checkpoint"
+    tensors = load_file(str(folder / manifest["tensors"]))
+    key = manifest["state"]["progress"]["epoch_order"]["__tensor__"]
+    tensors[key] = torch.zeros_like(tensors[key])  # every batch would be row 0
+    data = save(tensors)
+    (folder / manifest["tensors"]).write_bytes(data)
+    manifest["sha256"] = hashlib.sha256(data).hexdigest()
+    manifest["digest"] = manifest_digest(manifest)
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(RunError, match="epoch_order is not an order of the"):
         neuralab.resume(interrupted_run)
 
 

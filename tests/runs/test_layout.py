@@ -39,3 +39,22 @@ def test_a_blow_up_on_the_last_step_is_not_saved_as_success():
     assert run.summary["kept_epoch"] == 6
     losses = [value for key, value in run.summary.items() if key.endswith("_loss")]
     assert all(value == value for value in losses)  # the kept weights score finite numbers
+
+
+def test_a_run_that_cannot_be_written_leaves_no_folder(tmp_path, tiny_spec, monkeypatch):
+    import errno
+    import os
+
+    import pytest
+
+    from neuralab.errors import StorageError
+    from neuralab.runs import files
+
+    run = neuralab.train(tiny_spec, out_dir=None)
+
+    def full(path, data):
+        raise StorageError(files.storage_problem(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+    monkeypatch.setattr("neuralab.runs.layout.write_bytes_atomic", full)
+    with pytest.raises(StorageError, match="No space left on device"):
+        write_run(run, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # neither the claimed folder nor its partial twin

@@ -61,6 +61,16 @@ def test_a_last_batch_of_one_row_joins_the_batch_before_it_under_batch_norm():
     assert plain.step == 2 and normed.step == 1 and math.isfinite(normed.history[0]["train_loss"])
 
 
+def test_the_issues_one_row_last_batch_on_digits_trains():
+    """Issue 18: batch_size 1078 on digits' 1,079 training rows crashed under batch norm."""
+    spec = load_spec({"data": {"dataset": "digits"}, "model": {"hidden": [16], "batch_norm": True},
+                      "train": {"batch_size": 1078, "epochs": 2}})
+    trial = Experiment.from_spec(spec)
+    assert trial.bundle.n_train == 1079
+    state = trial.fit(record_health=False)
+    assert state.step == 2 and all(math.isfinite(row["train_loss"]) for row in state.history)
+
+
 def test_events_fire_in_the_declared_order():
     recorder = Recorder()
     run_fit({"train.epochs": 1, "train.batch_size": "full"}, callbacks=[recorder])

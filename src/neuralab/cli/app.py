@@ -1,8 +1,11 @@
 """The ``neuralab`` command: the typer app, its sub-commands and the error policy.
 
 A user's mistake (spec, data, run directory, arguments) prints one line per problem on
-stderr and exits with code 2 — never a traceback. Commands import the engine lazily so
-``neuralab info`` and spec errors answer at once.
+stderr and exits with code 2 — never a traceback. The exit codes (:mod:`neuralab.errors`):
+0 done; 2 bad input; 3 a run diverged (written, with its diagnosis); 4 the file system
+refused (disk full, permission denied, read-only, a directory where a file goes); 130 / 143
+training interrupted by Ctrl-C / SIGTERM (checkpoint saved). Commands import the engine
+lazily so ``neuralab info`` and spec errors answer at once.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from neuralab.errors import NeuralabError
+from neuralab.errors import STORAGE_EXIT_CODE, NeuralabError, TrainingInterrupted
 
 app = typer.Typer(
     name="neuralab", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -50,10 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         result = app(args=argv, prog_name="neuralab", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except NeuralabError as error:
-        code = getattr(error, "exit_code", 2)  # 2: bad input; 128 + signal number: interrupted training
-        label = "error" if code == 2 else "interrupted"
-        for line in error.problems:  # escaped: a user's value like "[/x]" is text, not rich markup
-            errors.print(f"[bold red]{label}[/]: {escape(line)}", highlight=False, markup=True, emoji=False, soft_wrap=True)
+        code = error.exit_code  # 2: bad input; 4: storage; 128 + signal number: interrupted training
+        _print_problems("interrupted" if isinstance(error, TrainingInterrupted) else "error", error.problems)
+    except OSError as error:  # a write outside neuralab.runs.files: still one line, never a traceback
+        from neuralab.runs.files import storage_problem
+
+        code = STORAGE_EXIT_CODE
+        _print_problems("error", [storage_problem(error.filename or "a file", error, action="use")])
     except typer.TyperException as error:  # usage errors: unknown option, missing argument...
         error.show() if hasattr(error, "show") else errors.print(f"error: {error.format_message()}")
         code = 2
@@ -65,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         _exit_now(code)
     return code
+
+
+def _print_problems(label: str, problems: list[str]) -> None:
+    for line in problems:  # escaped: a user's value like "[/x]" is text, not rich markup
+        errors.print(f"[bold red]{label}[/]: {escape(line)}", highlight=False, markup=True, emoji=False, soft_wrap=True)
 
 
 def _exit_now(code: int) -> None:

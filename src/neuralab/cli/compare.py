@@ -11,7 +11,8 @@ from rich.table import Table
 
 from neuralab.cli.app import app, console, errors
 
-STATUS_STYLE = {"finished": "green", "diverged": "red", "interrupted": "yellow", "incomplete": "yellow"}
+STATUS_STYLE = {"finished": "green", "diverged": "red", "training": "cyan", "interrupted": "yellow",
+                "incomplete": "yellow"}
 
 
 @app.command()

@@ -5,10 +5,11 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from neuralab.cli.app import app, console
-from neuralab.errors import RunError, SpecError
+from neuralab.errors import DIVERGED_EXIT_CODE, RunError, SpecError
 from neuralab.spec import ExperimentSpec, load_spec
 
 SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repeatable"
@@ -88,10 +89,14 @@ def train(
 
         console.print(f"likely cause: {divergence_cause(run.spec, run.health)} "
                       f"(`neuralab diagnose {run.dir}` for the whole diagnosis)", highlight=False)
+    for warning in run.summary.get("warnings", []):
+        console.print(f"[bold yellow]warning[/]: {escape(warning)}", highlight=False)
     console.print(f"run written to [bold]{run.dir}[/]")
     if run.tensorboard is not None:
         console.print(f"TensorBoard events in [bold]{run.tensorboard}[/] "
                       f"(view: tensorboard --logdir {run.spec.train.tensorboard})")
+    if run.summary["diverged"]:
+        raise typer.Exit(DIVERGED_EXIT_CODE)  # written with its diagnosis, but not a result
 
 
 def spec_to_train(spec_file: Path | None, sets: list[str]) -> tuple[ExperimentSpec, bool]:
@@ -143,10 +148,21 @@ def evaluate(
                                      "columns and its target column) to score instead of the test split"),
 ) -> None:
     """Re-score a saved run on its test split (or --data FILE): loss, error, accuracy, per-class scores,
-    confusion matrix (also confusion_matrix.png in the run directory); RMSE and R² for regression."""
-    import neuralab.api as api
+    confusion matrix (also confusion_matrix.png in the run directory); RMSE and R² for regression.
 
-    result = api.evaluate(run_dir, data=data)
+    An incomplete run (interrupted, or training now) is refused with how to resume it; a run
+    that diverged, or whose classifier ended at chance level, is scored with a warning.
+    """
+    import neuralab.api as api
+    from neuralab.runs.run import load_run
+
+    run = load_run(run_dir)
+    result = api.evaluate(run, data=data)
+    if run.summary["diverged"]:
+        console.print(f"[bold yellow]warning[/]: this run diverged — {escape(run.summary['stop_reason'])}; "
+                      "the scores are those of the weights it kept", highlight=False)
+    for warning in run.summary.get("warnings", []):
+        console.print(f"[bold yellow]warning[/]: {escape(warning)}", highlight=False)
     table = Table(title=f"{run_dir}: {'test split' if data is None else data} ({result['rows']} rows)")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -175,7 +191,7 @@ def predict(
     import neuralab.api as api
 
     output = output or run_dir / f"predictions-{input_file.stem}.csv"
-    table = api.predict(run_dir, input_file, output=output)
+    table = api.prediction_columns(run_dir, input_file, output=output)
     console.print(f"{len(next(iter(table.values())))} predictions written to [bold]{output}[/]")
 
 

@@ -86,7 +86,8 @@ def encoded_names(columns: Sequence[str], categories: Mapping[str, Sequence[str]
 
 def encode_columns(table: Mapping[str, np.ndarray], columns: Sequence[str],
                    categories: Mapping[str, Sequence[str]]) -> np.ndarray:
-    """The float64 ``(n, len(encoded_names))`` matrix of ``columns``: numbers as they are, words one-hot.
+    """The ``(n, len(encoded_names))`` matrix of ``columns``: numbers as they are, words one-hot (float32,
+    or float64 when a numeric column needs it — a file's text columns parse as float64).
 
     Raises:
         DataError: a numeric column holding a word, or a value outside a column's vocabulary
@@ -104,7 +105,10 @@ def encode_columns(table: Mapping[str, np.ndarray], columns: Sequence[str],
     if problems:
         raise DataError(problems)
     n_rows = len(next(iter(table.values()))) if table else 0
-    return np.concatenate(parts, axis=1) if parts else np.empty((n_rows, 0))
+    if not parts:
+        return np.empty((n_rows, 0), dtype=np.float32)
+    wide = any(part.dtype == np.float64 for part in parts)  # float32 unless a column needs float64 (the checks say)
+    return np.concatenate(parts, axis=1, dtype=np.float64 if wide else np.float32)
 
 
 def _one_hot(name: str, values: np.ndarray, vocabulary: Sequence[str]) -> np.ndarray:
@@ -116,5 +120,5 @@ def _one_hot(name: str, values: np.ndarray, vocabulary: Sequence[str]) -> np.nda
         shown = ", ".join(repr(word) for word in unknown[:5]) + (", …" if len(unknown) > 5 else "")
         raise DataError(f"feature column {name!r}: value(s) {shown} were not in the training data; "
                         f"known: {', '.join(vocabulary)}")
-    encoder = OneHotEncoder(categories=[list(vocabulary)], sparse_output=False, dtype=np.float64)
+    encoder = OneHotEncoder(categories=[list(vocabulary)], sparse_output=False, dtype=np.float32)
     return encoder.fit(np.array(vocabulary, dtype=object)[:, None]).transform(words[:, None])

@@ -23,7 +23,8 @@ class RawData:
     """What a loader returns: all rows, unsplit and unscaled.
 
     Attributes:
-        inputs: ``(n, len(encoded_columns))`` float64 raw inputs (text columns one-hot encoded).
+        inputs: ``(n, len(encoded_columns))`` raw inputs (text columns one-hot encoded): float32
+            from files (float64 where a column needs it), float64 from generators and scikit-learn sets.
         targets: ``(n,)`` int64 class indices (classification) or float64 values.
         input_columns: names of the raw input columns (what a prediction file needs).
         classes: original labels in class-index order; ``[]`` for regression.

@@ -71,7 +71,8 @@ def _encode_classes(values: np.ndarray, numbers: np.ndarray | None) -> tuple[np.
 def target_values(values: np.ndarray, name: str, task: str) -> tuple[np.ndarray, list]:
     """Return the target as float64 values (regression) or class indices with their labels."""
     missing = is_missing(values)
-    numbers = numeric_column(name, values, what="target column") if parses_as_numbers(values) else None
+    numbers = (numeric_column(name, values, what="target column").astype(np.float64, copy=False)
+               if parses_as_numbers(values) else None)
     if numbers is not None:
         problems = finite_problems(numbers, [name], what="target column")
         if problems:
@@ -191,7 +192,7 @@ def read_inputs(path: str | Path, columns: Sequence[str], *,
     problems = finite_problems(values, encoded_names(list(columns), categories))
     if problems:
         raise DataError([f"inputs: {line}" for line in problems])
-    return values.astype(np.float32)
+    return values.astype(np.float32, copy=False)
 
 
 LOADERS: dict[str, Callable[..., RawData]] = {"csv": load_file, "parquet": load_file}

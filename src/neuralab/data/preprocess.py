@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.data.categorical import encode_columns, encoded_names
+from neuralab.data.checks import row_chunks
 from neuralab.data.features import FEATURE_FUNCTIONS, RAW_COLUMNS, expand_features
 from neuralab.errors import DataError, RunError
 
@@ -34,9 +35,40 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+CHUNK_VALUES = 1 << 20  # rows are processed in chunks of about 1 M values (8 MB of float64)
+
+
 def _safe_std(values: np.ndarray) -> np.ndarray:
     std = values.std(axis=0)
     return np.where((std > 0) & np.isfinite(std), std, 1.0)
+
+
+def _row_chunks(values: np.ndarray) -> list[slice]:
+    """Row ranges of about :data:`CHUNK_VALUES` values: float64 work on a float32 table never copies it whole."""
+    return row_chunks(len(values), values.shape[1], values=CHUNK_VALUES)
+
+
+def column_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each column, in float64, chunk by chunk.
+
+    Within one chunk the arithmetic is numpy's own ``mean``/``std`` (so small tables give
+    the very same bits); a large float32 table is never copied to float64 in one piece.
+
+    Example:
+        >>> mean, std = column_moments(np.array([[0.0, 1.0], [2.0, 3.0]], dtype=np.float32))
+        >>> mean.tolist(), std.tolist()
+        ([1.0, 2.0], [1.0, 1.0])
+    """
+    chunks = _row_chunks(values)
+    total = np.zeros(values.shape[1])
+    for rows in chunks:
+        total += values[rows].astype(np.float64, copy=False).sum(axis=0)
+    mean = total / len(values)
+    squares = np.zeros(values.shape[1])
+    for rows in chunks:
+        deviation = values[rows].astype(np.float64, copy=False) - mean
+        squares += (deviation * deviation).sum(axis=0)
+    return mean, np.sqrt(squares / len(values))
 
 
 @dataclass
@@ -77,12 +109,14 @@ class Preprocessor:
             >>> Preprocessor.fit(np.ones((2, 1)), np.zeros(2), input_columns=["a"], task="regression").input_std
             [1.0]
         """
-        expanded = expand_features(raw, features) if features is not None else np.asarray(raw, np.float64)
+        expanded = expand_features(raw, features) if features is not None else np.asarray(raw)
         width = expanded.shape[1]
         mean, std = [0.0] * width, [1.0] * width
         target_mean = target_std = None
         if standardize:
-            mean, std = expanded.mean(axis=0).tolist(), _safe_std(expanded).tolist()
+            mean_array, std_array = column_moments(expanded)
+            mean = mean_array.tolist()
+            std = np.where((std_array > 0) & np.isfinite(std_array), std_array, 1.0).tolist()
         if task == "regression" and standardize:
             values = np.asarray(targets, dtype=np.float64)
             target_mean, target_std = float(values.mean()), float(_safe_std(values))
@@ -120,11 +154,14 @@ class Preprocessor:
             >>> pre.transform_inputs(np.array([[5.0]])).tolist()
             [[2.0]]
         """
-        raw = np.asarray(raw, dtype=np.float64)
+        raw = np.asarray(raw)
         columns = self.encoded_columns
         if raw.ndim != 2 or raw.shape[1] != len(columns):
             raise DataError(f"inputs: expected {len(columns)} columns ({', '.join(columns)}), got shape {raw.shape}")
-        return self.scale_inputs(raw).astype(np.float32)
+        scaled = np.empty((len(raw), len(self.feature_names)), dtype=np.float32)
+        for rows in _row_chunks(raw):  # float64 arithmetic, chunk by chunk: the same numbers, bounded memory
+            scaled[rows] = self.scale_inputs(raw[rows].astype(np.float64, copy=False))
+        return scaled
 
     def scale_inputs(self, raw: Any, *, xp: Any = np) -> Any:
         """Feature expansion, then standardisation, of float64 raw rows ``(n, len(encoded_columns))``.

@@ -1,31 +1,47 @@
 """Reading CSV and Parquet files into named columns, and turning columns into numbers.
 
-CSV is read with the standard ``csv`` module (comma-separated, UTF-8, first row is the
-header), Parquet with pyarrow. Nothing is ever evaluated. A column comes back as a numpy
-array: float64/int64/bool for typed Parquet columns, object (``str`` or None) otherwise.
+Both formats are read with pyarrow, in batches, straight into compact numpy columns: a
+column of numbers becomes float32 (float64 only where float32 would change a value that
+matters: beyond float32's range, which the data checks then report, or whole numbers above
+2^24, such as ids and labels), any other column an object array of ``str`` (None where a
+cell is empty). Peak memory stays near the size of the numbers, not of the text
+(``benchmarks/csv_memory.py``). CSV is comma-separated UTF-8 with a header row; cells
+are text and numbers, never evaluated; ``1_000`` is text, not a thousand. Empty cells and
+``NA``, ``N/A``, ``null``, ``none``, ``NaN`` (any case) are missing.
 
 Example:
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
     >>> _ = path.write_text("a,b\\n1,x\\n2,y\\n")
     >>> columns = read_table(path)
-    >>> numeric_column("a", columns["a"]).tolist()
-    [1.0, 2.0]
+    >>> columns["a"].dtype, numeric_column("a", columns["a"]).tolist(), columns["b"].tolist()
+    (dtype('float32'), [1.0, 2.0], ['x', 'y'])
 """
 from __future__ import annotations
 
 import csv
+import re
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from neuralab.errors import DataError
 
-MISSING = ("", "na", "n/a", "null", "none")
+MISSING = ("", "na", "n/a", "null", "none", "nan")
+BLOCK_BYTES = 4 << 20  # CSV read in 4 MB blocks: memory follows the numbers, not the file
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_WHOLE = 2.0**24  # every whole number up to this is exact in float32
+_COLUMN = re.compile(r"In CSV column #(\d+)")
 
 
 def read_table(path: str | Path, *, what: str = "data.path") -> dict[str, np.ndarray]:
     """Read a ``.csv`` or ``.parquet`` file (by suffix; anything else is read as CSV).
+
+    Returns:
+        ``{column name: values}``: float32 (or float64, see above) for numbers, ``bool`` for
+        typed Parquet booleans, object (``str`` or None) otherwise.
 
     Raises:
         DataError: missing or unreadable file, duplicate or empty column names, ragged rows.
@@ -54,32 +70,89 @@ def _check_header(header: list[str], path: Path, *, what: str) -> None:
     problems = []
     if any(not name.strip() for name in header):
         problems.append(f"{what}: {str(path)!r} has a column without a name in its header row")
-    duplicates = sorted({name for name in header if header.count(name) > 1})
+    duplicates = sorted(name for name, count in Counter(header).items() if count > 1)
     if duplicates:
-        problems.append(f"{what}: {str(path)!r} has duplicate column names: {', '.join(duplicates)}")
+        problems.append(f"{what}: {str(path)!r} has duplicate column names: {', '.join(duplicates[:20])}"
+                        + (f" and {len(duplicates) - 20} more" if len(duplicates) > 20 else ""))
     if problems:
         raise DataError(problems)
 
 
+# --------------------------------------------------------------------------- CSV
+
+
 def _read_csv(path: Path, *, what: str) -> dict[str, np.ndarray]:
+    import pyarrow as pa
+
+    header, header_lines = _read_header(path, what=what)
+    _check_header(header, path, what=what)
+    types: dict[str, object] = {}  # types pyarrow's inference got wrong on a later block
+    while True:
+        ragged: list[object] = []
+        try:
+            columns = _collect(header, _open_csv(path, header, header_lines, types, ragged))
+        except pa.ArrowInvalid as error:
+            message = str(error)
+            found = _COLUMN.search(message)
+            if "UTF8" in message:
+                raise DataError(f"{what}: {str(path)!r} cannot be read as CSV: it is not UTF-8 text") from None
+            name = header[int(found.group(1))] if found else None
+            if name is None or types.get(name) == pa.string():
+                raise DataError(f"{what}: {str(path)!r} cannot be read as CSV: {_first_line(message)}") from None
+            # whole numbers first, then a fraction: read as floats; numbers first, then text: as text
+            types[name] = pa.string() if name in types else pa.float64()
+            continue
+        if ragged:
+            raise DataError(_ragged_problem(path, header, what=what))
+        return columns
+
+
+def _read_header(path: Path, *, what: str) -> tuple[list[str], int]:
+    """The header row's names (stripped) and the physical lines up to and including it."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = [row for row in csv.reader(handle) if row]
+            reader = csv.reader(handle)
+            header = next((row for row in reader if row), None)
+            lines = reader.line_num
     except UnicodeDecodeError:
         raise DataError(f"{what}: {str(path)!r} cannot be read as CSV: it is not UTF-8 text") from None
     except (OSError, csv.Error) as error:
         raise DataError(f"{what}: {str(path)!r} cannot be read as CSV: {error}") from None
-    if not rows:
+    if header is None:
         raise DataError(f"{what}: {str(path)!r} is empty — no header and no rows")
-    header = [name.strip() for name in rows[0]]
-    _check_header(header, path, what=what)
-    ragged = [index + 2 for index, row in enumerate(rows[1:]) if len(row) != len(header)]
-    if ragged:
-        hint = " (is it separated by ';' or tabs? use commas)" if len(header) == 1 else ""
-        raise DataError(f"{what}: {str(path)!r}: {len(ragged)} rows do not have {len(header)} cells like the "
-                        f"header (line {', '.join(map(str, ragged[:5]))}){hint}")
-    cells = np.array(rows[1:], dtype=object).reshape(len(rows) - 1, len(header))
-    return {name: cells[:, index] for index, name in enumerate(header)}
+    return [name.strip() for name in header], lines
+
+
+def _open_csv(path: Path, header: list[str], header_lines: int, types: dict, ragged: list):
+    import pyarrow.csv as pa_csv
+
+    def skip(row) -> str:  # a row with more or fewer cells than the header: counted, then reported
+        ragged.append(row)
+        return "skip"
+
+    return pa_csv.open_csv(
+        path,
+        read_options=pa_csv.ReadOptions(column_names=header, skip_rows=header_lines, block_size=BLOCK_BYTES),
+        parse_options=pa_csv.ParseOptions(invalid_row_handler=skip),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=types, strings_can_be_null=True, true_values=[], false_values=[],  # true/false stay text
+            null_values=sorted({variant for word in MISSING for variant in (word, word.upper(), word.title())})))
+
+
+def _ragged_problem(path: Path, header: list[str], *, what: str) -> str:
+    lines = []
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.reader(handle)
+        next((row for row in reader if row), None)
+        for row in reader:
+            if row and len(row) != len(header):
+                lines.append(reader.line_num)
+    hint = " (is it separated by ';' or tabs? use commas)" if len(header) == 1 else ""
+    return (f"{what}: {str(path)!r}: {len(lines)} rows do not have {len(header)} cells like the header "
+            f"(line {', '.join(map(str, lines[:5]))}){hint}")
+
+
+# --------------------------------------------------------------------------- Parquet
 
 
 def _read_parquet(path: Path, *, what: str) -> dict[str, np.ndarray]:
@@ -87,24 +160,101 @@ def _read_parquet(path: Path, *, what: str) -> dict[str, np.ndarray]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        source = pq.ParquetFile(path)
+        names = list(source.schema_arrow.names)
+        _check_header(names, path, what=what)
+        return _collect(names, source.iter_batches(batch_size=65_536))
     except (OSError, pa.ArrowException, ValueError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataError(f"{what}: {str(path)!r} cannot be read as Parquet: {first[:200]}") from None
-    _check_header(list(table.column_names), path, what=what)
-    return {name: _arrow_column(table.column(name)) for name in table.column_names}
+        raise DataError(f"{what}: {str(path)!r} cannot be read as Parquet: {_first_line(str(error))}") from None
 
 
-def _arrow_column(column) -> np.ndarray:
+# --------------------------------------------------------------------------- batches → columns
+
+
+def _collect(names: list[str], batches: Iterable) -> dict[str, np.ndarray]:
+    """Gather record batches into one numpy column per name, each batch converted as it arrives.
+
+    The numbers of a batch are converted together, as one (rows, columns) block, so a table
+    of 100,000 columns costs a few numpy calls per batch, not a few per column. Columns of
+    numbers come back as views of one float32 matrix (a column that needs float64 as its
+    own array).
+    """
     import pyarrow as pa
 
-    kind = column.type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        if column.null_count == 0:
-            return column.to_numpy()
-        if not pa.types.is_boolean(kind):
-            return column.to_numpy().astype(np.float64)
-    return np.array(column.to_pylist(), dtype=object)
+    blocks: list[np.ndarray] = []  # float32 (rows, numeric columns) per batch
+    wide: dict[int, list[np.ndarray]] = {}  # float64 chunks of the columns that need them, by place
+    texts: dict[int, list[np.ndarray]] = {}
+    numeric: list[int] = []
+    empty: set[int] = set()  # columns of empty cells only (pyarrow's null type)
+    rows = 0
+    for batch in batches:  # a batch's schema is the file's: pyarrow raises on a cell that does not fit it
+        if not blocks and not texts:
+            kinds = [field.type for field in batch.schema]
+            numeric = [index for index, kind in enumerate(kinds) if _is_number_type(kind)]
+            empty = {index for index, kind in enumerate(kinds) if pa.types.is_null(kind)}
+            not_text = set(numeric) | empty
+            texts = {index: [] for index in range(len(kinds)) if index not in not_text}
+        rows += batch.num_rows
+        block = (np.asarray(batch.select(numeric).to_tensor(null_to_nan=True), dtype=np.float64) if numeric
+                 else np.empty((batch.num_rows, 0)))  # (rows, numeric columns), one call for all of them
+        for place in np.flatnonzero(_needs_float64(block)).tolist():
+            wide.setdefault(place, [np.concatenate([part[:, place] for part in blocks]).astype(np.float64)]
+                            if blocks else [])
+        for place, chunks in wide.items():
+            chunks.append(block[:, place].copy())
+        with np.errstate(over="ignore"):  # a column beyond float32 is kept in float64 above
+            blocks.append(block.astype(np.float32))
+        del block
+        for index, chunks in texts.items():
+            chunks.append(_text_column(batch.column(index)))
+    matrix = np.concatenate(blocks) if blocks else np.empty((0, len(numeric)), dtype=np.float32)
+    del blocks
+    places = {index: place for place, index in enumerate(numeric)}
+    result: dict[str, np.ndarray] = {}
+    for index, name in enumerate(names):
+        if index in places:
+            place = places[index]
+            result[name] = np.concatenate(wide[place]) if place in wide else matrix[:, place]
+        elif index in texts and texts[index]:
+            result[name] = np.concatenate(texts.pop(index))
+        else:  # no cell holds anything (or no rows at all)
+            result[name] = np.full(rows, np.nan, dtype=np.float32)
+    return result
+
+
+def _is_number_type(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind)
+
+
+def _text_column(column) -> np.ndarray:
+    import pyarrow as pa
+
+    if pa.types.is_boolean(column.type) and column.null_count == 0:  # a typed Parquet boolean
+        return column.to_numpy(zero_copy_only=False)
+    return np.asarray(column.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _needs_float64(block: np.ndarray) -> np.ndarray:
+    """Per column of a float64 (rows, columns) block: whether float32 would change a value that matters.
+
+    Example:
+        >>> _needs_float64(np.array([[0.5, 1e300, 2.0**30]])).tolist()
+        [False, True, True]
+    """
+    magnitude = np.abs(np.where(np.isfinite(block), block, 0.0))
+    beyond = (magnitude > FLOAT32_MAX).any(axis=0)  # kept as they are: the data checks name them
+    large_whole = ((magnitude > FLOAT32_WHOLE) & (block == np.round(block))).any(axis=0)  # ids, labels
+    return beyond | large_whole
+
+
+def _first_line(message: str) -> str:
+    lines = message.strip().splitlines()
+    return lines[0][:200] if lines else "unknown error"
+
+
+# --------------------------------------------------------------------------- columns → numbers
 
 
 def is_missing(values: np.ndarray) -> np.ndarray:
@@ -121,7 +271,9 @@ def is_missing(values: np.ndarray) -> np.ndarray:
 
 
 def numeric_column(name: str, values: np.ndarray, *, what: str = "column") -> np.ndarray:
-    """Return a column as float64; empty cells become NaN (reported by the checks).
+    """Return a column as numbers (float32 stays float32, text becomes float64); empty cells become NaN.
+
+    Text cells must be plain numbers: ``1_000`` (Python's digit grouping) is not one.
 
     Raises:
         DataError: a value is not a number, naming the column, the row and the value.
@@ -133,13 +285,24 @@ def numeric_column(name: str, values: np.ndarray, *, what: str = "column") -> np
         neuralab.errors.DataError: column 'a': is not numeric — row 2 holds 'x'
     """
     if values.dtype != object:
-        return values.astype(np.float64)
+        return values if values.dtype.kind == "f" else values.astype(np.float64)
+    parsed = _parse_numbers(values)
+    if isinstance(parsed, tuple):
+        row, bad = parsed
+        raise DataError(f"{what} {name!r}: is not numeric — row {row} holds {bad!r}")
+    return parsed
+
+
+def _parse_numbers(values: np.ndarray) -> np.ndarray | tuple[int, object]:
+    """Numbers of a text column, or (row, value) of the first cell that is not a plain number."""
     filled = np.where(is_missing(values), "nan", values)
+    grouped = next((index for index, value in enumerate(filled) if "_" in str(value)), None)
+    if grouped is not None:  # float() reads "1_000" as 1000; in a CSV cell it is text
+        return grouped + 1, values[grouped]
     try:
         return filled.astype(np.float64)
     except (ValueError, TypeError):
-        row, bad = _first_non_number(filled)
-        raise DataError(f"{what} {name!r}: is not numeric — row {row} holds {bad!r}") from None
+        return next((index + 1, values[index]) for index, value in enumerate(filled) if not _is_number(value))
 
 
 def is_number_text(text: object) -> bool:
@@ -156,26 +319,16 @@ def is_number_text(text: object) -> bool:
     return True
 
 
-def _first_non_number(values: np.ndarray) -> tuple[int, object]:
-    for index, value in enumerate(values):
-        try:
-            float(value)
-        except (ValueError, TypeError):
-            return index + 1, value
-    return 0, None
+_is_number = is_number_text
 
 
 def parses_as_numbers(values: np.ndarray) -> bool:
-    """Return whether every non-empty cell of an object column reads as a number.
+    """Return whether every non-empty cell of an object column reads as a (plain) number.
 
     Example:
-        >>> parses_as_numbers(np.array(["1", "2.5"], dtype=object)), parses_as_numbers(np.array(["a"], dtype=object))
+        >>> parses_as_numbers(np.array(["1", "2.5"], dtype=object)), parses_as_numbers(np.array(["1_0"], dtype=object))
         (True, False)
     """
     if values.dtype != object:
         return values.dtype.kind in "iuf"
-    try:
-        np.where(is_missing(values), "nan", values).astype(np.float64)
-    except (ValueError, TypeError):
-        return False
-    return True
+    return not isinstance(_parse_numbers(values), tuple)

@@ -75,6 +75,9 @@ def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0, sizes: tuple
                     preprocessor: Preprocessor | None = None) -> DataBundle:
     """Split ``raw`` (seeded, stratified for classes), fit the preprocessor on train, transform all splits.
 
+    Each split's rows are copied out once: that copy is the split's ``raw_*`` (float32 data
+    keep their type, so no second copy) and what the preprocessor fits and transforms.
+
     Args:
         sizes: (train, dev, test) rows instead of those of ``data.split``.
         preprocessor: transform with this one instead of fitting one on the training rows.
@@ -89,19 +92,20 @@ def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0, sizes: tuple
         fractions = split_fractions(n, data.split) if sizes is None else [size / n for size in sizes]
         sizes = sizes or split_sizes(n, data.split)
         train, dev, test = split_indices(raw.targets, sizes, seed=seed, stratify=bool(raw.classes))
-    preprocessor = preprocessor or Preprocessor.fit(raw.inputs[train], raw.targets[train],
+    indices = {"train": train, "dev": dev, "test": test}
+    inputs = {name: raw.inputs[index] for name, index in indices.items()}
+    preprocessor = preprocessor or Preprocessor.fit(inputs["train"], raw.targets[train],
                                                     input_columns=raw.input_columns, task=raw.task,
                                                     classes=raw.classes, features=raw.features,
                                                     standardize=data.standardize, categories=raw.categories,
                                                     target_column=raw.target_name)
     log.debug("loaded %s: %d train, %d dev, %d test", data.dataset, *sizes)
-    parts = {name: index for name, index in (("train", train), ("dev", dev), ("test", test))}
     return DataBundle(
         dataset=data.dataset, task=raw.task, feature_names=preprocessor.feature_names,
         input_columns=list(raw.input_columns), classes=list(preprocessor.classes),
-        **{f"x_{name}": preprocessor.transform_inputs(raw.inputs[index]) for name, index in parts.items()},
-        **{f"y_{name}": preprocessor.transform_target(raw.targets[index]) for name, index in parts.items()},
-        **{f"raw_{name}": raw.inputs[index].astype(np.float32) for name, index in parts.items()},
+        **{f"x_{name}": preprocessor.transform_inputs(part) for name, part in inputs.items()},
+        **{f"y_{name}": preprocessor.transform_target(raw.targets[index]) for name, index in indices.items()},
+        **{f"raw_{name}": part.astype(np.float32, copy=False) for name, part in inputs.items()},
         preprocessor=preprocessor, split_fractions=fractions,
     )
 

@@ -12,7 +12,7 @@ Example:
     ...                           overrides={"train.epochs": 3, "model.hidden": [2]})
     >>> diagnosis = neuralab.diagnose(neuralab.train(spec, out_dir=None), learning_curves=False)
     >>> sorted(diagnosis.to_dict())[:4]
-    ['advice', 'bias_variance', 'diverged', 'divergence_cause']
+    ['advice', 'baselines', 'baselines_ahead', 'bias_variance']
 """
 from __future__ import annotations
 

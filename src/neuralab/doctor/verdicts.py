@@ -23,6 +23,7 @@ from typing import Any
 from neuralab.doctor.advice import SCALED_INITS, SQUASHING
 from neuralab.spec import ExperimentSpec
 from neuralab.training.rules import clip_norm
+from neuralab.training.outcome import rate_too_high
 
 VERDICTS = ("vanishing", "exploding", "dead_units", "saturated", "symmetric", "healthy")
 VANISHING_RATIO = 1e-2  # per-weight gradient RMS below 1 % of the strongest layer's
@@ -33,8 +34,6 @@ SATURATED_LIMIT = 0.5  # half of the outputs sit at the flat ends of sigmoid/tan
 CHOKED_GRADIENT = 0.1  # …and the layer's gradient is under 10 % of the strongest layer's
 ALL_SATURATED = 0.9  # or nearly all outputs sit at the flat ends
 SYMMETRIC_LIMIT = 0.5  # half of the units have an identical twin
-HIGH_LEARNING_RATE = {"sgd": 0.1, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.5, "adadelta": 10.0,
-                      "rmsprop": 0.01, "adam": 0.01, "adamw": 0.01, "nadam": 0.01}
 LARGE_INIT_SCALE = 2.0  # init_std·√fan_in; He init's is √2 ≈ 1.4
 
 
@@ -154,10 +153,8 @@ def divergence_cause(spec: ExperimentSpec, health: dict[str, Any] | None) -> str
     """Name the likely cause of a NaN/inf loss from the settings and the recorded gradients."""
     causes = []
     train, model = spec.train, spec.model
-    limit = HIGH_LEARNING_RATE.get(train.optimizer, 0.01)
-    if train.learning_rate >= limit:
-        causes.append(f"learning rate too high ({train.learning_rate:g} for {train.optimizer}; "
-                      f"above {limit:g} often diverges)")
+    if rate_too_high(train):
+        causes.append(rate_too_high(train))
     scale = _init_scale(spec, health)
     if scale is not None and scale > LARGE_INIT_SCALE:
         causes.append(f"exploding gradients from large initial weights (model.init {model.init}, init_std "

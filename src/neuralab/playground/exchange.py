@@ -25,7 +25,7 @@ from neuralab.errors import NeuralabError
 from neuralab.playground import own_data
 from neuralab.playground.messages import MessageError, problems
 from neuralab.playground.state import OWN, PlaygroundState, from_spec
-from neuralab.spec import dump_spec, load_spec
+from neuralab.spec import dump_spec, load_spec, parse_yaml
 
 if TYPE_CHECKING:
     from neuralab.playground.session import Session
@@ -59,7 +59,7 @@ def export(session: "Session") -> dict[str, Any]:
 def state_of_spec_text(text: str) -> PlaygroundState:
     """The playground state of a spec file's text (YAML, or JSON which YAML reads too)."""
     try:
-        raw = yaml.safe_load(text)
+        raw = parse_yaml(text)  # no aliases (alias bombs), no repeated keys
     except yaml.YAMLError as error:
         raise MessageError(f"import: not YAML or JSON ({str(error).splitlines()[0]})") from None
     if not isinstance(raw, dict):

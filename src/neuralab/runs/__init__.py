@@ -5,7 +5,8 @@
 * :mod:`~neuralab.runs.layout` — :func:`start_run`, :func:`finish_run`, :func:`write_run`, the summary;
 * :mod:`~neuralab.runs.keeping` — checkpoints and ``metrics.csv`` kept current while training;
 * :mod:`~neuralab.runs.checkpoint` — a training state as safetensors + JSON, never a pickle;
-* :mod:`~neuralab.runs.records` — the doctor's health record on disk.
+* :mod:`~neuralab.runs.records` — the doctor's health record on disk;
+* :mod:`~neuralab.runs.locking` — one process at a time trains in a run directory.
 
 Example:
     >>> import neuralab, tempfile

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,9 +39,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from neuralab.runs.files import write_bytes_atomic, write_text_atomic
+from neuralab.runs.files import append_text, make_folder, write_bytes_atomic, write_text_atomic
 from neuralab.errors import RunError
 from neuralab.training.events import TrainingState
+from neuralab.training.rules import batch_bounds, batch_size_of, step_based
 
 log = logging.getLogger(__name__)
 
@@ -124,16 +126,40 @@ def _callback_key(callback: Any) -> str:
     return type(callback).__name__
 
 
-def restore(state: TrainingState, checkpoint: "Checkpoint") -> None:
+class _Progress(BaseModel):
+    """Where training stood: validated like user input before it steers the loop."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True)
+    epoch: int = Field(ge=0)
+    step: int = Field(ge=0)
+    batch_index: int = Field(ge=0)
+    epoch_order: torch.Tensor | None
+    epoch_totals: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None  # loss sum, errors, clipped steps
+    stop_training: bool
+    stop_reason: str
+    diverged: bool
+    best_epoch: int | None = Field(ge=0)
+    kept_epoch: int | None = Field(ge=0)
+    interrupted: str
+    rollbacks: int = Field(ge=0)
+
+
+def restore(state: TrainingState, checkpoint: "Checkpoint", *, n_train: int | None = None) -> None:
     """Load a checkpoint into ``state``: weights, optimiser, schedule, RNG, progress and history.
 
     Callback state is restored separately, once the loop has made its callbacks
     (see :func:`restore_callbacks`).
 
+    Args:
+        n_train: rows of the training split; when given, a position inside an epoch is
+            checked against it (the row order is a permutation, the batch exists).
+
     Raises:
-        RunError: the saved state does not fit this model, optimiser or schedule.
+        RunError: the saved state does not fit this model, optimiser or schedule, or its
+            progress is not a position training can reach.
     """
     saved = checkpoint.state
+    _check_progress(saved.get("progress") if isinstance(saved, dict) else None, state, n_train=n_train)
     state.history = [dict(row) for row in checkpoint.history]
     state.metrics = dict(state.history[-1]) if state.history else {}
     try:
@@ -156,6 +182,31 @@ def restore(state: TrainingState, checkpoint: "Checkpoint") -> None:
         state.epoch_totals = tuple(total.to(device) for total in state.epoch_totals)
     if progress["interrupted"]:  # an interrupted run continues; the stop was not the run's own
         state.stop_training, state.stop_reason = False, ""
+
+
+def _check_progress(progress: Any, state: TrainingState, *, n_train: int | None) -> None:
+    try:
+        checked = _Progress.model_validate(progress)
+    except ValidationError as error:
+        raise RunError([f"checkpoint {MANIFEST}: state.progress.{'.'.join(map(str, e['loc'])) or ''}: {e['msg']}"
+                        for e in error.errors()[:10]]) from None
+    if checked.batch_index == 0 or n_train is None:
+        return
+    order = checked.epoch_order
+    if order is None or checked.epoch_totals is None or order.dtype != torch.int64 or order.dim() != 1:
+        raise RunError(f"checkpoint {MANIFEST}: state.progress.epoch_order is not an order of training rows")
+    size = batch_size_of(state.spec.train, n_train)
+    batches = len(batch_bounds(len(order), size, batch_norm=state.spec.model.batch_norm))
+    if checked.batch_index >= batches:
+        raise RunError(f"checkpoint {MANIFEST}: state.progress.batch_index {checked.batch_index} is beyond the "
+                       f"epoch's {batches} batches")
+    if step_based(state.spec.train):  # a period's rows are drawn at random: any rows of the split
+        fits = len(order) > 0 and int(order.min()) >= 0 and int(order.max()) < n_train
+    else:  # an epoch visits every row once
+        fits = order.shape == (n_train,) and torch.equal(order.sort().values, torch.arange(n_train))
+    if not fits:
+        raise RunError(f"checkpoint {MANIFEST}: state.progress.epoch_order is not an order of the "
+                       f"{n_train} training rows")
 
 
 def _restore_rng(state: TrainingState, rng: dict[str, Any]) -> None:
@@ -186,13 +237,20 @@ def _first_line(error: BaseException) -> str:
 
 
 class _Manifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     format: Literal["neuralab.checkpoint/2"]
     tensors: str = Field(pattern=r"^state-e\d+-s\d+\.safetensors$")  # a bare name: no path can escape the folder
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     epochs_done: int = Field(ge=0)
     fingerprint: dict[str, str]
     state: dict[str, Any]
+    digest: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")  # of the rest (manifest_digest); absent before
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """SHA-256 of a manifest's fields but ``digest``, as canonical JSON: a changed byte shows."""
+    fields = {key: value for key, value in manifest.items() if key != "digest"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 @dataclass
@@ -215,8 +273,7 @@ class CheckpointWriter:
     """
 
     def __init__(self, folder: str | Path, *, history_lines: int = 0):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = make_folder(folder)
         self.history_lines = history_lines
         if history_lines == 0:
             write_text_atomic(self.folder / HISTORY, "")
@@ -224,9 +281,8 @@ class CheckpointWriter:
     def append_history(self, history: list[dict[str, Any]]) -> None:
         """Append the rows of ``history`` not yet in ``history.jsonl`` (one JSON object a line)."""
         rows = history[self.history_lines:]
-        if rows:
-            with open(self.folder / HISTORY, "a", encoding="utf-8") as handle:
-                handle.write("".join(json.dumps(row) + "\n" for row in rows))  # one write: no torn line on a kill
+        if rows:  # one write: no torn line on a kill
+            append_text(self.folder / HISTORY, "".join(json.dumps(row) + "\n" for row in rows))
             self.history_lines = len(history)
 
     def save(self, state: TrainingState, *, fingerprint: dict[str, str]) -> None:
@@ -239,10 +295,12 @@ class CheckpointWriter:
         write_bytes_atomic(self.folder / name, data)
         manifest = {"format": FORMAT, "tensors": name, "sha256": hashlib.sha256(data).hexdigest(),
                     "epochs_done": len(state.history), "fingerprint": fingerprint, "state": encoded}
+        manifest["digest"] = manifest_digest(manifest)
         write_text_atomic(self.folder / MANIFEST, json.dumps(manifest))
         for old in self.folder.glob("state-*.safetensors"):
             if old.name != name:
-                old.unlink(missing_ok=True)
+                with suppress(OSError):  # a stale file costs space, not correctness
+                    old.unlink(missing_ok=True)
         log.debug("checkpoint after %d epochs, step %d", len(state.history), state.step)
 
 
@@ -257,10 +315,16 @@ def read_checkpoint(folder: str | Path) -> Checkpoint:
     if not manifest_path.is_file():
         raise RunError(f"checkpoint: {str(folder)!r} holds no {MANIFEST} — nothing to resume from")
     try:
-        manifest = _Manifest.model_validate_json(manifest_path.read_bytes())
+        raw = json.loads(manifest_path.read_bytes())
+    except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise RunError(f"checkpoint {MANIFEST}: cannot be read as JSON ({_first_line(error)})") from None
+    try:
+        manifest = _Manifest.model_validate(raw)
     except ValidationError as error:
         raise RunError([f"checkpoint {MANIFEST}: {'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
                         for e in error.errors()[:10]]) from None
+    if manifest.digest is not None and manifest_digest(raw) != manifest.digest:
+        raise RunError(f"checkpoint: {MANIFEST} does not match its own digest (corrupt or altered)")
     tensor_path = folder / manifest.tensors
     try:
         data = tensor_path.read_bytes()

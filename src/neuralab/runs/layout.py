@@ -15,9 +15,12 @@ Example:
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import os
 import shutil
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +29,30 @@ from safetensors.torch import save
 from neuralab.data.tokenization import bits_per_character, perplexity
 from neuralab.models import describe_layers
 from neuralab.runs.fine_tuning import write_tokenizer
-from neuralab.runs.files import claim_folder, save_figure, write_bytes_atomic, write_csv, write_json, write_text_atomic
+from neuralab.runs.files import (claim_folder, refused_as_storage_error, save_figure, write_bytes_atomic, write_csv,
+                                 write_json, write_text_atomic)
 from neuralab.runs.records import write_health
 from neuralab.runs.run import FORMAT, Run
 from neuralab.spec import ExperimentSpec, dump_spec
 from neuralab.training.events import TrainingState
 from neuralab.training.experiment import Experiment, model_shape
+from neuralab.training.outcome import chance_error, chance_warning
+
+log = logging.getLogger(__name__)
 
 
 def start_run(spec: ExperimentSpec, out_dir: str | Path) -> Path:
-    """Claim a new run directory under ``out_dir`` holding ``spec.yaml``, before training starts."""
+    """Claim a new run directory under ``out_dir`` holding ``spec.yaml``, before training starts.
+
+    Raises:
+        StorageError: the folder or spec.yaml cannot be written; no empty run directory is left.
+    """
     folder = claim_folder(out_dir, spec.name)
-    write_text_atomic(folder / "spec.yaml", dump_spec(spec))
+    try:
+        write_text_atomic(folder / "spec.yaml", dump_spec(spec))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return folder
 
 
@@ -53,16 +68,20 @@ def write_run(run: Run, out_dir: str | Path) -> Path:
     """Write ``run`` into a new directory under ``out_dir`` and return its path.
 
     The files are written into the claimed folder's hidden twin first and renamed into place,
-    so a reader never sees half a run.
+    so a reader never sees half a run; when a write fails (StorageError), neither is left.
     """
     final = claim_folder(out_dir, run.spec.name)
     partial = final.with_name(f".{final.name}.partial-{os.getpid()}")
-    partial.mkdir()
     try:
+        with refused_as_storage_error(partial, "create the folder"):
+            partial.mkdir()
         _write_files(run, partial)
-        os.replace(partial, final)  # the claimed folder is empty: replacing it is one rename
+        with refused_as_storage_error(final, "rename into"):
+            os.replace(partial, final)  # the claimed folder is empty: replacing it is one rename
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
+        with suppress(OSError):
+            final.rmdir()  # still the empty claimed folder
         raise
     run.dir = final
     return final
@@ -75,11 +94,13 @@ def _write_files(run: Run, folder: Path) -> None:
     write_text_atomic(folder / "spec.yaml", dump_spec(run.spec))
     write_csv(folder / "metrics.csv", run.history)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
-    write_bytes_atomic(folder / "model.safetensors", save(state, metadata={"format": FORMAT}))
+    weights = save(state, metadata={"format": FORMAT})
+    write_bytes_atomic(folder / "model.safetensors", weights)
     write_json(folder / "model.json", {
         "format": FORMAT, "kind": run.spec.model.kind, "n_inputs": run.shape.n_inputs, "shape": run.shape.to_dict(),
         "head": vars(run.head), "preprocessor": run.preprocessor.to_dict(),
         "tensors": {name: list(tensor.shape) for name, tensor in state.items()},
+        "sha256": hashlib.sha256(weights).hexdigest(),  # load_run checks it: a flipped byte is refused
         "layers": run.summary.get("layers", []),
     })
     if run.history:
@@ -143,6 +164,7 @@ def summarize(experiment: Experiment, state: TrainingState, *, final: dict[str, 
         "layers": describe_layers(experiment.model, kind=spec.model.kind),
         **sequence_facts(bundle), **language_facts(bundle, final),
         "steps": state.step, "step_based": spec.train.max_steps is not None,
+        "warnings": outcome_warnings(experiment, state, final=final),
     }
 
 
@@ -170,3 +192,16 @@ def language_facts(bundle, final: dict[str, dict[str, float]]) -> dict[str, Any]
         facts[f"{split}_perplexity"] = perplexity(scores["loss"])
         facts[f"{split}_bits_per_character"] = bits_per_character(scores["loss"], characters_per_token=per_token)
     return facts
+
+
+def outcome_warnings(experiment: Experiment, state: TrainingState, *,
+                     final: dict[str, dict[str, float]]) -> list[str]:
+    """What the summary warns of beyond a divergence: a classifier of rows that ended at chance level
+    (sequence models are judged against their memoryless baseline instead)."""
+    if state.diverged or not experiment.head.is_classifier or experiment.bundle.baseline_loss is not None:
+        return []
+    errors = {split: scores["error"] for split, scores in final.items() if "error" in scores}
+    warning = chance_warning(experiment.spec, errors=errors, chance=chance_error(experiment.bundle.y_train))
+    if warning:
+        log.info("%s: %s", experiment.spec.name, warning)
+    return [warning] if warning else []

@@ -20,11 +20,12 @@ from typing import Any
 
 from neuralab.errors import RunError, SpecError
 from neuralab.runs.keeping import CHECKPOINT_FOLDER, METRICS
+from neuralab.runs.locking import is_training
 from neuralab.runs.run import read_metrics_csv, read_summary
 from neuralab.spec import ExperimentSpec, load_spec
 
 # What a run directory's files say about how its training ended (see :func:`run_status`).
-STATUSES = ("finished", "diverged", "interrupted", "incomplete")
+STATUSES = ("finished", "diverged", "training", "interrupted", "incomplete")
 
 
 @dataclass
@@ -52,12 +53,16 @@ def run_status(folder: str | Path) -> str:
     """How a run directory's training ended, from the files it holds.
 
     ``finished``: ``summary.json`` is there; ``diverged``: it is, and says the loss became
-    NaN/inf; ``interrupted``: no summary but a checkpoint to resume from; ``incomplete``:
-    neither (stopped before its first checkpoint).
+    NaN/inf; ``training``: no summary, and a process holds the run's lock right now
+    (:mod:`neuralab.runs.locking`); ``interrupted``: no summary but a checkpoint to resume
+    from (a signal, a kill, a full disk); ``incomplete``: neither (stopped before its first
+    checkpoint).
     """
     folder = Path(folder)
     if (folder / "summary.json").is_file():
         return "diverged" if read_summary(folder).get("diverged") else "finished"
+    if is_training(folder):
+        return "training"
     return "interrupted" if (folder / CHECKPOINT_FOLDER / "checkpoint.json").is_file() else "incomplete"
 
 

@@ -4,8 +4,9 @@ A run directory holds ``spec.yaml`` (fully resolved), ``metrics.csv`` (one row p
 epoch), ``summary.json``, ``model.safetensors`` + ``model.json`` (weights and what is
 needed to rebuild and feed the model — never a pickle), PNG plots, ``health.json`` and
 ``checkpoint/``; :mod:`neuralab.runs.layout` writes it. A run without ``summary.json``
-is incomplete — resumable, and refused by :func:`load_run`. Loading validates
-``model.json`` and ``spec.yaml`` like user input.
+is incomplete — resumable, and refused by :func:`load_run` (:func:`~neuralab.runs.listing.run_status`
+says where a run stands). Loading validates ``model.json``, ``summary.json`` and
+``spec.yaml`` like user input and checks the weights against the SHA-256 in ``model.json``.
 
 Example:
     >>> import neuralab, tempfile
@@ -17,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +26,14 @@ from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from safetensors.torch import load_file
+from safetensors.torch import load as load_tensors
 from torch import nn
 
 from neuralab.data import preprocessor_from_dict
 from neuralab.errors import RunError, SpecError
 from neuralab.models import ModelShape, build_model
+from neuralab.runs.files import remove_temporaries
+from neuralab.runs.locking import is_training
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.spec.catalog import names
 from neuralab.training.losses import Head
@@ -105,6 +109,21 @@ class _ModelMeta(BaseModel):
     preprocessor: dict[str, Any]
     tensors: dict[str, list[int]]
     shape: _ShapeMeta | None = None  # absent in runs written before model kinds
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")  # of model.safetensors; absent in older runs
+
+
+class _SummaryMeta(BaseModel):
+    """The fields of summary.json that readers rely on (the others are kept as written)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    task: Literal["regression", "binary", "multiclass"]
+    classes: list[str | int | float | bool] = Field(max_length=100_000)
+    epochs_run: int = Field(ge=0)
+    stop_reason: str
+    diverged: bool
+    kept_epoch: int | None = Field(None, ge=0)
+    best_epoch: int | None = Field(None, ge=0)
+    warnings: list[str] = []  # absent in runs written before it
 
 
 def load_run(run_dir: str | Path) -> Run:
@@ -116,6 +135,8 @@ def load_run(run_dir: str | Path) -> Run:
     folder = Path(run_dir)
     if not folder.is_dir():
         raise RunError(f"run: {str(folder)!r} is not a directory")
+    if not (folder / "summary.json").is_file() and is_training(folder):
+        raise RunError(f"run: {str(folder)!r} is incomplete — a process is training it right now")
     if not (folder / "summary.json").is_file() and (folder / "checkpoint" / "checkpoint.json").is_file():
         raise RunError(incomplete_message(folder))
     missing = [name for name in FILES if not (folder / name).is_file()]
@@ -129,10 +150,13 @@ def load_run(run_dir: str | Path) -> Run:
     head = Head(**meta.head.model_dump())
     preprocessor = preprocessor_from_dict(meta.preprocessor)
     shape = _shape(meta, head)
-    model = _rebuild_model(folder / "model.safetensors", spec, shape)
-    summary = read_summary(folder)
+    model = _rebuild_model(folder / "model.safetensors", spec, shape, sha256=meta.sha256)
+    summary = _checked_summary(read_summary(folder), head=head, classes=preprocessor.classes)
     history = read_metrics_csv(folder / "metrics.csv")
     from neuralab.runs.records import read_health
+
+    if not is_training(folder):  # a complete run nobody writes to: leftovers of a killed writer can go
+        remove_temporaries(folder)
 
     return Run(spec=spec, summary=summary, history=history, model=model, head=head,
                preprocessor=preprocessor, shape=shape, dir=folder, health=read_health(folder),
@@ -147,16 +171,6 @@ def _read_samples(path: Path) -> list[dict[str, Any]] | None:
                                                 and isinstance(s.get("epoch"), int) for s in samples):
         raise RunError("run samples.json: expected a list of {epoch, text, ...} samples")
     return samples
-
-
-def incomplete_message(folder: Path) -> str:
-    """The line that says a run did not finish, how far its checkpoint got, and how to resume it."""
-    try:
-        epochs = f"after epoch {int(json.loads((folder / 'checkpoint' / 'checkpoint.json').read_text())['epochs_done'])}"
-    except (OSError, ValueError, KeyError, TypeError):
-        epochs = "at its last checkpoint"
-    return (f"run: {str(folder)!r} is incomplete — training stopped {epochs} before the run was finished; "
-            f"resume it with `neuralab train --resume {folder}` (Python: neuralab.resume(run_dir))")
 
 
 def _read_json(path: Path) -> Any:
@@ -184,6 +198,31 @@ def _read_meta(path: Path) -> _ModelMeta:
                         for e in error.errors()]) from None
 
 
+def incomplete_message(folder: Path) -> str:
+    """The line that says a run did not finish, how far its checkpoint got, and how to resume it."""
+    try:
+        epochs = f"after epoch {int(json.loads((folder / 'checkpoint' / 'checkpoint.json').read_text())['epochs_done'])}"
+    except (OSError, ValueError, KeyError, TypeError):
+        epochs = "at its last checkpoint"
+    return (f"run: {str(folder)!r} is incomplete — training stopped {epochs} before the run was finished; "
+            f"resume it with `neuralab train --resume {folder}` (Python: neuralab.resume(run_dir))")
+
+
+def _checked_summary(raw: dict[str, Any], *, head: Head, classes: list) -> dict[str, Any]:
+    """summary.json validated like user input, and agreeing with model.json's task and classes."""
+    try:
+        summary = _SummaryMeta.model_validate(raw)
+    except ValidationError as error:
+        raise RunError([f"run summary.json: {'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
+                        for e in error.errors()[:10]]) from None
+    if summary.task != head.task:
+        raise RunError(f"run summary.json: task {summary.task!r} disagrees with model.json's {head.task!r}")
+    if summary.classes != list(classes):
+        raise RunError(f"run summary.json: classes {summary.classes[:10]} disagree with the model's "
+                       f"{list(classes)[:10]} (model.json)")
+    return raw
+
+
 def _shape(meta: _ModelMeta, head: Head) -> ModelShape:
     if meta.shape is None:
         return ModelShape(n_inputs=meta.n_inputs, n_outputs=head.n_outputs)
@@ -194,13 +233,19 @@ def _shape(meta: _ModelMeta, head: Head) -> ModelShape:
     return shape
 
 
-def _rebuild_model(path: Path, spec: ExperimentSpec, shape: ModelShape) -> nn.Module:
+def _rebuild_model(path: Path, spec: ExperimentSpec, shape: ModelShape, *, sha256: str | None) -> nn.Module:
     try:
         model = build_model(spec.model, shape)
     except SpecError as error:  # model.json asks for a network too large to build
         raise RunError([f"run model.json: {line}" for line in error.problems]) from None
     try:
-        state = load_file(str(path))
+        data = path.read_bytes()
+    except OSError as error:
+        raise RunError(f"run model.safetensors: cannot be read ({error.strerror})") from None
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise RunError("run model.safetensors: does not match the SHA-256 in model.json (corrupt or altered)")
+    try:
+        state = load_tensors(data)
     except Exception as error:  # safetensors raises its own error types for corrupt files
         raise RunError(f"run model.safetensors: cannot be read ({error})") from None
     expected = {name: list(tensor.shape) for name, tensor in model.state_dict().items()}

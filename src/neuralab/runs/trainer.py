@@ -24,17 +24,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 
 from neuralab.data import DataBundle, load_data
-from neuralab.errors import PeerLost, RunError, SpecError, TrainingInterrupted
-from neuralab.runs.checkpoint import Checkpoint, read_checkpoint, restore
-from neuralab.runs.files import claim_folder
+from neuralab.errors import PeerLost, RunError, SpecError, StorageError, TrainingInterrupted
+from neuralab.runs.checkpoint import MANIFEST, Checkpoint, read_checkpoint, restore
+from neuralab.runs.files import claim_folder, remove_temporaries
 from neuralab.runs.fine_tuning import read_tokenizer, source_run, start_from, write_tokenizer
 from neuralab.runs.keeping import CHECKPOINT_FOLDER, Checkpointing, Restoring
 from neuralab.runs.layout import finish_run, run_of, start_run
+from neuralab.runs.locking import hold_run
 from neuralab.runs.run import Run
 from neuralab.spec import ExperimentSpec, dump_spec, load_spec
 from neuralab.training import Callback, TrainingState
@@ -59,18 +62,29 @@ def train_run(spec: ExperimentSpec, *, out_dir: str | Path | None, callbacks: It
 
 
 def resume_run(run_dir: str | Path, *, callbacks: Iterable[Callback] = (), group: ProcessGroup | None = None) -> Run:
-    """Continue the interrupted run in ``run_dir`` from its last checkpoint (see ``neuralab.resume``)."""
+    """Continue the interrupted run in ``run_dir`` from its last checkpoint (see ``neuralab.resume``).
+
+    The run's lock is held from before the checkpoint is read until the run is finished, so a
+    second resume of the same run is refused (:mod:`neuralab.runs.locking`); temporary files a
+    killed writer left are removed first. Of several data-parallel processes (``group``),
+    process 0 alone holds the lock and tidies; every process reads the checkpoint.
+    """
     folder = Path(run_dir)
     if not folder.is_dir():
         raise RunError(f"resume: {str(folder)!r} is not a directory")
-    if (folder / "summary.json").is_file():
-        raise RunError(f"resume: {str(folder)!r} is complete (it has summary.json); nothing to resume")
-    try:
-        spec = load_spec(folder / "spec.yaml")
-    except SpecError as error:
-        raise RunError([f"resume spec.yaml: {line}" for line in error.problems]) from None
-    checkpoint = read_checkpoint(folder / CHECKPOINT_FOLDER)
-    return _train(spec, run_dir=folder, checkpoint=checkpoint, callbacks=callbacks, group=group)
+    writes = group is None or group.writes
+    with hold_run(folder) if writes else nullcontext():
+        if (folder / "summary.json").is_file():
+            raise RunError(f"resume: {str(folder)!r} is complete (it has summary.json); nothing to resume")
+        removed = remove_temporaries(folder) if writes else 0
+        if removed:
+            log.info("removed %d temporary file(s) a stopped writer left in %s", removed, folder)
+        try:
+            spec = load_spec(folder / "spec.yaml")
+        except SpecError as error:
+            raise RunError([f"resume spec.yaml: {line}" for line in error.problems]) from None
+        checkpoint = read_checkpoint(folder / CHECKPOINT_FOLDER)
+        return _train(spec, run_dir=folder, checkpoint=checkpoint, callbacks=callbacks, group=group)
 
 
 def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: Path | None = None,
@@ -93,39 +107,67 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
         require_tensorboard()
     # Ctrl-C / SIGTERM: finish the batch, checkpoint, stop. Installed before the run directory
     # exists, so a signal at any moment leaves either nothing or a resumable run.
-    with stop_on_signals(state):
-        if checkpoint is not None:
-            _check_fingerprint(checkpoint, fingerprint, run_dir)
-            with experiment.training():  # the saved global RNG state becomes the experiment's own
-                restore(state, checkpoint)
-                separate_dropout(spec.seed, group, step=state.step)
-        elif out_dir is not None and writes:
-            run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
-            write_tokenizer(run_dir, experiment.bundle.preprocessor)
-        board = tensorboard_logger(spec, run_dir, checkpoint=checkpoint) if spec.train.tensorboard and writes else None
-        keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, seconds=spec.train.checkpoint_seconds,
-                                fingerprint=fingerprint, resume_from=checkpoint)] if run_dir is not None and writes \
-            else [Restoring(checkpoint)] if checkpoint is not None else []
+    board = None
+    with stop_on_signals(state), ExitStack() as held:
         try:
-            experiment.fit([*callbacks, *([board] if board else []), *keeper])
-        except RuntimeError as error:
-            if group is None or not is_peer_failure(error):
-                raise
-            raise PeerLost(peer_lost_message(error, group, run_dir=run_dir if writes else None)) from None
-    if state.interrupted:
-        if board is not None:
-            board.close()
-        raise _interrupted(state, run_dir if writes else None, group=group)
-    run = run_of(experiment, seconds=time.perf_counter() - started)
-    if board is not None:
-        board.finish(run.summary)
-        run.tensorboard = board.log_dir
-    if init_from is not None:
-        run.summary["init_from"] = str(init_from)
-    if run_dir is not None and writes:
-        finish_run(run, run_dir)
-        log.info("run written to %s", run.dir)
+            if checkpoint is not None:
+                _check_fingerprint(checkpoint, fingerprint, run_dir)
+                with experiment.training():  # the saved global RNG state becomes the experiment's own
+                    restore(state, checkpoint, n_train=experiment.bundle.n_train)
+                    separate_dropout(spec.seed, group, step=state.step)
+            elif out_dir is not None and writes:
+                run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
+                held.enter_context(_removed_unless_resumable(run_dir))
+                held.enter_context(hold_run(run_dir))
+                write_tokenizer(run_dir, experiment.bundle.preprocessor)
+            board = tensorboard_logger(spec, run_dir, checkpoint=checkpoint) if spec.train.tensorboard and writes \
+                else None
+            keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, fingerprint=fingerprint,
+                                    seconds=spec.train.checkpoint_seconds, resume_from=checkpoint)
+                      ] if run_dir is not None and writes else [Restoring(checkpoint)] if checkpoint is not None else []
+            try:
+                experiment.fit([*callbacks, *([board] if board else []), *keeper])
+            except RuntimeError as error:
+                if group is None or not is_peer_failure(error):
+                    raise
+                raise PeerLost(peer_lost_message(error, group, run_dir=run_dir if writes else None)) from None
+            if state.interrupted:
+                if board is not None:
+                    board.close()
+                raise _interrupted(state, run_dir if writes else None, group=group)
+            run = run_of(experiment, seconds=time.perf_counter() - started)
+            if board is not None:
+                board.finish(run.summary)
+                run.tensorboard = board.log_dir
+            if init_from is not None:
+                run.summary["init_from"] = str(init_from)
+            if run_dir is not None and writes:
+                finish_run(run, run_dir)
+                log.info("run written to %s", run.dir)
+        except StorageError as error:  # disk full, read-only…: one line, and what is left of the run
+            raise _storage_failure(error, run_dir) from None
     return run
+
+
+@contextmanager
+def _removed_unless_resumable(run_dir: Path) -> Iterator[None]:
+    """Remove a new run directory that fails before its first checkpoint: it holds nothing to resume."""
+    try:
+        yield
+    except BaseException:
+        if not (run_dir / CHECKPOINT_FOLDER / MANIFEST).is_file():
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+def _storage_failure(error: StorageError, run_dir: Path | None) -> StorageError:
+    """The file system's refusal, and what it means for the run, in one line."""
+    if run_dir is None or not (run_dir / CHECKPOINT_FOLDER / MANIFEST).is_file():
+        outcome = "nothing of the run was kept"
+    else:
+        outcome = (f"the last checkpoint is intact: once the file system accepts writes, resume with "
+                   f"`neuralab train --resume {run_dir}`")
+    return StorageError([*error.problems[:-1], f"{error.problems[-1]} — {outcome}"])
 
 
 def tensorboard_logger(spec: ExperimentSpec, run_dir: Path | None, *,

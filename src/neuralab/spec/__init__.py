@@ -16,10 +16,9 @@ Example:
 from neuralab.spec.fields import (MAX_PARAMETERS, MAX_SEED, MAX_SPEC_BYTES, DataSpec, DiagnoseSpec,
                                   EarlyStoppingSpec, ExperimentSpec, ModelSpec, RecurrentSpec, ScheduleSpec,
                                   TrainSpec, TransformerSpec)
-from neuralab.spec.loading import (dump_spec, load_spec, read_spec_file, set_dotted, spec_to_dict,
+from neuralab.spec.loading import (dump_spec, load_spec, parse_yaml, read_spec_file, set_dotted, spec_to_dict,
                                    validate_spec)
 
 __all__ = ["MAX_PARAMETERS", "MAX_SEED", "MAX_SPEC_BYTES", "DataSpec", "DiagnoseSpec", "EarlyStoppingSpec",
            "ExperimentSpec", "ModelSpec", "RecurrentSpec", "ScheduleSpec", "TrainSpec", "TransformerSpec",
-           "dump_spec", "load_spec",
-           "read_spec_file", "set_dotted", "spec_to_dict", "validate_spec"]
+           "dump_spec", "load_spec", "parse_yaml", "read_spec_file", "set_dotted", "spec_to_dict", "validate_spec"]

@@ -88,35 +88,37 @@ INITS = _table(
           {"variance": "1/fan_in (rows orthonormal)", "suits": "deep nets, any activation"}),
 )
 
-def _optimizer(name: str, summary: str, torch_name: str, *, adaptive: str, momentum: str,
+def _optimizer(name: str, summary: str, torch_name: str, *, adaptive: str, momentum: str, high_rate: str,
                decay: str = "coupled", lecture: str = "yes", usual_momentum: str | None = None) -> Entry:
     usual = usual_momentum or ("0.9" if momentum != "no" else "0")
     return Entry(name, summary, {"torch": torch_name, "adaptive": adaptive, "momentum": momentum,
-                                 "usual momentum": usual, "decay": decay, "lecture": lecture})
+                                 "usual momentum": usual, "decay": decay, "lecture": lecture, "high rate": high_rate})
 
 
 # momentum: how train.momentum enters (momentum coefficient, Adam's β1, or not at all), and
 # usual momentum: the value train.momentum: null stands for;
 # decay: how train.l2 enters (coupled: the gradient of l2·Σw²; decoupled: AdamW's w ← w − lr·l2·w);
-# lecture: one of the lecture's classic optimisers (the optimiser race shows those).
+# lecture: one of the lecture's classic optimisers (the optimiser race shows those);
+# high rate: a learning rate from which training often diverges or stalls at chance level.
 OPTIMIZERS = _table(
-    _optimizer("sgd", "plain (stochastic) gradient descent: w ← w − α∇", "SGD", adaptive="no", momentum="no"),
+    _optimizer("sgd", "plain (stochastic) gradient descent: w ← w − α∇", "SGD",
+               adaptive="no", momentum="no", high_rate="0.1"),
     _optimizer("momentum", "SGD with heavy-ball momentum (train.momentum)", "SGD(momentum)",
-               adaptive="no", momentum="coefficient"),
+               adaptive="no", momentum="coefficient", high_rate="0.1"),
     _optimizer("nesterov", "SGD with Nesterov momentum (train.momentum)", "SGD(nesterov=True)",
-               adaptive="no", momentum="coefficient"),
+               adaptive="no", momentum="coefficient", high_rate="0.1"),
     _optimizer("adagrad", "per-weight rate shrinks with the sum of squared gradients", "Adagrad",
-               adaptive="yes", momentum="no"),
+               adaptive="yes", momentum="no", high_rate="0.5"),
     _optimizer("rmsprop", "per-weight rate from a moving average of squared gradients (+ train.momentum)",
-               "RMSprop", adaptive="yes", momentum="coefficient", usual_momentum="0"),
+               "RMSprop", adaptive="yes", momentum="coefficient", high_rate="0.01", usual_momentum="0"),
     _optimizer("adadelta", "RMSProp with unit-correcting update ratio; lr ≈ 1 is usual", "Adadelta",
-               adaptive="yes", momentum="no"),
+               adaptive="yes", momentum="no", high_rate="10"),
     _optimizer("adam", "momentum + RMSProp with bias correction (β1 = train.momentum)", "Adam",
-               adaptive="yes", momentum="beta1"),
+               adaptive="yes", momentum="beta1", high_rate="0.01"),
     _optimizer("adamw", "Adam with decoupled weight decay (train.l2 is the decay)", "AdamW",
-               adaptive="yes", momentum="beta1", decay="decoupled", lecture="no"),
+               adaptive="yes", momentum="beta1", high_rate="0.01", decay="decoupled", lecture="no"),
     _optimizer("nadam", "Adam with Nesterov momentum (β1 = train.momentum)", "NAdam",
-               adaptive="yes", momentum="beta1", lecture="no"),
+               adaptive="yes", momentum="beta1", high_rate="0.01", lecture="no"),
 )
 
 SCHEDULES = _table(

@@ -10,9 +10,9 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from neuralab.spec.catalog import ATTENTION_KINDS, FEATURES, FILE_DATASETS, NEEDS_PATH, RECURRENT_KINDS, family, names
 
@@ -55,6 +55,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     _tidy = field_validator("*")(lambda cls, value: tidy_float(value))
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_truth_values_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads `seed: true` as 1 and `epochs: false` as 0; a number field wants a number.
+        holds = isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value))
+        annotation = cls.model_fields[info.field_name].annotation
+        if holds and _mentions(annotation, (int, float)) and not _mentions(annotation, (bool,)):
+            raise ValueError("must be a number, not true/false")
+        return value
+
+
+def _mentions(annotation: Any, types: tuple[type, ...]) -> bool:
+    """Whether a field's type admits one of ``types`` anywhere (itself, in a union or list, as a literal)."""
+    if annotation in types:
+        return True
+    if get_origin(annotation) is Literal:
+        return any(type(arg) in types for arg in get_args(annotation))
+    return any(_mentions(arg, types) for arg in get_args(annotation))
 
 
 class DataSpec(_Strict):

@@ -2,6 +2,10 @@
 
 A spec loads from YAML, JSON or TOML, takes ``dotted.key=value`` overrides (values parsed as
 YAML) and fails with one line per problem naming the field, the value and what is allowed.
+Input is read strictly, with bounded work: YAML aliases (``*name``, the stuff of alias
+bombs) and a key given twice are refused by the parser; a mapping from Python is copied with
+at most :data:`MAX_SPEC_NODES` values and :data:`MAX_SPEC_DEPTH` levels; an empty spec file
+is refused (``load_spec(None)`` asks for every default on purpose).
 
 Example:
     >>> from neuralab.spec import load_spec
@@ -27,6 +31,56 @@ from neuralab.spec.fields import MAX_SPEC_BYTES, DataSpec, ExperimentSpec, Sched
 from neuralab.spec.problems import sub_model, validation_problems
 
 
+MAX_SPEC_NODES = 10_000  # every value of a spec, defaults included, is a few hundred
+MAX_SPEC_DEPTH = 32
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses aliases and a key given twice (both errors are ``yaml.YAMLError``)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, f"aliases (*{event.anchor}) are not allowed in a spec; "
+                                              "write the value out", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) or key is None:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice",
+                                                            key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str) -> Any:
+    r"""Parse YAML (or JSON) text with :class:`StrictLoader`: no tags, no aliases, no repeated keys.
+
+    Raises:
+        yaml.YAMLError: the text does not parse, or uses an alias or a repeated key.
+
+    Example:
+        >>> parse_yaml("train: {epochs: 5}")
+        {'train': {'epochs': 5}}
+        >>> parse_yaml("a: &x [1]\nb: *x")
+        Traceback (most recent call last):
+        ...
+        yaml.composer.ComposerError: aliases (*x) are not allowed in a spec; write the value out
+          in "<unicode string>", line 2, column 4:
+            b: *x
+               ^
+    """
+    loader = StrictLoader(text)  # what yaml.safe_load does, with the stricter loader
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = None, *,
               overrides: Mapping[str, Any] | Sequence[str] | None = None) -> ExperimentSpec:
     """Load and validate a spec from a file, a mapping or a spec, then apply overrides.
@@ -49,7 +103,7 @@ def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = N
     elif isinstance(source, ExperimentSpec):
         raw = source.model_dump(mode="json")
     elif isinstance(source, Mapping):
-        raw = json.loads(json.dumps(dict(source), default=str))  # deep copy, plain types
+        raw = plain_copy(source)
     elif isinstance(source, (str, Path)):
         raw = read_spec_file(source)
         _resolve_file_paths(raw, Path(source).resolve().parent)
@@ -58,7 +112,7 @@ def load_spec(source: str | Path | Mapping[str, Any] | ExperimentSpec | None = N
     problems: list[str] = []
     for key, value in _override_pairs(overrides):
         try:
-            set_dotted(raw, key, value)
+            set_dotted(raw, key, plain_copy(value, what=f"{key}"))
         except SpecError as error:  # keep going: every bad override is reported, one line each
             problems += error.problems
     try:
@@ -82,20 +136,20 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
-            raw = json.loads(text)
+            raw = json.loads(text, object_pairs_hook=_refuse_repeated_keys)
         elif suffix == ".toml":
-            raw = tomllib.loads(text)
+            raw = tomllib.loads(text)  # TOML refuses a repeated key itself
         elif suffix in (".yaml", ".yml"):
-            raw = yaml.safe_load(text)
+            raw = parse_yaml(text)
         else:
             raise SpecError(f"spec file: {str(path)!r} has suffix {suffix!r}; use .yaml, .yml, .json or .toml")
-    except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        first = str(exc).strip().splitlines()
-        raise SpecError(f"spec file: {str(path)!r} cannot be parsed: {' '.join(first)[:300]}") from None
+    except (yaml.YAMLError, ValueError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise SpecError(f"spec file: {str(path)!r} cannot be parsed: {parse_problem(exc)}") from None
     except RecursionError:  # the parsers recurse per nesting level
         raise SpecError(f"spec file: {str(path)!r} cannot be parsed: nested too deeply") from None
     if raw is None:
-        raw = {}
+        raise SpecError(f"spec file: {str(path)!r} is empty; write the fields to change (e.g. `data: "
+                        "{dataset: digits}`) — an empty file would train every default, which is rarely meant")
     if not isinstance(raw, dict):
         raise SpecError(f"spec file: {str(path)!r} must hold a mapping of fields, not {type(raw).__name__}")
     return raw
@@ -112,13 +166,73 @@ def _override_pairs(overrides: Mapping[str, Any] | Sequence[str] | None) -> list
         if not sep or not key.strip():
             raise SpecError(f"--set {item!r}: expected dotted.key=value, e.g. train.learning_rate=0.01")
         try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
+            value = parse_yaml(text) if text.strip() else None
+        except yaml.YAMLError as error:
+            if "not allowed in a spec" in str(error) or "is given twice" in str(error):
+                raise SpecError(f"--set {key.strip()}: {parse_problem(error)}") from None
             value = text
         except RecursionError:
             raise SpecError(f"--set {key.strip()}: the value is nested too deeply") from None
         pairs.append((key.strip(), value))
     return pairs
+
+
+def parse_problem(error: Exception) -> str:
+    """One line for a parser's error: what is wrong and where (``line L, column C`` for YAML)."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem:
+        mark = error.problem_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        return f"{error.context + ': ' if error.context else ''}{error.problem}{where}"[:300]
+    return " ".join(str(error).split())[:300]
+
+
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"key {repeated[0]!r} is given twice")
+    return dict(pairs)
+
+
+def plain_copy(value: Any, *, what: str = "spec") -> Any:
+    """A deep copy of ``value`` in plain JSON types, with bounded work.
+
+    Mappings become dicts with string keys, tuples lists, numbers and strings their plain
+    types, anything else its ``str``; shared sub-structures (YAML aliases from a mapping a
+    caller parsed) are copied out, so the count of values is bounded before any copy grows.
+
+    Raises:
+        SpecError: more than :data:`MAX_SPEC_NODES` values, or deeper than :data:`MAX_SPEC_DEPTH`.
+
+    Example:
+        >>> plain_copy({"hidden": (8, 8), 1: None})
+        {'hidden': [8, 8], '1': None}
+    """
+    budget = [MAX_SPEC_NODES]
+
+    def copy(item: Any, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise SpecError(f"{what}: holds more than {MAX_SPEC_NODES:,} values — a spec is a page of settings "
+                            "(YAML aliases that repeat a list?)")
+        if depth > MAX_SPEC_DEPTH:
+            raise SpecError(f"{what}: nested too deeply (more than {MAX_SPEC_DEPTH} levels)")
+        if item is None or isinstance(item, bool):
+            return item
+        for plain in (float, int, str):  # numpy floats, enums of ints… become the plain type
+            if isinstance(item, plain):
+                return plain(item)
+        if isinstance(item, Mapping):
+            return {_plain_key(key): copy(child, depth + 1) for key, child in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [copy(child, depth + 1) for child in item]
+        return str(item)
+
+    return copy(value, 0)
+
+
+def _plain_key(key: Any) -> str:
+    return key if isinstance(key, str) else json.dumps(key) if key is None or isinstance(key, (bool, int, float)) else str(key)
 
 
 def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:

@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from neuralab.errors import SpecError
-from neuralab.spec import ExperimentSpec, load_spec, set_dotted
+from neuralab.spec import ExperimentSpec, load_spec, parse_yaml, set_dotted
 
 Primitive = bool | int | float | str | None
 DEFAULT_GRID_POINTS = 5
@@ -183,7 +183,7 @@ def _read(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise SpecError(f"space file: {str(path)!r} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
+        raw = parse_yaml(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON; no aliases or repeated keys
     except yaml.YAMLError as error:
         raise SpecError(f"space file: {str(path)!r} cannot be parsed: {' '.join(str(error).split())[:300]}") from None
     if not isinstance(raw, dict):

@@ -1,8 +1,8 @@
 """A study's outputs: best.yaml, trials.csv, tune.json and the plots, written atomically.
 
 Several workers may finish the same study into the same folder, so every file is written
-under a temporary name and renamed into place (:mod:`neuralab.runs.files`): a reader never
-sees half a file.
+through :mod:`neuralab.runs.files`: under a temporary name, then renamed into place — a
+reader never sees half a file, and a full disk is one line (StorageError).
 
 Example:
     >>> import optuna
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.errors import RunError
-from neuralab.runs.files import csv_text, save_figure, write_text_atomic
+from neuralab.runs.files import csv_text, make_folder, save_figure, write_text_atomic
 from neuralab.spec import dump_spec
 from neuralab.tune.space import decode_choice
 from neuralab.tune.storage import hide_password
@@ -56,14 +56,14 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
 
 def write_outputs(result: Any) -> dict[str, Path]:
     """Write best.yaml, trials.csv, tune.json and the plots of a TuneResult into ``result.dir``."""
-    folder = result.dir
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(result.dir)
     rows = trial_rows(result.study)
     files = {"best": folder / "best.yaml", "trials": folder / "trials.csv", "summary": folder / "tune.json"}
     header = f"# best of study {result.study.study_name!r}: dev error {result.best_value:.6g}\n" \
              f"# neuralab train {files['best']}\n"
     write_text_atomic(files["best"], header + dump_spec(result.best_spec))
-    write_text_atomic(files["trials"], csv_text(rows, list(dict.fromkeys(key for row in rows for key in row)) or ["number"]))
+    write_text_atomic(files["trials"], csv_text(rows, list(dict.fromkeys(key for row in rows for key in row))
+                                                or ["number"]))
     importances = _importances(result.study)
     write_text_atomic(files["summary"], json.dumps(_summary(result, importances), indent=2, default=str))
     files.update(_write_plots(rows, importances, folder, title=result.study.study_name))
@@ -103,7 +103,4 @@ def _write_plots(rows: list[dict[str, Any]], importances: dict[str, float], fold
                "sensitivity": plot_sensitivity(rows, params, title=title)}
     if importances:
         figures["importance"] = plot_importance(importances, title=title)
-    files = {}
-    for name, figure in figures.items():
-        files[name] = save_figure(figure, folder / f"{name}.png")
-    return files
+    return {name: save_figure(figure, folder / f"{name}.png") for name, figure in figures.items()}

@@ -161,12 +161,11 @@ class Session:
     def _one_epoch(self) -> int:
         """Run (or go on with) the current epoch; 1 when it finished, 0 when it paused for a frame."""
         going = self.experiment.run_epoch()
-        if self.training.interrupted:  # paused between two batches: the next call resumes the epoch
-            self.training.interrupted = ""
-            return 0
         if self.training.diverged:
             self.stopped = self.training.stop_reason or "diverged"
             self.scores = None
+            return 0
+        if self.training.mid_epoch:  # paused between two batches: the next call goes on from there
             return 0
         test = evaluate_split(self.model, self.head, *self.splits["test"])
         last = self.training.history[-1]

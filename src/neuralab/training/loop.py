@@ -35,12 +35,21 @@ def run_epoch(state: TrainingState, head: Head, *, train: tuple[Tensor, Tensor],
               events: CallbackList, target_scale: float = 1.0) -> bool:
     """Run epoch ``state.epoch``: train on every batch, score, check, fire the epoch events.
 
+    An epoch paused between two batches (``state.pause_epoch()``) returns True unfinished
+    (``state.mid_epoch``); the next call goes on from where it paused, without firing
+    ``epoch_start`` again.
+
     Returns:
         False when training must stop (divergence, a signal, or a callback asked to stop).
     """
     started = time.perf_counter()
-    events.fire("epoch_start", state)
+    if not state.mid_epoch:
+        events.fire("epoch_start", state)
     running = _train_one_epoch(state, head, train, events)
+    if state.pause and not (state.diverged or state.interrupted or state.stop_at_once):
+        state.pause = False  # a pause is taken once: the next call finishes the epoch
+        if running is None:
+            return True
     if (state.interrupted or state.stop_at_once) and not state.diverged:
         return False
     if running is not None:
@@ -102,8 +111,8 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         if not totals.add(data_loss, scores, state.targets):
             _mark_diverged(state, float(totals.fold()[0]))
             return None
-        if state.interrupted or state.stop_at_once:  # a signal: stop here; batch_index, epoch_order and
-            state.epoch_totals = totals.fold()                # epoch_totals say where to resume
+        if state.interrupted or state.stop_at_once or state.pause:  # a signal or a pause: stop here;
+            state.epoch_totals = totals.fold()  # batch_index, epoch_order and epoch_totals say where to go on
             return None
     loss_sum, wrong = totals.fold()
     state.batch_index, state.epoch_order, state.epoch_totals = 0, None, None

@@ -93,7 +93,7 @@ def baseline(
         summary = api.train(spec, out_dir=None).summary
     if summary is not None:
         rows.insert(0, ("network " + "×".join(map(str, spec.model.hidden or ["linear"])), summary["train_error"],
-                        summary["dev_error"], summary["test_error"], summary["seconds"]))
+                        summary.get("dev_error", float("nan")), summary["test_error"], summary["seconds"]))
     title = f"{spec.data.dataset}: the same split and preprocessing" + (
         " (error: MSE of the standardised target)" if regression else " (error: misclassification rate)")
     console.print(baseline_table(rows, title=title, as_percent=not regression))

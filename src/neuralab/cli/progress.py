@@ -23,8 +23,8 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, state: TrainingState) -> None:
         m = state.metrics
-        losses = (f"train {m['train_loss']:.4f}  dev {m['dev_loss']:.4f}  "
-                  f"dev error {m['dev_error']:.4f}  lr {m['learning_rate']:.3g}")
+        dev = f"dev {m['dev_loss']:.4f}  dev error {m['dev_error']:.4f}  " if "dev_loss" in m else ""  # no dev split
+        losses = f"train {m['train_loss']:.4f}  {dev}lr {m['learning_rate']:.3g}"
         self.progress.update(self.task, completed=len(state.history), losses=losses)
 
     def on_fit_end(self, state: TrainingState) -> None:

@@ -26,7 +26,9 @@ from neuralab.doctor.bias_and_variance import BiasVariance, bias_variance
 from neuralab.doctor.curves import LearningCurve, learning_curve
 from neuralab.doctor.verdicts import LayerHealth, divergence_cause, layer_verdicts
 from neuralab.runs.run import Run, load_run
+from neuralab.errors import SpecError
 from neuralab.runs.records import read_health
+from neuralab.spec.fields import no_dev_split
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,9 @@ def diagnose(run: Run | str | Path, *, optimal_error: float | None = None, learn
     """
     run = run if isinstance(run, Run) else load_run(run)
     spec = run.spec
+    if "dev_error" not in run.summary:
+        raise SpecError(no_dev_split("diagnose: bias and variance compare the train and the dev error",
+                                     "this run has no dev split", remedy="and train again"))
     optimal = spec.diagnose.optimal_error if optimal_error is None else optimal_error
     verdict = bias_variance(train_error=run.summary["train_error"], dev_error=run.summary["dev_error"],
                             optimal_error=optimal, bias_tolerance=spec.diagnose.bias_tolerance,

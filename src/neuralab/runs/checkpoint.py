@@ -114,6 +114,7 @@ def capture(state: TrainingState) -> dict[str, Any]:
             "stop_training": state.stop_training,
             "stop_reason": state.stop_reason, "diverged": state.diverged, "best_epoch": state.best_epoch,
             "kept_epoch": state.kept_epoch, "interrupted": state.interrupted, "rollbacks": state.rollbacks,
+            "l1_dead": state.l1_dead,
         },
         "callbacks": {_callback_key(callback): callback.checkpoint_state()
                       for callback in state.callbacks if hasattr(callback, "checkpoint_state")},
@@ -148,9 +149,12 @@ def restore(state: TrainingState, checkpoint: "Checkpoint") -> None:
         state.stop_training, state.stop_reason = progress["stop_training"], progress["stop_reason"]
         state.diverged, state.best_epoch = progress["diverged"], progress["best_epoch"]
         state.kept_epoch, state.rollbacks = progress["kept_epoch"], int(progress["rollbacks"])
+        state.l1_dead = progress.get("l1_dead")  # absent from checkpoints written before l1_style existed
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as error:
         raise RunError(f"checkpoint: does not fit the run's network or optimiser ({_first_line(error)})") from None
     device = next(state.model.parameters()).device
+    if state.l1_dead is not None:
+        state.l1_dead = [mask.to(device) for mask in state.l1_dead]
     if state.epoch_order is not None:
         state.epoch_order = state.epoch_order.to(device)
         state.epoch_totals = tuple(total.to(device) for total in state.epoch_totals)

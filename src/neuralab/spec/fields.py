@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neuralab.spec.catalog import FEATURES, FILE_DATASETS, names
+from neuralab.spec.catalog import DATASETS, FEATURES, FILE_DATASETS, names
 
 MAX_SEED = 2**32 - 1
 # A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about
@@ -44,16 +44,27 @@ class DataSpec(_Strict):
     path: str | None = Field(None, description="file to read when dataset is csv or parquet")
     target: str | None = Field(None, description="target column of a csv/parquet file (default: the last column)")
     task: Literal["auto", "classification", "regression"] = Field("auto", description="auto: from the data set or the target column's values")
-    n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic only)")
+    n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic only); unset: the data set's usual count, TF Playground's 500 (1,200 for plane and multi_gauss)")
     noise: float = Field(0.0, ge=0.0, le=0.5, description="noise level, TF Playground's meaning (synthetic only)")
     n_classes: int = Field(2, ge=2, le=10, description="classes (spiral arms, gauss blobs) for synthetic classification")
     features: list[str] = Field(["x1", "x2"], min_length=1, max_length=7, description="inputs made from x1, x2 (synthetic only)")
-    split: Literal["auto"] | list[float] = Field("auto", description="auto by size (60/20/20 small … 98/1/1 above 1,000,000) or [train, dev, test] fractions")
+    split: Literal["auto"] | list[float] = Field("auto", description="auto by size (60/20/20 small … 98/1/1 above 1,000,000) or [train, dev, test] fractions; dev 0: no dev split (TF Playground's train/test)")
     split_column: str | None = Field(None, description="csv/parquet: a column naming each row's split (train, dev or test), used instead of data.split")
     standardize: bool = Field(True, description="scale inputs (and regression targets) with train-split statistics")
     augment_noise: float = Field(0.0, ge=0.0, le=1.0, description="std of Gaussian noise added to training inputs each batch (augmentation)")
 
     _dataset = field_validator("dataset")(lambda cls, v: _choice(v, "datasets"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _usual_points(cls, value: Any) -> Any:
+        # an unset n_samples is the data set's usual count (the catalog's "points")
+        if isinstance(value, dict) and "n_samples" not in value:
+            name = value.get("dataset", cls.model_fields["dataset"].default)
+            entry = DATASETS.get(name) if isinstance(name, str) else None
+            if entry is not None and "points" in entry.properties:
+                value = {**value, "n_samples": int(entry.properties["points"])}
+        return value
 
     @field_validator("features")
     @classmethod
@@ -70,8 +81,9 @@ class DataSpec(_Strict):
     def _fractions(cls, value: Any) -> Any:
         if value == "auto":
             return value
-        if len(value) != 3 or any(not 0 < f < 1 for f in value):
-            raise ValueError("must be 'auto' or three fractions [train, dev, test], each between 0 and 1")
+        if len(value) != 3 or any(not 0 <= f < 1 for f in value) or not (value[0] > 0 and value[2] > 0):
+            raise ValueError("must be 'auto' or three fractions [train, dev, test] below 1: train and test "
+                             "above 0, dev 0 (no dev split) or above")
         if not math.isclose(sum(value), 1.0, abs_tol=1e-6):
             raise ValueError(f"must sum to 1 (sums to {sum(value):g})")
         return value
@@ -92,7 +104,7 @@ class ModelSpec(_Strict):
     kind: str = Field("mlp", description="model family (see `neuralab info model_kinds`)")
     hidden: list[int] = Field([128, 128], max_length=64, description="neurons per hidden layer; [] is a linear/logistic model")
     activation: str | list[str] = Field("relu", description="hidden activation, or one per hidden layer (see `neuralab info activations`)")
-    output_activation: str = Field("auto", description="auto, linear, sigmoid or softmax")
+    output_activation: str = Field("auto", description="auto, linear, sigmoid, softmax, or tanh (TF Playground's, against labels −1/+1; see `neuralab info output_activations`)")
     init: str = Field("he_normal", description="weight initialisation (see `neuralab info inits`)")
     init_std: float = Field(0.05, gt=0.0, le=10.0, description="standard deviation for the normal and uniform inits")
     dropout: float = Field(0.0, ge=0.0, le=0.95, description="probability of dropping a hidden unit while training")
@@ -175,10 +187,12 @@ class TrainSpec(_Strict):
     learning_rate: float = Field(0.001, gt=0.0, le=MAX_LEARNING_RATE, description="initial learning rate α")
     momentum: float | None = Field(None, ge=0.0, lt=1.0, description="momentum (momentum, nesterov, rmsprop) or β1 (adam family); null: the optimiser's usual value (0.9; 0 for rmsprop)")
     batch_size: int | Literal["full"] = Field(64, description='"full" = batch GD, 1 = stochastic GD, N = mini-batch')
+    shuffle: Literal["every_epoch", "once"] = Field("every_epoch", description="order of the training rows: shuffled anew every epoch, or once (the split's seeded order, the same every epoch, as TF Playground)")
     epochs: int = Field(50, ge=1, le=100_000, description="passes over the training split")
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="learning-rate schedule")
     l1: float = Field(0.0, ge=0.0, le=10.0, description="L1 penalty: l1 · Σ|w| added to the training objective (weights, not biases); reported losses leave it out")
-    l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2 · Σw² added to the training objective (weights, not biases; AdamW: decoupled decay l2); reported losses leave it out")
+    l1_style: str = Field("penalty", description="how train.l1 acts (see `neuralab info l1_styles`): penalty, or TF Playground's step that sets a weight crossing zero to 0 for good")
+    l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2 · Σw² added to the training objective (weights, not biases; AdamW: decoupled decay l2); reported losses leave it out; TF Playground's rate r is l2 = r/2")
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec, description="early stopping")
     grad_clip: float | None = Field(None, gt=0.0, description="clip the global gradient norm to this value; null: off")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present")
@@ -192,6 +206,7 @@ class TrainSpec(_Strict):
 
     _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
     _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))
+    _l1_style = field_validator("l1_style")(lambda cls, v: _choice(v, "l1_styles"))
 
     @model_validator(mode="after")
     def _floor_below_rate(self) -> "TrainSpec":
@@ -237,3 +252,31 @@ class ExperimentSpec(_Strict):
     model: ModelSpec = Field(default_factory=ModelSpec, description="network")
     train: TrainSpec = Field(default_factory=TrainSpec, description="training")
     diagnose: DiagnoseSpec = Field(default_factory=DiagnoseSpec, description="diagnosis")
+
+    def dev_users(self) -> list[str]:
+        """The settings that read the dev split (each as 'field: why'); they need one."""
+        train = self.train
+        users = []
+        if train.early_stopping.patience is not None:
+            users.append(f"train.early_stopping.patience: {train.early_stopping.patience} — early stopping watches "
+                         f"{train.early_stopping.monitor}")
+        if train.schedule.name == "plateau":
+            users.append("train.schedule.name: 'plateau' — the plateau schedule watches dev_loss")
+        return users
+
+    @model_validator(mode="after")
+    def _dev_split_for_its_users(self) -> "ExperimentSpec":
+        if isinstance(self.data.split, list) and self.data.split[1] == 0:
+            for user in self.dev_users():
+                raise ValueError(f"__field__{no_dev_split(user, f'data.split {self.data.split} has no dev split')}")
+        return self
+
+
+def no_dev_split(user: str, why: str, *, remedy: str = "or turn the setting off") -> str:
+    """The error line of a setting (or a command) that reads the dev split when there is none.
+
+    Example:
+        >>> no_dev_split("tune: trials are scored on the dev split", "the data have no dev rows", remedy="and tune again")
+        'tune: trials are scored on the dev split, and the data have no dev rows; give data.split a dev fraction and tune again'
+    """
+    return f"{user}, and {why}; give data.split a dev fraction {remedy}"

@@ -48,7 +48,8 @@ def _reference_rows(model: type[BaseModel], prefix: str, instance: BaseModel, ro
 
 _CHOICE_FIELDS = {"data.dataset": "datasets", "data.features": "features", "model.activation": "activations",
                   "model.output_activation": "output_activations", "model.init": "inits",
-                  "train.loss": "losses", "train.optimizer": "optimizers", "train.schedule.name": "schedules"}
+                  "train.loss": "losses", "train.optimizer": "optimizers", "train.schedule.name": "schedules",
+                  "train.l1_style": "l1_styles"}
 
 
 def _choices_for(field: str) -> str:

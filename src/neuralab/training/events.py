@@ -58,6 +58,7 @@ class TrainingState:
     batch_index: int = 0  # batches of the current epoch done (where a resumed epoch continues)
     epoch_order: Tensor | None = None  # the current epoch's row order (batch_index > 0 resumes it)
     epoch_totals: tuple[Tensor, Tensor] | None = None  # the current epoch's running (loss sum, errors)
+    l1_dead: list[Tensor] | None = None  # TF Playground's L1: per weight matrix, the weights set to 0 for good
     callbacks: list[Any] = field(default_factory=list)  # the callbacks of this fit, in firing order
 
     @property

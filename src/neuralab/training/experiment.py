@@ -37,6 +37,7 @@ from neuralab.data import DataBundle, load_data
 from neuralab.errors import SpecError
 from neuralab.models import ModelShape, build_model, kind_of
 from neuralab.spec import ExperimentSpec
+from neuralab.spec.fields import no_dev_split
 from neuralab.training import rules
 from neuralab.training.callbacks import default_callbacks
 from neuralab.training.callbacks.health_recorder import HealthRecorder
@@ -97,6 +98,9 @@ class Experiment:
             SpecError, DataError: the spec or data cannot make this experiment (one line each).
         """
         bundle = bundle if bundle is not None else load_data(spec.data, seed=spec.seed)
+        if bundle.n_dev == 0 and spec.dev_users():  # e.g. a split column that names no dev row
+            raise SpecError([no_dev_split(user, f"the data of {spec.data.dataset!r} have no dev rows")
+                             for user in spec.dev_users()])
         kind = kind_of(spec.model)
         if bundle.kind not in kind.data_kinds:
             raise SpecError(f"model.kind: {spec.model.kind!r} learns from {' or '.join(kind.data_kinds)} data; "
@@ -206,10 +210,11 @@ class Experiment:
     # ------------------------------------------------------------------ scoring
 
     def score(self, splits: Sequence[str] = SPLITS) -> dict[str, dict[str, float]]:
-        """Loss and error (+ RMSE and R² for regression) of the current weights on each split."""
+        """Loss and error (+ RMSE and R² for regression) of the current weights on each split that has rows
+        (without a dev split, ``score()`` has train and test only)."""
         with torch_threads(self.threads):
             return {name: evaluate_split(self.model, self.head, *self.splits[name], target_scale=self.target_scale)
-                    for name in splits}
+                    for name in splits if len(self.splits[name][0])}
 
     def final_problem(self, scores: dict[str, dict[str, float]]) -> str:
         """Why the kept weights are not a result ('' when they are): a non-finite score or weight."""

@@ -73,12 +73,18 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
     bounds = rules.batch_bounds(n_rows, rules.batch_size_of(settings, n_rows), batch_norm=state.spec.model.batch_norm)
     noise = state.spec.data.augment_noise
     weights = parameter_groups(model)[0] if settings.l1 > 0 else []
+    l1_penalty = rules.l1_in_objective(settings)
+    apart = rules.l1_steps_apart(settings)  # TF Playground's L1: a step of its own, dead weights stay 0
+    if not apart:
+        state.l1_dead = None  # weights are dead only while that L1 acts
+    elif state.l1_dead is None:
+        state.l1_dead = rules.dead_weights(weights)
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
     count_errors = head.is_classifier and settings.train_metrics == "running"
     model.train()
     if state.batch_index == 0 or state.epoch_order is None:  # a fresh epoch, not one resumed mid-way
         state.batch_index, state.epoch_totals = 0, None
-        state.epoch_order = rules.epoch_order(n_rows, state.generator)
+        state.epoch_order = rules.epoch_order(n_rows, state.generator, shuffle=settings.shuffle)
     totals = RunningTotals(device=inputs.device, predict=head.predict if count_errors else None,
                            totals=state.epoch_totals)
     order = state.epoch_order
@@ -91,8 +97,8 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
             events.fire("batch_start", state)
         scores = model(batch)  # (batch, n_outputs)
         loss = data_loss = head.compute_loss(scores, state.targets)
-        if weights:
-            loss = loss + rules.l1_penalty(weights, settings.l1)
+        if l1_penalty:
+            loss = loss + rules.l1_penalty(weights, l1_penalty)
         state.loss = loss
         if batch_events:
             events.fire("after_forward", state)
@@ -101,8 +107,14 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         loss.backward()
         if batch_events:
             events.fire("after_backward", state)
+        if apart:
+            rules.hold_dead_weights(weights, state.l1_dead)
+            before = [weight.detach().clone() for weight in weights]
         rules.clip_gradients(parameters, settings.grad_clip)
         optimizer.step()
+        if apart:
+            rules.l1_playground_step(weights, before, state.l1_dead, rate=settings.l1,
+                                     learning_rate=state.learning_rate)
         state.step += 1
         state.batch_index += 1
         if batch_events:
@@ -127,10 +139,11 @@ def _mark_diverged(state: TrainingState, value: float, *, what: str = "training 
 
 def _check_epoch(state: TrainingState, metrics: dict[str, float]) -> None:
     """Divergence after the steps: a non-finite scored loss, or non-finite weights."""
-    for key in ("train_loss", "dev_loss"):
-        if key in metrics and rules.non_finite([metrics[key]]) is not None:
-            _mark_diverged(state, metrics[key], what=key.replace("_", " "))
-            return
+    problem = rules.non_finite_score(metrics)
+    if problem is not None:
+        key, value = problem
+        _mark_diverged(state, value, what=key.replace("_", " "))
+        return
     if not rules.weights_finite(state.model.parameters()):
         _mark_diverged(state, float("nan"), what="weights")
 
@@ -143,9 +156,9 @@ def _epoch_metrics(state: TrainingState, head: Head, train: tuple[Tensor, Tensor
     else:  # averages over the epoch's batches: free, as Keras reports them
         train_scores = rules.running_scores(float(running[0]), float(running[1]), len(train[0]),
                                             classifier=head.is_classifier)
-    if rules.dev_scored_in(state.epoch, settings) or not state.metrics:
+    if len(dev[0]) and (rules.dev_scored_in(state.epoch, settings) or not state.metrics):
         dev_scores = evaluate_split(state.model, head, *dev, target_scale=target_scale)
-    else:  # carry the last dev scores forward between evaluations
+    else:  # carry the last dev scores forward between evaluations (none without a dev split)
         dev_scores = {key.removeprefix("dev_"): value for key, value in state.metrics.items()
                       if key.startswith("dev_")}
     return rules.epoch_row(state.epoch, train=train_scores, dev=dev_scores, learning_rate=state.learning_rate,

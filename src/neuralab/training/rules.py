@@ -61,8 +61,11 @@ def batch_bounds(n_rows: int, batch_size: int, *, batch_norm: bool) -> list[tupl
     return bounds
 
 
-def epoch_order(n_rows: int, generator: torch.Generator) -> Tensor:
-    """The shuffled row order of one epoch, (n_rows,), drawn from the batches stream."""
+def epoch_order(n_rows: int, generator: torch.Generator, *, shuffle: str = "every_epoch") -> Tensor:
+    """The row order of one epoch, (n_rows,): shuffled from the batches stream, or (``train.shuffle:
+    once``) the rows' own order every epoch — the split shuffled them once, as TF Playground's data."""
+    if shuffle == "once":
+        return torch.arange(n_rows, device=generator.device)
     return torch.randperm(n_rows, generator=generator, device=generator.device)
 
 
@@ -102,6 +105,50 @@ def l1_penalty(weights: Iterable[Tensor], l1: float) -> Tensor | float:
     return l1 * sum(weight.abs().sum() for weight in weights)
 
 
+def l1_in_objective(train) -> float:
+    """The L1 rate added to the training objective: ``train.l1`` in the ``penalty`` style; 0 in
+    TF Playground's (``l1_style: playground``), whose L1 is a step of its own (:func:`l1_playground_step`)."""
+    return train.l1 if train.l1_style == "penalty" else 0.0
+
+
+def l1_steps_apart(train) -> bool:
+    """True when L1 is TF Playground's step after the optimiser's (``train.l1_style: playground``, ``l1`` > 0)."""
+    return train.l1 > 0 and train.l1_style == "playground"
+
+
+def dead_weights(weights: Sequence[Tensor]) -> list[Tensor]:
+    """No weight dead yet: one bool mask per weight matrix, for :func:`l1_playground_step`."""
+    return [torch.zeros_like(weight, dtype=torch.bool) for weight in weights]
+
+
+@torch.no_grad()
+def hold_dead_weights(weights: Sequence[Tensor], dead: Sequence[Tensor]) -> None:
+    """A dead weight takes no gradient (call after backward, before clipping and the step)."""
+    for weight, mask in zip(weights, dead):
+        if weight.grad is not None:
+            weight.grad.masked_fill_(mask, 0.0)
+
+
+@torch.no_grad()
+def l1_playground_step(weights: Sequence[Tensor], before: Sequence[Tensor], dead: Sequence[Tensor], *,
+                       rate: float, learning_rate: float) -> None:
+    """TF Playground's L1, after the optimiser's step: ``w ← w − lr·rate·sign(w_before)``, where
+    ``w_before`` is the weight before the step; a weight this step carries across zero becomes 0
+    and stays 0 (dead) from then on. ``dead`` (bool masks) is updated in place.
+
+    Example:
+        >>> weights, before = [torch.tensor([0.05, -0.5, 0.2])], [torch.tensor([0.1, -0.5, 0.0])]
+        >>> dead = dead_weights(weights)
+        >>> l1_playground_step(weights, before, dead, rate=1.0, learning_rate=0.1)
+        >>> weights[0].tolist(), dead[0].tolist()
+        ([0.0, -0.4000000059604645, 0.20000000298023224], [True, False, False])
+    """
+    for weight, old, mask in zip(weights, before, dead):
+        stepped = weight - learning_rate * rate * torch.sign(old)
+        mask |= weight * stepped < 0  # crossed zero in this step
+        weight.copy_(stepped.masked_fill_(mask, 0.0))
+
+
 def clip_gradients(parameters: Sequence[Tensor], max_norm: float | None) -> None:
     """Scale the gradients so their global norm is at most ``max_norm`` (train.grad_clip); None: off."""
     if max_norm is not None:
@@ -127,7 +174,8 @@ def clip_member_gradients(parameters: Sequence[Tensor], max_norm: float | None, 
 
 def dev_scored_in(epoch: int, train) -> bool:
     """True when epoch ``epoch`` (0-based) scores the dev split: every ``train.eval_every``
-    epochs and the last one (callers also score it when no dev scores exist yet)."""
+    epochs and the last one (callers also score it when no dev scores exist yet, and never
+    when there is no dev split: its rows then have no ``dev_*`` scores)."""
     number = epoch + 1
     return number % train.eval_every == 0 or number == train.epochs
 
@@ -155,6 +203,13 @@ def non_finite(values: Iterable[float]) -> float | None:
         if not math.isfinite(value):
             return value
     return None
+
+
+def non_finite_score(row: dict[str, float]) -> tuple[str, float] | None:
+    """The first of an epoch row's scored losses (train, and dev when there is a dev split) that is
+    NaN/inf, as (key, value); None when they are finite."""
+    return next(((key, row[key]) for key in ("train_loss", "dev_loss")
+                 if key in row and non_finite([row[key]]) is not None), None)
 
 
 def weights_finite(parameters: Iterable[Tensor]) -> bool:

@@ -17,9 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from neuralab.errors import SpecError
 from neuralab.spec import ExperimentSpec
+from neuralab.spec.fields import no_dev_split
 from neuralab.training import Callback
 from neuralab.training.experiment import Experiment, cached_data
+
+
+NO_DEV = no_dev_split("tuning: each trial is scored on the dev split (never on the test split)",
+                      "these data have no dev rows", remedy="and tune again")
 
 
 def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
@@ -36,6 +42,8 @@ def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
         ``train_error``, ``dev_error``, ``diverged``, ``epochs_run``, ``stop_reason``, ``history``.
     """
     experiment = Experiment.from_spec(spec, bundle=cached_data(spec, cache))
+    if experiment.bundle.n_dev == 0:
+        raise SpecError(NO_DEV)
     state = experiment.fit(callbacks, record_health=False)
     scores = experiment.score(["train", "dev"])
     return result_row(state, scores)
@@ -43,6 +51,8 @@ def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
 
 def result_row(state, scores: dict[str, dict[str, float]]) -> dict[str, Any]:
     """What a trial reports: train and dev error of the kept weights, and how training went."""
+    if "dev" not in scores:
+        raise SpecError(NO_DEV)
     return {
         "train_error": scores["train"]["error"], "dev_error": scores["dev"]["error"],
         "diverged": state.diverged, "epochs_run": len(state.history),

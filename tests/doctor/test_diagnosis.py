@@ -78,3 +78,13 @@ def test_a_diverged_run_names_the_cause_and_advises_the_fix_first():
     assert result.diverged and "learning rate too high" in result.divergence_cause
     assert result.problems[0] == "diverged" and result.advice[0].field == "train.learning_rate"
     assert "high_bias" not in {a.problem for a in result.advice}  # fix the divergence first
+
+
+def test_a_run_without_a_dev_split_is_refused_with_the_reason():
+    from neuralab.errors import SpecError
+
+    run = neuralab.train({"data": {"dataset": "circle", "n_samples": 100, "split": [0.5, 0.0, 0.5]},
+                          "model": {"hidden": [3]}, "train": {"epochs": 1}}, out_dir=None)
+    assert "dev_error" not in run.summary and run.summary["n_dev"] == 0
+    with pytest.raises(SpecError, match="bias and variance .* no dev split"):
+        diagnose(run, learning_curves=False)

@@ -24,3 +24,16 @@ def test_the_cache_reloads_only_when_the_data_change(tiny_spec):
     first = cached_data(tiny_spec, cache)
     assert cached_data(neuralab.load_spec(tiny_spec, overrides={"train.epochs": 9}), cache) is first
     assert cached_data(neuralab.load_spec(tiny_spec, overrides={"data.n_samples": 100}), cache) is not first
+
+
+def test_without_a_dev_split_a_study_is_refused_before_any_trial(tiny_spec, tmp_path):
+    from neuralab.errors import SpecError
+    from neuralab.tune.search import tune_study
+
+    no_dev = neuralab.load_spec(tiny_spec, overrides={"data.split": [0.5, 0.0, 0.5]})
+    with pytest.raises(SpecError, match="no dev"):
+        tune_study(no_dev, {"params": {"train.learning_rate": {"choices": [0.01, 0.1]}}}, sampler="grid",
+                   out_dir=tmp_path)
+    with pytest.raises(SpecError, match="no dev"):
+        train_on_dev(no_dev)
+    assert not list(tmp_path.iterdir())

@@ -38,7 +38,7 @@ from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
 from neuralab.tune.space import SearchSpace, check_space, grid_size, load_space, space_to_dict, suggest
 from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_url, hide_password, open_storage,
                                    study_names)
-from neuralab.tune.trial import train_on_dev
+from neuralab.tune.trial import dev_split_problems, train_on_dev
 
 log = logging.getLogger(__name__)
 FINISHED = ("COMPLETE", "PRUNED")
@@ -105,7 +105,7 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     """
     spec = load_spec(spec, overrides=overrides) if overrides or not isinstance(spec, ExperimentSpec) else spec
     space = load_space(space)
-    problems = choice_problems(sampler=sampler, pruner=pruner)
+    problems = choice_problems(sampler=sampler, pruner=pruner) + dev_split_problems(spec)
     if trials is not None and trials < 1:
         problems.append(f"--trials: {trials} — must be at least 1")
     if problems:

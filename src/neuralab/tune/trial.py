@@ -28,6 +28,11 @@ NO_DEV = no_dev_split("tuning: each trial is scored on the dev split (never on t
                       "these data have no dev rows", remedy="and tune again")
 
 
+def dev_split_problems(spec: ExperimentSpec) -> list[str]:
+    """[the reason] when the spec's split declares no dev split (a split column is found out by the first trial)."""
+    return [NO_DEV] if isinstance(spec.data.split, list) and spec.data.split[1] == 0 else []
+
+
 def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
                  cache: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train ``spec`` and score the kept weights on train and dev.

@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   create .venv, install the pinned dependencies, train an MLP on digits, diagnose it
-#   make test   create .venv if needed, run the whole test suite
+#   make test   create .venv if needed (with the optional tensorboard and onnx extras), run the whole test suite
 # Every install goes through constraints.txt, which pins torch==2.13.0 (the local CPU build).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -14,7 +14,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,tensorboard,onnx]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -27,9 +27,10 @@ test: $(STAMP)
 
 # Benchmarks against peers (installs Keras 3 from the pinned set first); see benchmarks/README.md.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,tensorboard,onnx,bench]"
 	$(BIN)/python benchmarks/peers.py
 	$(BIN)/python benchmarks/population.py
+	$(BIN)/python benchmarks/bench_sklearn.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -26,6 +26,28 @@ def test_the_cache_reloads_only_when_the_data_change(tiny_spec):
     assert cached_data(neuralab.load_spec(tiny_spec, overrides={"data.n_samples": 100}), cache) is not first
 
 
+@pytest.mark.parametrize("sampler", ["random", "tpe"])  # trained in populations up front / one trial at a time
+def test_each_trial_is_a_tensorboard_run_with_its_values_as_hyperparameters(sampler, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    spec = neuralab.load_spec({"name": "tb", "data": {"dataset": "xor", "n_samples": 100}, "model": {"hidden": [4]},
+                               "train": {"epochs": 3, "tensorboard": str(tmp_path / "tb")}})
+    space = {"params": {"train.learning_rate": {"low": 1e-3, "high": 1e-1, "log": True}}}
+    result = neuralab.tune_study(spec, space, sampler=sampler, trials=3, out_dir=tmp_path, final=False)
+    for trial in result.study.trials:
+        board = EventAccumulator(str(tmp_path / "tb" / f"tb-trial-{trial.number:04d}"))
+        board.Reload()
+        content = board.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+        values = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info.hparams
+        assert values["train.learning_rate"].number_value == pytest.approx(trial.params["train.learning_rate"])
+        epochs = trial.user_attrs["epochs_run"]
+        assert [event.step for event in board.Scalars("error/dev")] == list(range(1, epochs + 1))
+        assert board.Scalars("error/dev")[-1].value == pytest.approx(trial.user_attrs["dev_error"])
+        assert board.Scalars("final/epochs_run")[0].value == epochs
+
+
 def test_without_a_dev_split_a_study_is_refused_before_any_trial(tiny_spec, tmp_path):
     from neuralab.errors import SpecError
     from neuralab.tune.search import tune_study

@@ -19,3 +19,16 @@ def test_learning_rate_plot_uses_log_scale_when_it_spans_decades(tmp_path):
     assert figure.axes[0].get_yscale() == "log"
     figure.savefig(tmp_path / "lr.png")
     assert (tmp_path / "lr.png").stat().st_size > 1000
+
+
+def test_compared_curves_give_each_run_one_colour_and_skip_empty_histories():
+    from neuralab.viz.plots import plot_compared_curves
+
+    shorter = HISTORY[:4]
+    loss_axis, error_axis = plot_compared_curves({"a": HISTORY, "b": shorter, "none yet": []}).axes
+    lines = error_axis.get_lines()
+    assert [line.get_label() for line in lines] == ["a (train)", "a (dev)", "b (train)", "b (dev)"]
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()
+    assert [line.get_linestyle() for line in lines[:2]] == ["-", "--"]
+    assert list(lines[3].get_ydata()) == [row["dev_error"] for row in shorter]
+    assert loss_axis.get_yscale() == "log"

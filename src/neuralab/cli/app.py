@@ -25,7 +25,7 @@ errors = Console(stderr=True, soft_wrap=True)
 
 
 def _register() -> None:
-    from neuralab.cli import doctor, info, playground, runs, tune  # noqa: F401  (each module adds its commands to `app`)
+    from neuralab.cli import compare, doctor, info, playground, runs, tune  # noqa: F401  (each module adds its commands to `app`)
 
 
 def main(argv: list[str] | None = None) -> int:

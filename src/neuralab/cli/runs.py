@@ -1,4 +1,4 @@
-"""``neuralab train | evaluate | predict``: the commands that make and use run directories."""
+"""``neuralab train | evaluate | predict | export``: the commands that make and use run directories."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,6 +20,8 @@ def train(
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the run directory is created in"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or tables"),
     resume: Path | None = typer.Option(None, "--resume", help="continue an interrupted run directory from its last checkpoint"),
+    tensorboard: Path | None = typer.Option(None, "--tensorboard", help="write TensorBoard event files into this "
+                                            "folder, one sub-folder per run (sets train.tensorboard)"),
 ) -> None:
     """Train the network a spec describes; print progress, test scores and the run directory.
 
@@ -28,9 +30,13 @@ def train(
     """
     if (spec_file is None) == (resume is None):
         raise SpecError("train: give a spec file to train, or --resume RUN_DIR to continue a run (not both)")
-    if resume is not None and set_:
-        raise SpecError("--set: a resumed run keeps the spec it started with; to change it, train a new run")
+    if resume is not None and (set_ or tensorboard):
+        option = "--set" if set_ else "--tensorboard"
+        raise SpecError(f"{option}: a resumed run keeps the spec it started with (its train.tensorboard too); "
+                        "to change it, train a new run")
     spec = load_spec(spec_file, overrides=set_) if resume is None else _resumed_spec(resume)
+    if tensorboard is not None:
+        spec.train.tensorboard = str(tensorboard)
     import neuralab.api as api  # the engine (torch) loads only once the spec is valid
     from neuralab.cli.progress import ProgressBar
 
@@ -47,6 +53,9 @@ def train(
         console.print(f"likely cause: {divergence_cause(run.spec, run.health)} "
                       f"(`neuralab diagnose {run.dir}` for the whole diagnosis)", highlight=False)
     console.print(f"run written to [bold]{run.dir}[/]")
+    if run.tensorboard is not None:
+        console.print(f"TensorBoard events in [bold]{run.tensorboard}[/] "
+                      f"(view: tensorboard --logdir {run.spec.train.tensorboard})")
 
 
 def _resumed_spec(run_dir: Path) -> ExperimentSpec:
@@ -83,6 +92,26 @@ def predict(
 
     table = api.predict(run_dir, input_file, output=output)
     console.print(f"{len(table['prediction'])} predictions written to [bold]{output}[/]")
+
+
+@app.command()
+def export(
+    run_dir: Path = typer.Argument(..., help="a run directory written by `neuralab train`"),
+    format_: str = typer.Option("onnx", "--format", "-f", help="onnx or torchscript"),
+    output: Path | None = typer.Option(None, "--output", "-o",
+                                       help="file to write (default: <run name>.onnx or .pt in this folder)"),
+) -> None:
+    """Export the trained network with its preprocessing (raw rows in, predictions out; any batch size)."""
+    from neuralab.export import export_run
+
+    output = output or Path(f"{run_dir.name}.{'onnx' if format_ == 'onnx' else 'pt'}")
+    result = export_run(run_dir, format=format_, output=output)
+    names = {"onnx": "ONNX", "torchscript": "TorchScript"}
+    classes = f" (classes {', '.join(map(str, result.classes))})" if result.classes else ""
+    console.print(f"exported [bold]{result.path}[/] ({names[result.format]}): float32 rows of "
+                  f"{', '.join(result.inputs)}, any number of them → {', '.join(result.outputs)}{classes}",
+                  highlight=False)
+    console.print(f"checked against neuralab predict: largest difference {result.max_difference:.2g}", highlight=False)
 
 
 def layer_table(layers: list[dict], n_parameters: int) -> Table:

@@ -102,9 +102,21 @@ class Preprocessor:
         if raw.ndim != 2 or raw.shape[1] != len(self.input_columns):
             raise DataError(f"inputs: expected {len(self.input_columns)} columns "
                             f"({', '.join(self.input_columns)}), got shape {raw.shape}")
-        expanded = expand_features(raw, self.features) if self.features is not None else raw
-        scaled = (expanded - np.asarray(self.input_mean)) / np.asarray(self.input_std)
-        return scaled.astype(np.float32)
+        return self.scale_inputs(raw).astype(np.float32)
+
+    def scale_inputs(self, raw: Any, *, xp: Any = np) -> Any:
+        """Feature expansion, then standardisation, of float64 raw rows ``(n, len(input_columns))``.
+
+        Args:
+            raw: float64 rows, already checked (see :meth:`transform_inputs`).
+            xp: the array library of ``raw``: numpy (default) or torch — an exported model
+                (:mod:`neuralab.export`) runs this very computation on tensors.
+
+        Returns:
+            ``(n, len(feature_names))`` float64 model inputs, before the cast to float32.
+        """
+        expanded = expand_features(raw, self.features, xp=xp) if self.features is not None else raw
+        return (expanded - xp.asarray(self.input_mean, dtype=xp.float64)) / xp.asarray(self.input_std, dtype=xp.float64)
 
     def transform_target(self, targets: np.ndarray) -> np.ndarray:
         """Scale regression targets (float32); class indices pass through as int64.
@@ -120,14 +132,16 @@ class Preprocessor:
             values = (values - self.target_mean) / self.target_std
         return values.astype(np.float32)
 
-    def inverse_target(self, targets: np.ndarray) -> np.ndarray:
+    def inverse_target(self, targets: Any, *, xp: Any = np) -> Any:
         """Map regression outputs back to the target's original units (identity otherwise).
+
+        ``xp`` is the array library of ``targets``: numpy (default) or torch (an exported model).
 
         Example:
             >>> Preprocessor(["a"], [0.0], [1.0], target_mean=1.0, target_std=2.0).inverse_target(np.array([1.0])).tolist()
             [3.0]
         """
-        values = np.asarray(targets)
+        values = xp.asarray(targets)
         if self.task != "regression" or self.target_mean is None:
             return values
         return values * self.target_std + self.target_mean

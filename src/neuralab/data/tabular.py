@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -70,8 +71,14 @@ def load_tabular(data: DataSpec, *, seed: int = 0) -> DataBundle:
     return bundle_from_raw(load_raw(data, seed=seed), data, seed=seed)
 
 
-def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0) -> DataBundle:
-    """Split ``raw`` (seeded, stratified for classes), fit the preprocessor on train, transform all splits."""
+def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0, sizes: tuple[int, int, int] | None = None,
+                    preprocessor: Preprocessor | None = None) -> DataBundle:
+    """Split ``raw`` (seeded, stratified for classes), fit the preprocessor on train, transform all splits.
+
+    Args:
+        sizes: (train, dev, test) rows instead of those of ``data.split``.
+        preprocessor: transform with this one instead of fitting one on the training rows.
+    """
     n = len(raw.targets)
     if raw.assignment is not None:  # the file says which row goes where (data.split_column)
         train, dev, test = (np.flatnonzero(raw.assignment == name) for name in ("train", "dev", "test"))
@@ -79,11 +86,13 @@ def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0) -> DataBundl
             raise DataError(f"data.split_column: no row says 'train' in {data.split_column!r}; training needs rows")
         sizes, fractions = (len(train), len(dev), len(test)), [len(train) / n, len(dev) / n, len(test) / n]
     else:
-        sizes, fractions = split_sizes(n, data.split), split_fractions(n, data.split)
+        fractions = split_fractions(n, data.split) if sizes is None else [size / n for size in sizes]
+        sizes = sizes or split_sizes(n, data.split)
         train, dev, test = split_indices(raw.targets, sizes, seed=seed, stratify=bool(raw.classes))
-    preprocessor = Preprocessor.fit(raw.inputs[train], raw.targets[train], input_columns=raw.input_columns,
-                                    task=raw.task, classes=raw.classes, features=raw.features,
-                                    standardize=data.standardize)
+    preprocessor = preprocessor or Preprocessor.fit(raw.inputs[train], raw.targets[train],
+                                                    input_columns=raw.input_columns, task=raw.task,
+                                                    classes=raw.classes, features=raw.features,
+                                                    standardize=data.standardize)
     log.debug("loaded %s: %d train, %d dev, %d test", data.dataset, *sizes)
     parts = {name: index for name, index in (("train", train), ("dev", dev), ("test", test))}
     return DataBundle(
@@ -97,7 +106,8 @@ def bundle_from_raw(raw: RawData, data: DataSpec, *, seed: int = 0) -> DataBundl
 
 
 def bundle_from_arrays(inputs: np.ndarray, targets: np.ndarray, *, data: DataSpec | None = None, seed: int = 0,
-                       columns: list[str] | None = None) -> DataBundle:
+                       columns: list[str] | None = None, classes: list | None = None,
+                       dev_fraction: float | None = None, preprocessor: Preprocessor | None = None) -> DataBundle:
     """A bundle from in-memory arrays: checked, split by ``data.split`` and preprocessed like a file's rows.
 
     Args:
@@ -105,12 +115,22 @@ def bundle_from_arrays(inputs: np.ndarray, targets: np.ndarray, *, data: DataSpe
         data: the data section whose task, split and standardize settings apply (default: defaults).
         seed: the split's seed.
         columns: input column names (default x1 … xd).
+        classes: the labels, when ``targets`` are class indices already (``[]``: regression values);
+            default: read the targets by ``data.task``, as a file's target column.
+        dev_fraction: instead of ``data.split``, hold out this share of the rows as the dev split
+            (stratified for classes) and keep no test split — a scikit-learn estimator's
+            validation split; 0 trains on every row.
+        preprocessor: transform with this fitted one instead of fitting one (more data for the
+            same network).
 
     Example:
         >>> import numpy as np
         >>> bundle = bundle_from_arrays(np.arange(40.0).reshape(20, 2), np.arange(20) % 2)
         >>> bundle.task, bundle.n_train, bundle.input_columns
         ('binary', 12, ['x1', 'x2'])
+        >>> bundle_from_arrays(np.arange(40.0).reshape(20, 2), np.arange(20) % 2, classes=["no", "yes"],
+        ...                    dev_fraction=0.25).split_fractions
+        [0.75, 0.25, 0.0]
     """
     from neuralab.data.file_sets import target_values
 
@@ -119,10 +139,19 @@ def bundle_from_arrays(inputs: np.ndarray, targets: np.ndarray, *, data: DataSpe
     if inputs.ndim != 2:
         raise DataError(f"inputs: expected a 2-D array (rows, columns), got shape {inputs.shape}")
     columns = columns or [f"x{i + 1}" for i in range(inputs.shape[1])]
-    values, classes = target_values(np.asarray(targets), "target", data.task)
-    raw = RawData(inputs, values, columns, classes)
+    if classes is None:
+        values, classes = target_values(np.asarray(targets), "target", data.task)
+    else:
+        values = np.asarray(targets, dtype=np.int64 if classes else np.float64)
+    raw = RawData(inputs, values, columns, list(classes))
     check_data(raw.inputs, raw.targets, columns=raw.input_columns, target_name=raw.target_name,
                classes=raw.classes if raw.classes else None)
-    bundle = bundle_from_raw(raw, data, seed=seed)
+    sizes = None
+    if dev_fraction is not None:
+        n_dev = math.ceil(dev_fraction * len(values))
+        if n_dev >= len(values):
+            raise DataError(f"validation_fraction: {dev_fraction:g} of {len(values)} rows leaves none to train on")
+        sizes = (len(values) - n_dev, n_dev, 0)
+    bundle = bundle_from_raw(raw, data, seed=seed, sizes=sizes, preprocessor=preprocessor)
     bundle.dataset = "arrays"
     return bundle

@@ -122,7 +122,7 @@ def summarize(experiment: Experiment, state: TrainingState, *, final: dict[str, 
     spec, bundle, head = experiment.spec, experiment.bundle, experiment.head
     kept = state.kept_epoch or len(state.history)
     return {
-        "name": spec.name, "task": head.task, "dataset": spec.data.dataset, "model_kind": spec.model.kind,
+        "name": spec.name, "task": head.task, "dataset": bundle.dataset, "model_kind": spec.model.kind,
         "output_activation": head.output_activation, "loss": head.loss, "classes": list(bundle.classes),
         "n_parameters": experiment.n_parameters, "n_train": bundle.n_train, "n_dev": bundle.n_dev,
         "n_test": bundle.n_test, "n_features": bundle.n_features, "split": bundle.split_fractions,

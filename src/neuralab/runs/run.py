@@ -52,6 +52,7 @@ class Run:
         shape: the data's shape as the model kind saw it (inputs, outputs, vocabulary…).
         dir: the run directory, or None when the run was not written.
         health: the gradient/activation health record (``health.json``), or None.
+        tensorboard: the folder of its TensorBoard event files (``train.tensorboard``), or None.
     """
 
     spec: ExperimentSpec
@@ -63,6 +64,7 @@ class Run:
     shape: ModelShape
     dir: Path | None = None
     health: dict[str, Any] | None = None
+    tensorboard: Path | None = None
 
 
 def _catalog_name(table: str):
@@ -126,7 +128,7 @@ def load_run(run_dir: str | Path) -> Run:
     preprocessor = Preprocessor.from_dict(meta.preprocessor)
     shape = _shape(meta, head)
     model = _rebuild_model(folder / "model.safetensors", spec, shape)
-    summary = _read_json(folder / "summary.json")
+    summary = read_summary(folder)
     history = read_metrics_csv(folder / "metrics.csv")
     from neuralab.runs.records import read_health
 
@@ -149,6 +151,15 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RunError(f"run {path.name}: cannot be read as JSON ({error})") from None
+
+
+def read_summary(folder: str | Path) -> dict[str, Any]:
+    """Read a run directory's ``summary.json`` (a mapping), or raise :class:`RunError`."""
+    folder = Path(folder)
+    summary = _read_json(folder / "summary.json")
+    if not isinstance(summary, dict):
+        raise RunError(f"run {folder.name}/summary.json: expected a mapping, got {type(summary).__name__}")
+    return summary
 
 
 def _read_meta(path: Path) -> _ModelMeta:

@@ -25,11 +25,13 @@ from pathlib import Path
 from neuralab.data import DataBundle
 from neuralab.errors import RunError, SpecError, TrainingInterrupted
 from neuralab.runs.checkpoint import Checkpoint, read_checkpoint, restore
+from neuralab.runs.files import claim_folder
 from neuralab.runs.keeping import CHECKPOINT_FOLDER, Checkpointing
 from neuralab.runs.layout import finish_run, run_of, start_run
 from neuralab.runs.run import Run
 from neuralab.spec import ExperimentSpec, dump_spec, load_spec
 from neuralab.training import Callback, TrainingState
+from neuralab.training.callbacks.tensorboard import TensorBoardLogger, require_tensorboard
 from neuralab.training.experiment import Experiment
 from neuralab.training.interrupt import exit_code, stop_on_signals
 
@@ -65,6 +67,8 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
     state = experiment.state
     fingerprint = {"spec": hashlib.sha256(dump_spec(spec).encode()).hexdigest()[:16],
                    "data": experiment.bundle.fingerprint()}
+    if spec.train.tensorboard:
+        require_tensorboard()
     # Ctrl-C / SIGTERM: finish the batch, checkpoint, stop. Installed before the run directory
     # exists, so a signal at any moment leaves either nothing or a resumable run.
     with stop_on_signals(state):
@@ -74,16 +78,40 @@ def _train(spec: ExperimentSpec, *, out_dir: str | Path | None = None, run_dir: 
                 restore(state, checkpoint)
         elif out_dir is not None:
             run_dir = start_run(spec, out_dir)  # after every check: a refused spec or data set writes nothing
+        board = tensorboard_logger(spec, run_dir, checkpoint=checkpoint) if spec.train.tensorboard else None
         keeper = [Checkpointing(run_dir, every=spec.train.checkpoint_every, seconds=spec.train.checkpoint_seconds,
                                 fingerprint=fingerprint, resume_from=checkpoint)] if run_dir is not None else []
-        experiment.fit([*callbacks, *keeper])
+        experiment.fit([*callbacks, *([board] if board else []), *keeper])
     if state.interrupted:
+        if board is not None:
+            board.close()
         raise _interrupted(state, run_dir)
     run = run_of(experiment, seconds=time.perf_counter() - started)
+    if board is not None:
+        board.finish(run.summary)
+        run.tensorboard = board.log_dir
     if run_dir is not None:
         finish_run(run, run_dir)
         log.info("run written to %s", run.dir)
     return run
+
+
+def tensorboard_logger(spec: ExperimentSpec, run_dir: Path | None, *,
+                       checkpoint: Checkpoint | None = None) -> TensorBoardLogger:
+    """The TensorBoard writer of a run, histograms at the doctor's rate, in ``<train.tensorboard>/``:
+    the run directory's name (``-2``, ``-3``… when a run of another folder took it), the folder a
+    resumed run wrote to (its checkpoint says), or a fresh ``<name>-<date>-<time>`` when the run
+    is not written."""
+    parent = Path(spec.train.tensorboard)
+    if run_dir is None:
+        return TensorBoardLogger(claim_folder(parent, spec.name), every=spec.diagnose.health_every)
+    saved = checkpoint.state.get("callbacks", {}).get(TensorBoardLogger.__name__) if checkpoint else None
+    if isinstance(saved, dict) and isinstance(saved.get("log_dir"), str) and Path(saved["log_dir"]).parent == parent:
+        return TensorBoardLogger(saved["log_dir"], every=spec.diagnose.health_every)
+    folder, counter = parent / run_dir.name, 2
+    while folder.exists():
+        folder, counter = parent / f"{run_dir.name}-{counter}", counter + 1
+    return TensorBoardLogger(folder, every=spec.diagnose.health_every)
 
 
 def _check_fingerprint(checkpoint: Checkpoint, fingerprint: dict[str, str], run_dir: Path | None) -> None:

@@ -133,9 +133,9 @@ SCHEDULES = _table(
     Entry("warmup", "linear warm-up from start_factor·lr0 to lr0 over `steps` epochs, then constant",
           {"formula": "lr0·(start_factor + (1−start_factor)·min(t, steps)/steps)", "torch": "LinearLR"}),
     Entry("plateau", "multiply by factor when dev loss has not improved for `patience` epochs",
-          {"adaptive": "yes", "torch": "ReduceLROnPlateau"}),
+          {"adaptive": "yes", "torch": "ReduceLROnPlateau", "watches": "dev_loss"}),
     Entry("bold_driver", "grow by `increase` while train loss falls, cut by `decrease` when it rises",
-          {"adaptive": "yes", "torch": "(none: neuralab's own)"}),
+          {"adaptive": "yes", "torch": "(none: neuralab's own)", "watches": "train_loss"}),
 )
 
 LOSSES = _table(

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neuralab.spec.catalog import DATASETS, FEATURES, FILE_DATASETS, names
+from neuralab.spec.catalog import DATASETS, FEATURES, FILE_DATASETS, SCHEDULES, names
 
 MAX_SEED = 2**32 - 1
 # A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about
@@ -203,6 +203,7 @@ class TrainSpec(_Strict):
     max_rollbacks: int = Field(3, ge=0, le=100, description="rollback: how many times one run may roll back before it stops")
     train_metrics: Literal["running", "full"] = Field("running", description="per-epoch train loss/error: running (averaged over the epoch's batches, free) or full (re-scored in eval mode after the epoch, ~⅓ more compute)")
     eval_every: int = Field(1, ge=1, le=100_000, description="score the dev split every N epochs (and at the last); between scorings the last dev scores carry forward")
+    tensorboard: str | None = Field(None, min_length=1, description="folder for TensorBoard event files, one sub-folder per run (`--tensorboard DIR`); null: off")
 
     _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
     _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))
@@ -260,8 +261,9 @@ class ExperimentSpec(_Strict):
         if train.early_stopping.patience is not None:
             users.append(f"train.early_stopping.patience: {train.early_stopping.patience} — early stopping watches "
                          f"{train.early_stopping.monitor}")
-        if train.schedule.name == "plateau":
-            users.append("train.schedule.name: 'plateau' — the plateau schedule watches dev_loss")
+        watches = SCHEDULES[train.schedule.name].properties.get("watches", "")
+        if watches.startswith("dev_"):
+            users.append(f"train.schedule.name: {train.schedule.name!r} — the schedule watches {watches}")
         return users
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""The spec's field reference: every field's dotted name, type, default, allowed values and meaning.
+"""The spec's fields by dotted name: the reference (type, default, allowed values, meaning) and a spec's values.
 
 ``neuralab info spec`` prints it and the README's "Spec reference" table is checked
 against it, so a new field cannot go undocumented.
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from neuralab.spec.catalog import names
 from neuralab.spec.fields import ExperimentSpec
+from neuralab.spec.loading import spec_to_dict
 from neuralab.spec.problems import sub_model
 
 
@@ -25,6 +26,27 @@ def spec_reference() -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     _reference_rows(ExperimentSpec, "", ExperimentSpec(), rows)
     return rows
+
+
+def spec_values(spec: ExperimentSpec) -> dict[str, Any]:
+    """Every spec field by its dotted name (``train.schedule.name``: ``cosine``), nested lists kept.
+
+    Example:
+        >>> from neuralab.spec import load_spec
+        >>> spec_values(load_spec(None))["train.schedule.name"]
+        'constant'
+    """
+    flat: dict[str, Any] = {}
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            else:
+                flat[f"{prefix}{key}"] = value
+
+    walk(spec_to_dict(spec), "")
+    return flat
 
 
 def _reference_rows(model: type[BaseModel], prefix: str, instance: BaseModel, rows: list) -> None:

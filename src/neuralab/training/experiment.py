@@ -219,7 +219,7 @@ class Experiment:
     def final_problem(self, scores: dict[str, dict[str, float]]) -> str:
         """Why the kept weights are not a result ('' when they are): a non-finite score or weight."""
         for split, values in scores.items():
-            if rules.non_finite([values["loss"]]) is not None:
+            if len(self.splits[split][0]) and rules.non_finite([values["loss"]]) is not None:  # an empty split has no score
                 return (f"diverged: the {split} loss of the kept weights is {values['loss']} "
                         f"(learning rate {self.state.learning_rate:g})")
         if not rules.weights_finite(self.model.parameters()):

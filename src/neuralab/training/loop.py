@@ -156,9 +156,11 @@ def _epoch_metrics(state: TrainingState, head: Head, train: tuple[Tensor, Tensor
     else:  # averages over the epoch's batches: free, as Keras reports them
         train_scores = rules.running_scores(float(running[0]), float(running[1]), len(train[0]),
                                             classifier=head.is_classifier)
-    if len(dev[0]) and (rules.dev_scored_in(state.epoch, settings) or not state.metrics):
+    if len(dev[0]) == 0:  # no dev split (classic playground, an estimator without early stopping): no dev scores
+        dev_scores = {}
+    elif rules.dev_scored_in(state.epoch, settings) or not state.metrics:
         dev_scores = evaluate_split(state.model, head, *dev, target_scale=target_scale)
-    else:  # carry the last dev scores forward between evaluations (none without a dev split)
+    else:  # carry the last dev scores forward between evaluations
         dev_scores = {key.removeprefix("dev_"): value for key, value in state.metrics.items()
                       if key.startswith("dev_")}
     return rules.epoch_row(state.epoch, train=train_scores, dev=dev_scores, learning_rate=state.learning_rate,

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 from torch.optim import lr_scheduler
 
-from neuralab.spec import ScheduleSpec, TrainSpec
+from neuralab.spec import ScheduleSpec, TrainSpec, catalog
 from neuralab.spec.fields import MAX_LEARNING_RATE
 
 
@@ -101,6 +101,11 @@ def _lambda(factor: Callable[[int], float]) -> Callable[[torch.optim.Optimizer, 
     return lambda o, s, epochs, lr0: Schedule(lr_scheduler.LambdaLR(o, factor))
 
 
+def _watched(name: str) -> str:
+    """The metric an adaptive schedule watches (the catalog's ``watches`` property)."""
+    return catalog.SCHEDULES[name].properties["watches"]
+
+
 SCHEDULES: dict[str, Callable[[torch.optim.Optimizer, ScheduleSpec, int, float], Schedule]] = {
     "constant": _lambda(lambda t: 1.0),
     "linear": lambda o, s, epochs, lr0: Schedule(lr_scheduler.LinearLR(
@@ -113,9 +118,9 @@ SCHEDULES: dict[str, Callable[[torch.optim.Optimizer, ScheduleSpec, int, float],
         o, start_factor=s.start_factor, end_factor=1.0, total_iters=s.steps or 5)),
     "plateau": lambda o, s, epochs, lr0: Schedule(lr_scheduler.ReduceLROnPlateau(
         o, mode="min", factor=s.factor, patience=s.patience - 1, threshold=0.0, threshold_mode="abs",
-        min_lr=s.min_lr), metric="dev_loss"),
+        min_lr=s.min_lr), metric=_watched("plateau")),
     "bold_driver": lambda o, s, epochs, lr0: Schedule(BoldDriver(
-        o, increase=s.increase, decrease=s.decrease, min_lr=s.min_lr), metric="train_loss"),
+        o, increase=s.increase, decrease=s.decrease, min_lr=s.min_lr), metric=_watched("bold_driver")),
 }
 
 

@@ -38,7 +38,7 @@ from neuralab.tune.samplers import choice_problems, make_pruner, make_sampler
 from neuralab.tune.space import SearchSpace, check_space, grid_size, load_space, space_to_dict, suggest
 from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_url, hide_password, open_storage,
                                    study_names)
-from neuralab.tune.trial import dev_split_problems, train_on_dev
+from neuralab.tune.trial import dev_split_problems, train_on_dev, trial_board
 
 log = logging.getLogger(__name__)
 FINISHED = ("COMPLETE", "PRUNED")
@@ -272,29 +272,40 @@ class Objective:
         trial.set_user_attr("worker", self.worker)
         overrides = suggest(self.space, trial, uniform_width=self.uniform_width)
         trial.set_user_attr("overrides", json.dumps(overrides))
+        board = None
         try:  # a combination the spec or the data refuse (the space's bounds were each fine): this trial fails
             spec = load_spec(self.spec, overrides=overrides)
+            board = trial_board(spec, trial, overrides)  # each trial a TensorBoard run, when train.tensorboard is set
             scores = self.ready.get(point_key(overrides))
             if scores is not None:
                 trial.set_user_attr("trained_in_population", True)
-                replay(trial, scores["history"])
+                replay(trial, scores["history"], board=board)
             else:
-                scores = train_on_dev(spec, callbacks=[PruningReporter(trial), *self.callbacks], cache=self.cache)
+                scores = train_on_dev(spec, callbacks=[*([board] if board else []), PruningReporter(trial),
+                                                       *self.callbacks], cache=self.cache)
+            for key in ("train_error", "dev_error", "diverged", "epochs_run", "stop_reason"):
+                trial.set_user_attr(key, scores[key])
         except NeuralabError as error:
             trial.set_user_attr("error", "; ".join(error.problems))
             raise
-        for key in ("train_error", "dev_error", "diverged", "epochs_run", "stop_reason"):
-            trial.set_user_attr(key, scores[key])
+        finally:
+            if board is not None:  # complete or pruned: the errors it reached are in its user attributes
+                board.finish(trial.user_attrs)
         return scores["dev_error"]
 
 
-def replay(trial: Any, history: list[dict[str, float]]) -> None:
+def replay(trial: Any, history: list[dict[str, float]], *, board: Any = None) -> None:
     """Report a point trained ahead epoch by epoch, as training alone would; prune when told to.
+
+    Args:
+        board: the trial's TensorBoard logger, which gets each epoch's metrics (or None).
 
     Raises:
         optuna.TrialPruned: the pruner stopped the trial after one of the epochs.
     """
     for row in history:
+        if board is not None:
+            board.add_epoch(row)
         trial.report(row["dev_error"], step=int(row["epoch"]))
         if trial.should_prune():
             _pruned(trial, row, epochs_run=int(row["epoch"]))

@@ -15,12 +15,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from neuralab.errors import SpecError
 from neuralab.spec import ExperimentSpec
 from neuralab.spec.fields import no_dev_split
 from neuralab.training import Callback
+from neuralab.training.callbacks.tensorboard import TensorBoardLogger, hparam_values, require_tensorboard
 from neuralab.training.experiment import Experiment, cached_data
 
 
@@ -63,3 +65,15 @@ def result_row(state, scores: dict[str, dict[str, float]]) -> dict[str, Any]:
         "diverged": state.diverged, "epochs_run": len(state.history),
         "stop_reason": state.stop_reason or "completed all epochs", "history": state.history,
     }
+
+
+def trial_board(spec: ExperimentSpec, trial: Any, values: dict[str, Any]) -> TensorBoardLogger | None:
+    """A trial's TensorBoard run, ``<train.tensorboard>/<study>-trial-<number>``, with the
+    trial's sampled ``values`` as its hyperparameters — so TensorBoard's HParams view
+    compares the trials. None when ``train.tensorboard`` is off.
+    """
+    if not spec.train.tensorboard:
+        return None
+    require_tensorboard()
+    folder = Path(spec.train.tensorboard) / f"{trial.study.study_name}-trial-{trial.number:04d}"
+    return TensorBoardLogger(folder, every=spec.diagnose.health_every, hyperparameters=hparam_values(values))

@@ -61,3 +61,42 @@ def plot_learning_rate(history: Sequence[dict[str, float]], *, title: str = "lea
     axis.set_title(title)
     axis.grid(alpha=0.3)
     return figure
+
+
+def plot_compared_curves(histories: dict[str, Sequence[dict[str, float]]], *, title: str = "",
+                         error_label: str = "error") -> Figure:
+    """Several runs' loss (left) and error (right) per epoch in one figure: a colour per run,
+    train solid, dev dashed.
+
+    Args:
+        histories: run label → its per-epoch metrics (epoch, train/dev loss and error); an
+            empty history is left out.
+        title: figure title (default none).
+        error_label: y label of the right panel (default "error").
+
+    Example:
+        >>> rows = [{"epoch": 1, "train_loss": 1.0, "dev_loss": 1.2, "train_error": 0.4, "dev_error": 0.5}]
+        >>> len(plot_compared_curves({"a": rows, "b": rows}).axes[0].lines)
+        4
+    """
+    figure = Figure(figsize=(11, 4.5), layout="constrained")
+    colours = matplotlib.colormaps["tab10"].colors
+    axes = figure.subplots(1, 2)
+    for axis, metric, label in zip(axes, ("loss", "error"), ("loss", error_label)):
+        for index, (name, history) in enumerate(histories.items()):
+            if not history:
+                continue
+            epochs = [row["epoch"] for row in history]
+            for split, style in (("train", "-"), ("dev", "--")):
+                values = [row.get(f"{split}_{metric}", float("nan")) for row in history]
+                axis.plot(epochs, values, style, color=colours[index % len(colours)], label=f"{name} ({split})")
+        positive = all(row.get("train_loss", 0) > 0 for history in histories.values() for row in history)
+        if metric == "loss" and positive and any(histories.values()):
+            axis.set_yscale("log")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(label)
+        axis.grid(alpha=0.3)
+    axes[1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if title:
+        figure.suptitle(title)
+    return figure

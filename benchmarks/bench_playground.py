@@ -10,10 +10,15 @@ a browser does (``drawn``):
 * 6 × 8 tanh on the same points;
 * 10 × 64 tanh on 5,000 points (2,500 train, batch 10: 250 steps an epoch).
 
-In the same run, the floor: a hand-written PyTorch loop (``nn.Sequential``, fused SGD,
-the same batches) trains the same network, so the printed ratio says how much of the
-machine's eager-PyTorch speed the playground keeps while it also draws. TensorFlow
+The page trains in its classic mode (TensorFlow Playground's numbers: a tanh output and
+½(o − t)², raw inputs, the rows in one order, the training loss re-scored after every epoch
+and the test loss with it). In the same run, the floor: a hand-written PyTorch loop
+(``nn.Sequential``, fused SGD, the same batches, the same output and loss, nothing but the
+steps) trains the same network, so the printed ratio says how much of the machine's
+eager-PyTorch speed the playground keeps while it also scores and draws. TensorFlow
 Playground runs about 60 epochs/s (one epoch per animation frame, in the browser).
+
+Report the load the machine was under (``uptime`` before and after): the rates follow it.
 
 Targets (issue 12, on an idle machine): 4-2 ≥ 60 epochs/s and ≥ 30 frames/s; 6 × 8 ≥ 40
 epochs/s and ≥ 30 frames/s; 10 × 64 on 5,000 points ≥ 5 frames/s. ``--busy`` runs the same
@@ -82,13 +87,12 @@ def hand_loop_epochs_per_second(state: dict, seconds: float) -> float:
     model = nn.Sequential(*layers, nn.Linear(widths[-1], 1))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.03, fused=True)
     n_train = state.get("n_samples", 500) // 2
-    inputs, targets = torch.randn(n_train, 2), (torch.rand(n_train, 1) > 0.5).float()
+    inputs, targets = 6 * torch.rand(n_train, 2) - 3, torch.sign(torch.randn(n_train, 1))  # raw inputs, labels ±1
     epochs, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        order = torch.randperm(n_train)
-        for start in range(0, n_train, 10):
-            rows = order[start:start + 10]
-            loss = F.binary_cross_entropy_with_logits(model(inputs[rows]), targets[rows])
+        for start in range(0, n_train, 10):  # the rows in one order, as classic mode takes them
+            rows = slice(start, start + 10)
+            loss = 0.5 * F.mse_loss(torch.tanh(model(inputs[rows])), targets[rows])  # ½(o − t)²
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -121,7 +125,8 @@ def main() -> None:
     torch.set_num_threads(1)
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
     try:
-        print(f"playground over the WebSocket, {args.seconds:g} s per network{' (one core busy)' if busy else ''}")
+        print(f"playground over the WebSocket, {args.seconds:g} s per network{' (one core busy)' if busy else ''}; "
+              f"load average {os.getloadavg()[0]:.2f} at the start")
         print(f"{'network':<28}{'epochs/s':>10}{'frames/s':>10}{'steps/frame':>13}{'hand loop':>11}"
               f"{'÷ hand':>8}{'÷ TFP 60':>10}  target")
         ok = True
@@ -134,6 +139,7 @@ def main() -> None:
                 target = (f"≥ {epoch_target} epochs/s, " if epoch_target else "") + f"≥ {frame_target} frames/s"
                 print(f"{name:<28}{epochs:>10.1f}{frames:>10.1f}{steps:>13.1f}{floor:>11.1f}"
                       f"{epochs / floor:>7.2f}×{epochs / TFP_EPOCHS_PER_SECOND:>9.2f}×  {target}: {'met' if met else 'NOT met'}")
+        print(f"load average {os.getloadavg()[0]:.2f} at the end")
         print("all targets met" if ok else "some targets NOT met (see above)")
     finally:
         if busy:

@@ -113,6 +113,15 @@ def test_compare_names_the_divergence_cause(folder, tmp_path):
     assert diverged.startswith("yes — ") and "learning rate" in diverged
 
 
+def test_a_run_without_a_dev_split_is_compared_without_a_diagnosis(folder, tmp_path):
+    runs = by_name(list_runs(folder)[0])
+    no_dev = neuralab.train(BASE, out_dir=tmp_path / "runs", overrides={"name": "nodev", "data.split": [0.5, 0, 0.5]})
+    comparison = compare_runs([runs["cmp"].dir, no_dev.dir], out_dir=tmp_path / "out")
+    verdicts = {row[0]: row[1:] for row in comparison.verdict_rows()}
+    assert verdicts["bias/variance"][1] == "— (no dev split to diagnose)" and " / — / " in verdicts["train / dev / test"][1]
+    assert comparison.files["figure"].exists()
+
+
 def test_compare_refuses_fewer_than_two_runs_and_non_runs(folder, tmp_path):
     runs = by_name(list_runs(folder)[0])
     with pytest.raises(RunError, match="at least two run directories"):

@@ -77,6 +77,11 @@ def test_every_problem_gets_its_own_line():
     ({"train": {"early_stopping": {"patience": 0}}}, "train.early_stopping.patience"),
     ({"seed": -1}, "seed"),
     ({"name": "bad name/../x"}, "name"),
+    ({"data": {"split": [0.5, 0.5, 0.0]}}, "data.split"),  # a test split is needed; only dev may be 0
+    ({"train": {"l1_style": "tfp"}}, "train.l1_style"),
+    ({"model": {"output_activation": "relu"}}, "model.output_activation"),
+    ({"data": {"split": [0.5, 0.0, 0.5]}, "train": {"early_stopping": {"patience": 3}}}, "train.early_stopping.patience"),
+    ({"data": {"split": [0.5, 0.0, 0.5]}, "train": {"schedule": "plateau"}}, "train.schedule.name"),
 ])
 def test_out_of_range_values_name_the_field(raw, field):
     assert any(line.startswith(f"{field}:") for line in problems(raw))
@@ -167,3 +172,11 @@ def test_float_tails_are_tidied():
     spec = load_spec(None, overrides={"model.dropout": 0.1 + 0.2, "train.learning_rate": 3e-4})
     assert spec.model.dropout == 0.3 and "0.30000000000000004" not in dump_spec(spec)
     assert spec.train.learning_rate == 3e-4
+def test_a_run_without_a_dev_split_trains_and_says_why_dev_users_cannot():
+    spec = load_spec({"data": {"dataset": "circle", "n_samples": 100, "split": [0.5, 0.0, 0.5]},
+                      "model": {"hidden": [4]}, "train": {"epochs": 2}})
+    line = next(line for line in problems({**spec.model_dump(mode="json"), "train": {"early_stopping": {"patience": 2}}}))
+    assert "no dev split" in line and "give data.split a dev fraction" in line
+    assert not spec.dev_users()
+    with pytest.raises(SpecError, match="schedule"):
+        load_spec(spec.model_dump(mode="json"), overrides={"train.schedule.name": "plateau"})

@@ -189,6 +189,11 @@ def doctor_verdicts(record: RunRecord) -> dict[str, str] | None:
     """
     if record.summary is None:
         return None
+    scores = " / ".join(score(record, split) for split in ("train", "dev", "test"))
+    if "dev_error" not in record.summary:  # no dev split (a classic playground run): no bias/variance to judge
+        unjudged = "— (no dev split to diagnose)"
+        return {"bias/variance": unjudged, "train / dev / test": scores, "layers": unjudged, "problems": unjudged,
+                "diverged": "yes" if record.summary.get("diverged") else "no", "first advice": unjudged}
     from neuralab.doctor.diagnosis import diagnose
 
     diagnosis = diagnose(load_run(record.dir), learning_curves=False, write_report=False)
@@ -196,7 +201,7 @@ def doctor_verdicts(record: RunRecord) -> dict[str, str] | None:
     advice = diagnosis.advice[0].describe() if diagnosis.advice else "nothing to change"
     return {
         "bias/variance": diagnosis.bias_variance.verdict,
-        "train / dev / test": " / ".join(score(record, split) for split in ("train", "dev", "test")),
+        "train / dev / test": scores,
         "layers": layers or "not recorded",
         "problems": ", ".join(diagnosis.problems) or "none",
         "diverged": f"yes — {diagnosis.divergence_cause}" if diagnosis.diverged else "no",

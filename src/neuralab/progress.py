@@ -49,11 +49,13 @@ def wanted(progress: bool | None, console: Console) -> bool:
 
 def epoch_text(metrics: dict[str, float]) -> str:
     """An epoch's numbers, each labelled: ``train loss 0.1234  dev loss 0.2345  dev error 3.1%  lr 0.001``."""
-    parts = [f"train loss {metrics['train_loss']:.4f}", f"dev loss {metrics['dev_loss']:.4f}"]
-    if "dev_rmse" in metrics:  # regression: the error is the loss; RMSE is in the target's units
-        parts.append(f"dev RMSE {metrics['dev_rmse']:.4g}")
+    parts = [f"train loss {metrics['train_loss']:.4f}"]
+    if "dev_loss" not in metrics:  # no dev split (classic playground settings): train numbers only
+        pass
+    elif "dev_rmse" in metrics:  # regression: the error is the loss; RMSE is in the target's units
+        parts += [f"dev loss {metrics['dev_loss']:.4f}", f"dev RMSE {metrics['dev_rmse']:.4g}"]
     else:
-        parts.append(f"dev error {metrics['dev_error']:.2%}")
+        parts += [f"dev loss {metrics['dev_loss']:.4f}", f"dev error {metrics['dev_error']:.2%}"]
     parts.append(f"lr {metrics['learning_rate']:.3g}")
     return "  ".join(parts)
 

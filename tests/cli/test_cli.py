@@ -56,9 +56,18 @@ def test_quiet_train_prints_only_the_result(spec_file, tmp_path, capsys):
     assert len(lines) == 2 and lines[0].startswith("test accuracy")
 
 
+def test_a_run_without_a_dev_split_trains_evaluates_and_predicts(spec_file, tmp_path, capsys):
+    out = tmp_path / "runs"
+    assert main(["train", str(spec_file), "--set", "data.split=[0.5,0,0.5]", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy" in printed and "dev" not in printed.split("test accuracy")[1].splitlines()[0]
+    assert main(["evaluate", str(only_run(out))]) == 0
+
+
 @pytest.mark.parametrize("topic, expected", [
     ("activations", "leaky_relu"), ("optimizers", "adadelta"), ("schedules", "bold_driver"),
     ("inits", "he_normal"), ("losses", "hinge"), ("datasets", "multi_gauss"), ("spec", "train.learning_rate"),
+    ("l1_styles", "playground"),
 ])
 def test_info_topics(topic, expected, capsys):
     assert main(["info", topic]) == 0

@@ -44,6 +44,14 @@ def test_explicit_fractions():
     assert split_sizes(1000, [0.8, 0.1, 0.1]) == (800, 100, 100)
 
 
+def test_a_dev_fraction_of_zero_is_no_dev_split():
+    assert split_sizes(500, [0.5, 0.0, 0.5]) == (250, 0, 250)
+    train, dev, test = split_indices(np.arange(500) % 2, (250, 0, 250), seed=0, stratify=True)
+    assert len(dev) == 0 and sorted(np.concatenate([train, test]).tolist()) == list(range(500))
+    with pytest.raises(DataError, match="test"):
+        split_sizes(100, [0.5, 0.5, 0.0])
+
+
 def test_empty_split_names_the_split_and_suggests_a_fix():
     with pytest.raises(DataError) as error:
         split_sizes(2, "auto")

@@ -89,11 +89,15 @@ def test_spiral_noise_is_a_small_jitter():
     assert 0 < np.abs(noisy - clean).max() <= 0.5
 
 
-def test_plane_targets_follow_x_plus_y_in_unit_range():
-    points, targets = plane(1000, noise=0.0, rng=np.random.default_rng(0))
-    np.testing.assert_allclose(targets, np.clip(points.sum(axis=1) / 10, -1, 1))
-    _, noisy = plane(1000, noise=0.5, rng=np.random.default_rng(0))
-    assert noisy.min() >= -1 and noisy.max() <= 1 and not np.allclose(noisy, targets)
+def test_plane_targets_are_tf_playgrounds_regress_plane_not_clamped():
+    # TF Playground's regressPlane: label = (x + nx + y + ny)/10 (a linear map of [-10, 10] onto [-1, 1],
+    # not clamped), nx, ny ~ U(-6, 6)·noise; the corners beyond x + y = ±10 go past ±1.
+    points, targets = plane(1200, noise=0.0, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(targets, points.sum(axis=1) / 10)
+    assert np.abs(targets).max() > 1
+    noisy_points, noisy = plane(1200, noise=0.5, rng=np.random.default_rng(0))
+    offsets = 10 * noisy - noisy_points.sum(axis=1)  # nx + ny
+    assert np.abs(offsets).max() <= 6 and np.abs(offsets).max() > 4 and np.abs(noisy).max() > 1.2
 
 
 def test_multi_gauss_targets_are_signed_bumps():
@@ -112,6 +116,12 @@ def test_moons_is_scikit_learns():
     points, labels = make_moons(n_samples=50, noise=0.1, random_state=7)
     np.testing.assert_array_equal(data.inputs, points)
     np.testing.assert_array_equal(data.targets, labels)
+
+
+def test_the_usual_counts_are_tf_playgrounds():
+    assert DataSpec(dataset="plane").n_samples == DataSpec(dataset="multi_gauss").n_samples == 1200
+    assert DataSpec(dataset="circle").n_samples == DataSpec().n_samples == 500
+    assert DataSpec(dataset="plane", n_samples=300).n_samples == 300
 
 
 def test_regression_sets_have_no_classes():

@@ -144,3 +144,11 @@ def test_the_report_says_losses_leave_out_the_penalties():
     assert "train.l2 0.001 penalty" in result.penalty_note and "left out" in report_markdown(result)
     assert diagnose(neuralab.train(SMALL, out_dir=None), learning_curves=False, write_report=False,
                     baselines=False).penalty_note == ""
+def test_a_run_without_a_dev_split_is_refused_with_the_reason():
+    from neuralab.errors import SpecError
+
+    run = neuralab.train({"data": {"dataset": "circle", "n_samples": 100, "split": [0.5, 0.0, 0.5]},
+                          "model": {"hidden": [3]}, "train": {"epochs": 1}}, out_dir=None)
+    assert "dev_error" not in run.summary and run.summary["n_dev"] == 0
+    with pytest.raises(SpecError, match="bias and variance .* no dev split"):
+        diagnose(run, learning_curves=False)

@@ -216,12 +216,12 @@ def test_a_clicked_point_joins_the_training_data_where_it_was_clicked(page):
     page.click("#heatmap", position={"x": 295, "y": 5})  # the top-right corner
     page.wait_for_function("() => window.playground.page.data.sizes.train === 251")
     data = page.evaluate("window.playground.page.data")
-    assert data["square"] == square and data["sizes"] == {"train": 251, "dev": 125, "test": 125}
+    assert data["square"] == square and data["sizes"] == {"train": 251, "dev": 0, "test": 250}  # classic: no dev
     assert data["train"]["x"][-1] > 5 and data["train"]["y"][-1] > 5 and data["train"]["label"][-1] == 0
     assert frame(page, "epoch") == 1  # training goes on from where it was
     page.select_option("#own-split", "test")
     page.click("#heatmap", position={"x": 5, "y": 295})
-    page.wait_for_function("() => window.playground.page.data.sizes.test === 126")
+    page.wait_for_function("() => window.playground.page.data.sizes.test === 251")
     page.click("#step")
     page.wait_for_function("() => window.playground.page.frame.epoch === 2")
 
@@ -258,13 +258,17 @@ def test_a_link_with_one_bad_key_keeps_the_others_and_hash_edits_apply(page, url
 
 def test_a_classroom_link_hides_the_chosen_controls(page, url):
     page.goto("about:blank")
-    page.goto(url + "#learning_rate=0.1&learning_rate_hide=true&dataset_hide=true")
+    page.goto(url + "#learning_rate=0.1&learning_rate_hide=true&dataset_hide=true&x1%5E2_hide=true")
     page.wait_for_function("() => window.playground && window.playground.page.state && window.playground.page.state.learning_rate === 0.1")
     assert not page.is_visible("#learning_rate") and not page.is_visible("#datasets") and page.is_visible("#noise")
-    assert "learning_rate_hide=true" in page.evaluate("location.hash")
+    assert not page.is_visible(".node.feature[data-feature='x1^2']") and page.is_visible(".node.feature[data-feature='x2^2']")
+    assert "learning_rate_hide=true" in page.evaluate("location.hash") and "x1%5E2_hide=true" in page.evaluate("location.hash")
     page.click("#classroom summary")
     page.check("#classroom-controls input[data-hide=noise]")
     assert not page.is_visible("#noise") and "noise_hide=true" in page.input_value("#classroom-link")
+    page.check("#classroom-controls input[data-hide='sin(x1)']")
+    assert not page.is_visible(".node.feature[data-feature='sin(x1)']")
+    assert "sin%28x1%29_hide=true" in page.input_value("#classroom-link")
 
 
 def test_the_momentum_menu_is_off_for_optimisers_that_ignore_it_and_the_legend_is_drawn(page):
@@ -318,3 +322,41 @@ def test_a_server_with_a_token_serves_the_page_only_with_it(browser):
             assert "token=classroom-token-123" in page.url
         finally:
             context.close()
+
+
+def _reference():
+    """TF Playground's update rule from its formulas (tests/playground/test_modes.py), loaded by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tfp_reference", Path(__file__).with_name("test_modes.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_page_opens_in_classic_mode_with_tf_playgrounds_numbers_and_modern_is_one_switch_away(page):
+    import numpy as np
+
+    from neuralab.playground.state import PlaygroundState, to_spec
+    from neuralab.training.experiment import Experiment
+
+    assert state(page, "mode") == "classic" and page.input_value("#mode") == "classic"
+    for _ in range(3):
+        page.click("#step")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 3")
+    shown = (frame(page, "train_loss"), frame(page, "test_loss"))
+    # the same experiment in this process, its first weights into TF Playground's rule (float64)
+    reference = _reference()
+    experiment = Experiment.from_spec(to_spec(PlaygroundState(), epochs=3), device="cpu")
+    layers = experiment.model.linear_layers()
+    start = ([l.weight.detach().numpy().astype(np.float64) for l in layers],
+             [l.bias.detach().numpy().astype(np.float64) for l in layers])
+    train, test, _, _ = reference.reference_of(experiment, start, state=PlaygroundState(), epochs=3)
+    assert shown == pytest.approx((train[-1], test[-1]), rel=1e-5)  # ½(o − t)² on ±1: about 0.5, not ln 2
+    page.select_option("#mode", "modern")
+    page.wait_for_function("() => window.playground.page.state.mode === 'modern' && window.playground.page.frame.epoch === 0")
+    assert state(page, "init") == "xavier_uniform" and "mode=modern" in page.evaluate("location.hash")
+    assert page.evaluate("window.playground.page.data.sizes") == {"train": 250, "dev": 125, "test": 125}
+    page.click("#step")
+    page.wait_for_function("() => window.playground.page.frame.epoch === 1")
+    assert 0.6 < frame(page, "train_loss") < 0.8  # cross-entropy's scale

@@ -54,9 +54,12 @@ def test_origin_must_be_the_pages_own():
     assert not origin_allowed("https://example.com", "127.0.0.1:8000")
 
 
-def test_an_unknown_host_is_refused(app):
+def test_an_unknown_host_is_refused_with_the_security_headers(app):
     with TestClient(app, base_url="http://rebound.example") as client:
-        assert client.get("/").status_code == 400
+        for response in (client.get("/"), client.head("/"), client.get("/api/table")):
+            assert response.status_code == 400
+            assert response.headers["x-frame-options"] == "DENY"
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -133,7 +136,9 @@ def test_every_answer_forbids_framing_and_head_is_answered(client):
 def test_off_loopback_a_token_is_required_and_kept_in_a_cookie():
     app = create_app(allowed_hosts=["testserver"], token="s3cret-token")
     with TestClient(app) as client:
-        assert client.get("/").status_code == 403 and "token" in client.get("/").text
+        refused = client.get("/")
+        assert refused.status_code == 403 and "token" in refused.text and refused.headers["x-frame-options"] == "DENY"
+        assert refused.headers.get_list("x-frame-options") == ["DENY"]  # once, not twice
         assert client.get("/api/table").status_code == 403
         with pytest.raises(WebSocketDisconnect) as refused:
             with client.websocket_connect("/ws", headers=ORIGIN) as socket:

@@ -87,13 +87,15 @@ def test_l2_switched_on_while_training_or_from_a_link_takes_effect():
         live.advance(epochs=3)
         shrink = [float(a.abs().sum() - b.abs().sum()) for a, b in zip(weights(plain), weights(live))]
         assert shrink[0] > 0.1  # the first layer's weights decayed
-    with Session() as linked:
-        linked.configure({"regularization": "l2", "regularization_rate": 0.1}, link=True)
-        linked.advance(epochs=4)
-        spec = linked.export()["text"]
-        assert "l2: 0.1" in spec and linked.training.optimizer.param_groups[0]["weight_decay"] == pytest.approx(0.2)
-        run = neuralab.train(neuralab.load_spec(yaml.safe_load(spec)), out_dir=None)
-        assert run.history[-1]["train_loss"] == pytest.approx(linked.training.history[-1]["train_loss"], rel=1e-9)
+    # classic: TF Playground's penalty ½·r·w², a step of lr·r·w (l2 = r/2); modern: neuralab's l2·Σw²
+    for mode, written, decay in (("classic", "l2: 0.05", 0.1), ("modern", "l2: 0.1", 0.2)):
+        with Session(PlaygroundState(mode=mode)) as linked:
+            linked.configure({"regularization": "l2", "regularization_rate": 0.1}, link=True)
+            linked.advance(epochs=4)
+            spec = linked.export()["text"]
+            assert written in spec and linked.training.optimizer.param_groups[0]["weight_decay"] == pytest.approx(decay)
+            run = neuralab.train(neuralab.load_spec(yaml.safe_load(spec)), out_dir=None)
+            assert run.history[-1]["train_loss"] == pytest.approx(linked.training.history[-1]["train_loss"], rel=1e-9)
 
 
 def test_feature_tiles_reload_the_data_and_rebuild_the_network():
@@ -189,11 +191,11 @@ def test_a_clicked_point_joins_the_training_split_and_training_goes_on():
         square = session.square
         replies = session.add_point(x=5.9, y=5.9, label=0)  # near the corner: the square must not move
         assert session.state.dataset == "own" and session.epoch == 3 and session.square == square
-        assert replies[0]["sizes"] == {"train": 251, "dev": 125, "test": 125}
+        assert replies[0]["sizes"] == {"train": 251, "dev": 0, "test": 250}  # classic: train and test, no dev
         assert (session.bundle.raw_train[:250] == before["train"]).all() and (session.bundle.raw_dev == before["dev"]).all()
         assert session.bundle.raw_train[-1].tolist() == pytest.approx([5.9, 5.9])
         session.add_point(x=-1.0, y=0.5, label=1, split="test")
-        assert session.bundle.n_test == 126 and session.advance(epochs=1)["epoch"] == 4
+        assert session.bundle.n_test == 251 and session.advance(epochs=1)["epoch"] == 4
         session.add_point(x=0.0, y=0.0, label=2)  # a new class: a third output, a new network
         assert session.head.n_outputs == 3 and session.epoch == 0 and session.bundle.n_train == 252
 

@@ -259,6 +259,8 @@ random_settings = st.fixed_dictionaries({
     "train.eval_every": st.integers(1, 2),
     "train.train_metrics": st.sampled_from(["running", "full"]),
     "train.l1": st.sampled_from([0.0, 0.01]),
+    "train.l1_style": st.sampled_from(["penalty", "playground"]),
+    "train.shuffle": st.sampled_from(["every_epoch", "once"]),
     "train.grad_clip": st.sampled_from([None, 0.5]),
     "data.dataset": st.sampled_from(["spiral", "diabetes"]),
     "train.learning_rate": st.sampled_from([0.02, 2.0]),  # 2 on the regression set: divergence is likely
@@ -290,6 +292,18 @@ def test_a_run_that_rolls_back_resumes_exactly(tmp_path, step):
     assert uninterrupted.summary["rollbacks"] >= 1
     with pytest.raises(TrainingInterrupted) as caught:
         neuralab.train(rising, out_dir=tmp_path, callbacks=[SignalAt(step=step)])
+    assert_same_run(neuralab.resume(caught.value.run_dir), uninterrupted)
+
+
+def test_tf_playgrounds_l1_resumes_with_its_dead_weights(tmp_path):
+    classic = {"seed": 1, "data": {"dataset": "xor", "n_samples": 200, "split": [0.5, 0.0, 0.5], "standardize": False},
+               "model": {"hidden": [6], "activation": "tanh", "init": "playground", "output_activation": "tanh"},
+               "train": {"optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 6, "l1": 0.05,
+                         "l1_style": "playground", "shuffle": "once", "train_metrics": "full"}}
+    uninterrupted = neuralab.train(classic, out_dir=None)
+    assert any(bool((layer.weight == 0).any()) for layer in uninterrupted.model.linear_layers())  # weights died
+    with pytest.raises(TrainingInterrupted) as caught:
+        neuralab.train(classic, out_dir=tmp_path, callbacks=[SignalAt(step=37)])  # 10 steps an epoch
     assert_same_run(neuralab.resume(caught.value.run_dir), uninterrupted)
 
 

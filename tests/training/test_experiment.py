@@ -80,3 +80,16 @@ def test_other_data_of_the_same_shape_can_replace_the_training_data():
     assert experiment.bundle is other and torch.equal(experiment.splits["train"][0], torch.from_numpy(other.x_train))
     with pytest.raises(ValueError, match="same inputs and task"):
         experiment.use_data(load_data(neuralab.load_spec({"data": {"dataset": "iris"}}).data))
+
+
+def test_data_without_dev_rows_refuse_settings_that_read_the_dev_split(tmp_path):
+    rows = "\n".join(f"{i % 7},{i % 5},{i % 2},{'train' if i % 3 else 'test'}" for i in range(60))
+    (tmp_path / "points.csv").write_text("a,b,label,split\n" + rows + "\n")
+    data = {"dataset": "csv", "path": str(tmp_path / "points.csv"), "target": "label", "split_column": "split"}
+    plain = Experiment.from_spec(neuralab.load_spec({"data": data, "model": {"hidden": [3]}, "train": {"epochs": 2}}))
+    plain.fit(record_health=False)
+    assert plain.bundle.n_dev == 0 and sorted(plain.score()) == ["test", "train"]
+    assert not any(key.startswith("dev_") for key in plain.state.history[-1])
+    watching = neuralab.load_spec({"data": data, "train": {"early_stopping": {"patience": 2}}})
+    with pytest.raises(SpecError, match="early_stopping.patience.*no dev rows"):
+        Experiment.from_spec(watching)

@@ -159,3 +159,35 @@ def test_a_non_finite_dev_loss_or_weights_count_as_divergence():
     state = trial.fit([PoisonAfterEpochTwo()], record_health=False)
     assert state.diverged and len(state.history) == 2 and state.kept_epoch == 2
     assert all(torch.isfinite(p).all() for p in trial.model.parameters())
+
+
+class PauseEvery(Callback):
+    """Pauses the epoch after every ``every``-th step (as the playground pauses for a frame)."""
+
+    def __init__(self, every: int):
+        self.every = every
+
+    def on_batch_end(self, state):
+        if state.step % self.every == 0:
+            state.pause_epoch()
+
+
+def test_paused_epochs_are_bit_identical_to_whole_ones():
+    overrides = {"train.epochs": 3, "data.augment_noise": 0.1, "model.dropout": 0.2, "train.l1": 0.01}
+    whole = experiment(overrides)
+    whole.fit(record_health=False)
+    paused = experiment(overrides)
+    calls, unfinished = 0, 0
+    with paused.training():
+        paused.begin([PauseEvery(3)], record_health=False)
+        while len(paused.state.history) < 3:
+            assert paused.run_epoch()  # a pause is not a stop
+            calls += 1
+            unfinished += paused.state.mid_epoch
+        paused.end()
+    assert unfinished > 0 and calls == 3 + unfinished and not paused.state.pause
+    assert paused.state.step == whole.state.step
+    for a, b in zip(paused.state.history, whole.state.history):
+        assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
+    for a, b in zip(paused.model.parameters(), whole.model.parameters()):
+        assert torch.equal(a, b)

@@ -88,8 +88,12 @@ def test_adamw_takes_l2_as_decoupled_decay_in_a_population_too():
      "train.epochs": 12},
     {"train.early_stopping.patience": 2, "train.early_stopping.restore_best": False, "train.epochs": 20,
      "train.learning_rate": 0.2},
+    {"data.split": [0.5, 0.0, 0.5]},  # no dev split: no dev scores in any row
+    {"model.init": "playground", "model.output_activation": "tanh", "data.standardize": False,  # TF Playground's
+     "train.shuffle": "once", "train.train_metrics": "full", "train.l2": 0.01, "train.optimizer": "sgd"},
 ], ids=["plateau", "bold-driver", "cosine-floor", "full-metrics", "eval-every-4", "clip-then-l2", "l1", "noise",
-        "regression", "batch-norm", "batch-norm-one-row", "batch-norm-early", "early-no-restore"])
+        "regression", "batch-norm", "batch-norm-one-row", "batch-norm-early", "early-no-restore", "no-dev",
+        "playground-classic"])
 def test_schedules_regularisers_and_scoring_settings_match_training_alone(overrides):
     # Batch norm with momentum SGD: under Adam the bias before a norm layer gets a gradient of
     # pure rounding noise, which Adam scales up to full steps — alone or batched alike, so the
@@ -161,6 +165,8 @@ def test_what_no_parity_test_covers_is_refused_with_a_reason():
     assert any("dropout" in p for p in population_problems(dropping))
     with pytest.raises(ValueError, match="dropout"):
         train_population(dropping)
+    dead_weights = specs_varying("train.learning_rate", [0.01, 0.02], **{"train.l1": 0.01, "train.l1_style": "playground"})
+    assert any("l1_style" in p for p in population_problems(dead_weights))
 
 
 def test_train_many_trains_refused_specs_alone_with_the_same_numbers(caplog):

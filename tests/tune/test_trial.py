@@ -46,3 +46,16 @@ def test_each_trial_is_a_tensorboard_run_with_its_values_as_hyperparameters(samp
         assert [event.step for event in board.Scalars("error/dev")] == list(range(1, epochs + 1))
         assert board.Scalars("error/dev")[-1].value == pytest.approx(trial.user_attrs["dev_error"])
         assert board.Scalars("final/epochs_run")[0].value == epochs
+
+
+def test_without_a_dev_split_a_study_is_refused_before_any_trial(tiny_spec, tmp_path):
+    from neuralab.errors import SpecError
+    from neuralab.tune.search import tune_study
+
+    no_dev = neuralab.load_spec(tiny_spec, overrides={"data.split": [0.5, 0.0, 0.5]})
+    with pytest.raises(SpecError, match="no dev"):
+        tune_study(no_dev, {"params": {"train.learning_rate": {"choices": [0.01, 0.1]}}}, sampler="grid",
+                   out_dir=tmp_path)
+    with pytest.raises(SpecError, match="no dev"):
+        train_on_dev(no_dev)
+    assert not list(tmp_path.iterdir())

@@ -116,8 +116,8 @@ def baseline(
         summary = api.train(spec, out_dir=None, progress=False).summary
     if summary is not None:
         rows.insert(0, ("network " + "×".join(map(str, spec.model.hidden or ["linear"])), summary["train_error"],
-                        summary["dev_error"], summary["test_error"], summary["seconds"], summary.get("test_rmse"),
-                        summary.get("test_r2")))
+                        summary.get("dev_error", float("nan")), summary["test_error"], summary["seconds"],
+                        summary.get("test_rmse"), summary.get("test_r2")))
     title = f"{name or spec.name} ({spec.data.dataset}): the same split and preprocessing" + (
         " (error: MSE of the standardised target)" if regression else " (error: misclassification rate)")
     console.print(baseline_table(rows, title=title, as_percent=not regression))

@@ -340,8 +340,10 @@ def result_line(summary: dict) -> str:
                 f"{summary['baseline_loss']:.4g} (dev {summary['dev_loss']:.4g}, train {summary['train_loss']:.4g}, "
                 f"{length}, {summary['seconds']:.1f} s)")
     if summary["task"] == "regression":
+        dev = f"  (dev RMSE {summary['dev_rmse']:.4g})" if "dev_rmse" in summary else ""  # no dev split: no dev scores
         return (f"test RMSE [bold]{summary.get('test_rmse', float('nan')):.4g}[/]  "
-                f"R² {summary.get('test_r2', float('nan')):.3f}  (dev RMSE {summary.get('dev_rmse', float('nan')):.4g})")
+                f"R² {summary.get('test_r2', float('nan')):.3f}{dev}")
+    dev = f", dev {1 - summary['dev_error']:.2%}" if "dev_error" in summary else ""
     return (f"test accuracy [bold]{1 - summary['test_error']:.2%}[/]  "
-            f"(train {1 - summary['train_error']:.2%}, dev {1 - summary['dev_error']:.2%}, "
+            f"(train {1 - summary['train_error']:.2%}{dev}, "
             f"{summary['epochs_run']} epochs, {summary['seconds']:.1f} s)")

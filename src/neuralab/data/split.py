@@ -60,8 +60,10 @@ def split_fractions(n: int, split: str | Sequence[float] = "auto") -> list[float
             raise DataError(f"data.split: {split!r} must be 'auto' or three fractions [train, dev, test]")
         return auto_fractions(n)
     fractions = [float(f) for f in split]
-    if len(fractions) != 3 or any(not 0 < f < 1 for f in fractions) or not math.isclose(sum(fractions), 1.0, abs_tol=1e-6):
-        raise DataError(f"data.split: {fractions} must be three fractions between 0 and 1 that sum to 1")
+    if (len(fractions) != 3 or any(not 0 <= f < 1 for f in fractions) or not (fractions[0] > 0 and fractions[2] > 0)
+            or not math.isclose(sum(fractions), 1.0, abs_tol=1e-6)):
+        raise DataError(f"data.split: {fractions} must be three fractions below 1 that sum to 1: train and test "
+                        f"above 0, dev 0 (no dev split) or above")
     return fractions
 
 
@@ -70,7 +72,8 @@ def split_sizes(n: int, split: str | Sequence[float] = "auto") -> tuple[int, int
 
     ``split`` is ``"auto"`` (see :func:`auto_fractions`: 60/20/20 up to 10,000 samples,
     98/1/1 from 1,000,000, log-linear in between) or ``[train, dev, test]`` fractions.
-    Dev and test are rounded; train takes the rest.
+    Dev and test are rounded; train takes the rest. A dev fraction of 0 means no dev split
+    (TF Playground's train/test split): ``split_sizes(500, [0.5, 0, 0.5])`` is (250, 0, 250).
 
     Raises:
         DataError: a split would hold no samples.
@@ -83,7 +86,7 @@ def split_sizes(n: int, split: str | Sequence[float] = "auto") -> tuple[int, int
     n_dev = int(round(n * fractions[1]))
     n_test = int(round(n * fractions[2]))
     sizes = (n - n_dev - n_test, n_dev, n_test)
-    empty = [name for name, size in zip(("train", "dev", "test"), sizes) if size <= 0]
+    empty = [name for name, size, fraction in zip(("train", "dev", "test"), sizes, fractions) if size <= 0 and fraction > 0]
     if empty:
         shown = "/".join(f"{f:g}" for f in fractions)
         raise DataError([f"data.split: the {name} split would have 0 samples ({n} samples, fractions {shown}) "

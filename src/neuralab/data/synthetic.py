@@ -13,8 +13,9 @@ Each generator follows TF Playground's ``dataset.ts`` (noise ``n`` in [0, 0.5]):
 * spiral: arms of m points, r = i/m·5, t = 1.75·(i/m)·2π + offset, jittered by
   U(-1, 1)·noise in x and y; class c's offset is 2π·((c + 1) mod K)/K (K = 2: class 1 at
   0 and class 0 at π, as in TFP).
-* plane: x, y ~ U(-6, 6); target (x + y)/10 at the point moved by U(-6, 6)·noise, clipped
-  to [-1, 1].
+* plane: x, y ~ U(-6, 6); target (x + y)/10 at the point moved by U(-6, 6)·noise — TFP's
+  ``regressPlane``, a linear map of [-10, 10] onto [-1, 1] that is not clamped (the corners
+  go past ±1; only ``regressGaussian`` clamps).
 * multi_gauss: x, y ~ U(-6, 6); six centres (±4 or 0, ±2.5) with alternating signs;
   target sign·clamp(1 − d/2, 0, 1) of the centre with the largest absolute value, at the
   point moved by U(-6, 6)·noise.
@@ -139,16 +140,16 @@ def spiral(n: int, *, noise: float = 0.0, rng: np.random.Generator, n_classes: i
 
 
 def plane(n: int, *, noise: float = 0.0, rng: np.random.Generator) -> Points:
-    """A tilted plane: target (x + y)/10 of the noised point, clipped to [-1, 1].
+    """A tilted plane: target (x + y)/10 of the noised point, not clamped (TF Playground's regressPlane).
 
     Example:
         >>> points, targets = plane(50, rng=np.random.default_rng(0))
-        >>> bool(np.allclose(targets, np.clip(points.sum(axis=1) / 10, -1, 1)))
+        >>> bool(np.allclose(targets, points.sum(axis=1) / 10))
         True
     """
     points = rng.uniform(-6, 6, size=(n, 2))
     moved = points + _uniform_offset(rng, n, 6.0, noise)
-    return points, np.clip(moved.sum(axis=1) / 10.0, -1.0, 1.0)
+    return points, moved.sum(axis=1) / 10.0
 
 
 def multi_gauss(n: int, *, noise: float = 0.0, rng: np.random.Generator) -> Points:

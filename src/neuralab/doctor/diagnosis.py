@@ -33,6 +33,7 @@ from neuralab.doctor.verdicts import LayerHealth, divergence_cause, layer_verdic
 from neuralab.errors import SpecError
 from neuralab.runs.run import Run, load_run
 from neuralab.runs.records import read_health
+from neuralab.spec.problems import no_dev_split
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,9 @@ def diagnose(run: Run | str | Path, *, optimal_error: float | None = None, learn
     """
     run = run if isinstance(run, Run) else load_run(run)
     spec, task = run.spec, run.head.task
+    if "dev_error" not in run.summary:
+        raise SpecError(no_dev_split("diagnose: bias and variance compare the train and the dev error",
+                                     "this run has no dev split", remedy="and train again"))
     tabular = run.summary.get("baseline_loss") is None  # sequences carry a memoryless baseline instead
     if learning_curves is None:  # tabular data: a recurrent network's or transformer's trainings take minutes
         learning_curves = tabular or bool(train_dev_fraction)

@@ -1,6 +1,7 @@
 """Weight initialisation by name, from ``torch.nn.init``.
 
-Biases start at zero for every scheme, so a ``zeros`` init makes every hidden unit of a
+Biases start at the value the catalog gives the scheme (its ``bias`` property): zero for
+every scheme but TF Playground's (0.1). A ``zeros`` init makes every hidden unit of a
 layer identical — and they stay identical through training (the symmetry problem).
 
 Example:
@@ -17,6 +18,8 @@ import math
 from collections.abc import Callable
 
 from torch import Tensor, nn
+
+from neuralab.spec.catalog import INITS as CATALOG
 
 
 def _normal(weight: Tensor, std: float, activation: str) -> None:
@@ -50,11 +53,12 @@ INITS: dict[str, Callable[[Tensor, float, str], None]] = {
     "he_normal": _he("normal"),
     "lecun_normal": _lecun_normal,
     "orthogonal": lambda weight, std, activation: nn.init.orthogonal_(weight),
+    "playground": lambda weight, std, activation: nn.init.uniform_(weight, -0.5, 0.5),  # TFP's Math.random() − 0.5
 }
 
 
 def initialize(layer: nn.Linear, name: str, *, std: float = 0.05, activation: str = "relu") -> None:
-    """Initialise ``layer.weight`` with scheme ``name`` and set its bias to zero.
+    """Initialise ``layer.weight`` with scheme ``name`` and set its bias to the scheme's (catalog) value.
 
     Args:
         layer: the linear layer to initialise in place.
@@ -64,4 +68,4 @@ def initialize(layer: nn.Linear, name: str, *, std: float = 0.05, activation: st
     """
     INITS[name](layer.weight, std, activation)
     if layer.bias is not None:
-        nn.init.zeros_(layer.bias)
+        nn.init.constant_(layer.bias, float(CATALOG[name].properties["bias"]))

@@ -24,9 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
+from typing import TYPE_CHECKING, Any
+
 from neuralab.data import DataBundle
 from neuralab.data.split import split_indices, split_sizes
 from neuralab.playground.messages import MessageError
+from neuralab.playground.state import OWN, split_fractions
+from neuralab.training.losses import NEEDS_CLASSES
+
+if TYPE_CHECKING:
+    from neuralab.playground.session import Session
 
 MAX_POINTS = 5000
 MAX_CLASSES = 6
@@ -153,3 +160,44 @@ def append_to_bundle(bundle: DataBundle, *, x: float, y: float, label: float, sp
     setattr(bundle, f"y_{split}", np.concatenate([getattr(bundle, f"y_{split}"), target.astype(getattr(bundle, f"y_{split}").dtype)]))
     setattr(bundle, f"raw_{split}", np.concatenate([getattr(bundle, f"raw_{split}"), raw.astype(np.float32)]))
     return True
+
+
+# --------------------------------------------------------------------------- a session's own data
+
+
+def add_point(session: "Session", *, x: float, y: float, label: float, split: str = "train") -> list[dict[str, Any]]:
+    """Add a clicked point to the session's own training (or test) split; training goes on.
+
+    Shown another data set, the page's points become the own data first (each in its split).
+    A class the network has no output for yet rebuilds it.
+    """
+    with session.lock:
+        if session.state.dataset != OWN:  # the points shown become the own data, the network stays
+            session.own = from_bundle(session.bundle, session.square)
+            own = session.state.model_copy(update={"dataset": OWN, "features": ["x1", "x2"]})
+            if session.state.features == own.features:
+                session.state = own
+                session._load_data()
+            else:  # other inputs: another first layer
+                session._switch_to(own, label="own data")
+        check_point(x=x, y=y, label=label, problem=session.state.problem, count=len(session.own))
+        session.own = session.own.add(x=x, y=y, label=label, split=split)
+        if not append_to_bundle(session.bundle, x=x, y=y, label=label, split=split):
+            session._switch_to(session.state, label="own data")  # a new class: a new output, a new network
+            return session.restart_messages()
+        session.experiment.use_data(session.bundle)  # the grown split, under the same network
+        session.modified, session.scores = True, None
+        return [session.data_message(), session.frame()]
+
+
+def upload_csv(session: "Session", text: str) -> list[dict[str, Any]]:
+    """Replace the session's own data with a CSV's rows (x1, x2, label), split by the ratio control."""
+    points, labels, problem = parse_csv(text)
+    with session.lock:
+        session.own = from_points(points, labels, problem=problem, fractions=split_fractions(session.state),
+                                  seed=session.state.seed)
+        changes = {"dataset": OWN, "problem": problem, "features": ["x1", "x2"]}
+        if problem == "regression" and session.state.loss in NEEDS_CLASSES:
+            changes["loss"] = "auto"
+        session._switch_to(session.state.model_copy(update=changes), label="own data")
+        return session.restart_messages()

@@ -1,9 +1,9 @@
 """When the playground draws: frames paced to the page, and a pause between batches for one.
 
 Training and drawing share one worker thread per tab. :class:`FramePacer` says how long
-to train before the next frame; :class:`PauseForFrame` lets a big network's epoch stop
-between two batches when that time is up (the loop keeps where it stopped: the next
-epoch call goes on from there, bit for bit as an uninterrupted epoch).
+to train before the next frame; :class:`PauseForFrame` lets a big network's epoch pause
+between two batches when that time is up (the loop's own pause, ``state.pause_epoch()``:
+the next epoch call goes on from there, bit for bit as an epoch that never paused).
 """
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ class FramePacer:
 
 
 class PauseForFrame(Callback):
-    """Stops the loop between two batches once the training budget is spent (a big network's
-    epoch can outlast a frame); the loop keeps where it stopped, and the next epoch call resumes."""
+    """Pauses the loop between two batches once the training budget is spent (a big network's
+    epoch can outlast a frame); the next epoch call goes on from where it paused."""
 
     batch_every = 4  # look at the clock every few steps only
 
@@ -69,4 +69,4 @@ class PauseForFrame(Callback):
 
     def on_batch_end(self, state) -> None:
         if self.deadline is not None and time.perf_counter() >= self.deadline:
-            state.interrupted = "frame"
+            state.pause_epoch()

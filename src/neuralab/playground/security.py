@@ -83,8 +83,28 @@ def cookie_name(token: str) -> str:
     return "neuralab-playground-" + hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
+class SecurityHeaders:
+    """ASGI middleware, the outermost: the security headers on every HTTP answer, the Host check's
+    400 and the token check's 403 included."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": list(message.get("headers", [])) + SECURITY_HEADERS}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class SecurityMiddleware:
-    """ASGI middleware: security headers on every HTTP answer; the token check when one is set.
+    """ASGI middleware: the token check when one is set, and the cookie that keeps it.
 
     Args:
         app: the ASGI app it wraps.
@@ -105,16 +125,13 @@ class SecurityMiddleware:
             await self._refuse(scope, receive, send)
             return
 
-        async def send_with_headers(message):
+        async def send_with_cookie(message):
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", [])) + SECURITY_HEADERS
-                if from_query:
-                    headers.append((b"set-cookie", f"{self.cookie}={self.token}; Path=/; HttpOnly; "
-                                                   f"SameSite=Strict".encode()))
-                message = {**message, "headers": headers}
+                cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode()
+                message = {**message, "headers": list(message.get("headers", [])) + [(b"set-cookie", cookie)]}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
+        await self.app(scope, receive, send_with_cookie if scope["type"] == "http" and from_query else send)
 
     def _matches(self, value: str | None) -> bool:
         return bool(value) and secrets.compare_digest(value.encode(), self.token.encode())
@@ -152,5 +169,5 @@ class SecurityMiddleware:
                 b"(it ends in ?token=...).\n")
         await send({"type": "http.response.start", "status": 403,
                     "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
+                                (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body if scope.get("method") != "HEAD" else b""})

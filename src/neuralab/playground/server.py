@@ -12,7 +12,7 @@ Example:
     >>> from fastapi.testclient import TestClient
     >>> client = TestClient(create_app(allowed_hosts=["testserver"]))
     >>> client.get("/api/table").json()["table"][0]["name"]
-    'problem'
+    'mode'
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from neuralab.playground.connection import Connection
 from neuralab.playground.messages import MAX_MESSAGE_CHARS
-from neuralab.playground.security import LOOPBACK_HOSTS, SecurityMiddleware, host_names, is_loopback, new_token
+from neuralab.playground.security import (LOOPBACK_HOSTS, SecurityHeaders, SecurityMiddleware, host_names,
+                                          is_loopback, new_token)
 from neuralab.playground.session import Session
 from neuralab.playground.state import choices, state_table
 
@@ -58,6 +59,7 @@ def create_app(*, allowed_hosts: list[str] | None = None, token: str | None = No
     hosts = list(allowed_hosts or LOOPBACK_HOSTS)
     app.add_middleware(SecurityMiddleware, token=token)  # inner: sees only requests from allowed hosts
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, the Host check's 400 too, forbids framing
     app.state.connections = set()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -43,7 +43,6 @@ from neuralab.playground.pacing import PauseForFrame
 from neuralab.playground.state import OWN, PlaygroundState, apply_changes, split_fractions, to_spec
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.experiment import Experiment
-from neuralab.training.losses import NEEDS_CLASSES
 from neuralab.training.optim import set_weight_decay
 from neuralab.training.rate import write_rate
 
@@ -161,12 +160,11 @@ class Session:
     def _one_epoch(self) -> int:
         """Run (or go on with) the current epoch; 1 when it finished, 0 when it paused for a frame."""
         going = self.experiment.run_epoch()
-        if self.training.interrupted:  # paused between two batches: the next call resumes the epoch
-            self.training.interrupted = ""
-            return 0
         if self.training.diverged:
             self.stopped = self.training.stop_reason or "diverged"
             self.scores = None
+            return 0
+        if self.training.mid_epoch:  # paused between two batches: the next call goes on from there
             return 0
         test = evaluate_split(self.model, self.head, *self.splits["test"])
         last = self.training.history[-1]
@@ -326,40 +324,13 @@ class Session:
             return self.restart_messages()
 
     def add_point(self, *, x: float, y: float, label: float, split: str = "train") -> list[dict[str, Any]]:
-        """Add a clicked point to the own data's training (or test) split; training goes on.
-
-        Shown another data set, the page's points become the own data first (each in its split).
-        A class the network has no output for yet rebuilds it.
-        """
-        with self.lock:
-            if self.state.dataset != OWN:  # the points shown become the own data, the network stays
-                self.own = own_data.from_bundle(self.bundle, self.square)
-                own = self.state.model_copy(update={"dataset": OWN, "features": ["x1", "x2"]})
-                if self.state.features == own.features:
-                    self.state = own
-                    self._load_data()
-                else:  # other inputs: another first layer
-                    self._switch_to(own, label="own data")
-            own_data.check_point(x=x, y=y, label=label, problem=self.state.problem, count=len(self.own))
-            self.own = self.own.add(x=x, y=y, label=label, split=split)
-            if not own_data.append_to_bundle(self.bundle, x=x, y=y, label=label, split=split):
-                self._switch_to(self.state, label="own data")  # a new class: a new output, a new network
-                return self.restart_messages()
-            self.experiment.use_data(self.bundle)  # the grown split, under the same network
-            self.modified, self.scores = True, None
-            return [self.data_message(), self.frame()]
+        """Add a clicked point to the own data's training (or test) split; training goes on
+        (see :func:`neuralab.playground.own_data.add_point`)."""
+        return own_data.add_point(self, x=x, y=y, label=label, split=split)
 
     def upload_csv(self, text: str) -> list[dict[str, Any]]:
         """Replace the own data with a CSV's rows (x1, x2, label), split by the ratio control."""
-        points, labels, problem = own_data.parse_csv(text)
-        with self.lock:
-            self.own = own_data.from_points(points, labels, problem=problem, fractions=split_fractions(self.state),
-                                            seed=self.state.seed)
-            changes = {"dataset": OWN, "problem": problem, "features": ["x1", "x2"]}
-            if problem == "regression" and self.state.loss in NEEDS_CLASSES:
-                changes["loss"] = "auto"
-            self._switch_to(self.state.model_copy(update=changes), label="own data")
-            return self.restart_messages()
+        return own_data.upload_csv(self, text)
 
     def _switch_to(self, state: PlaygroundState, *, label: str) -> None:
         """Rebuild data and network for ``state``; if they are refused, put the previous state back."""

@@ -9,13 +9,18 @@ the experiment, seed included; :func:`apply_changes` keeps every valid key of a 
 names the refused ones. :func:`to_spec` turns a state into the neuralab spec the CLI
 trains, and :func:`from_spec` goes back.
 
+It opens in the ``classic`` mode (TensorFlow Playground's numbers; see
+:mod:`neuralab.playground.modes`), ``mode: modern`` is neuralab's choices.
+
 Example:
     >>> state = PlaygroundState(dataset="spiral", hidden=[8, 8])
     >>> spec = to_spec(state, epochs=10)
-    >>> spec.data.dataset, spec.model.hidden, spec.data.split
-    ('spiral', [8, 8], [0.5, 0.25, 0.25])
-    >>> from_spec(spec).hidden
-    [8, 8]
+    >>> spec.data.dataset, spec.model.hidden, spec.data.split, spec.model.output_activation
+    ('spiral', [8, 8], [0.5, 0.0, 0.5], 'tanh')
+    >>> to_spec(state.model_copy(update={"mode": "modern"})).data.split
+    [0.5, 0.25, 0.25]
+    >>> from_spec(spec).hidden, from_spec(spec).mode
+    ([8, 8], 'classic')
 """
 from __future__ import annotations
 
@@ -24,7 +29,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from neuralab.data.synthetic import MULTICLASS_DATASETS, REGRESSION_DATASETS as SYNTHETIC_REGRESSION
-from neuralab.spec.catalog import FEATURES, MOMENTUM_OPTIMIZERS, SYNTHETIC_DATASETS, names
+from neuralab.playground import modes
+from neuralab.spec.catalog import DATASETS, FEATURES, MOMENTUM_OPTIMIZERS, SYNTHETIC_DATASETS, names
 from neuralab.training.losses import NEEDS_CLASSES
 from neuralab.training.optim import momentum_of
 from neuralab.spec import MAX_SEED, ExperimentSpec, validate_spec
@@ -39,7 +45,6 @@ OWN = "own"  # points clicked or uploaded in the page
 LOSSES = names("losses")
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-DEFAULT_SAMPLES = {"classification": 500, "regression": 1200}  # Playground's counts
 
 
 def _field(default: Any, *, label: str, act: str, **limits: Any) -> Any:
@@ -53,6 +58,7 @@ class PlaygroundState(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
+    mode: Literal["classic", "modern"] = _field("classic", label="Mode", act="data")
     problem: Literal["classification", "regression"] = _field("classification", label="Problem type", act="data")
     dataset: str = _field("circle", label="Data", act="data")
     n_classes: int = _field(2, label="Classes", act="data", ge=2, le=6)
@@ -64,7 +70,7 @@ class PlaygroundState(BaseModel):
     hidden: list[int] = _field([4, 2], label="Hidden layers", act="reset", max_length=MAX_LAYERS)
     activations: list[str] = _field(["tanh", "tanh"], label="Activation per layer", act="reset",
                                     max_length=MAX_LAYERS)
-    init: str = _field("xavier_uniform", label="Initialisation", act="reset")
+    init: str = _field(modes.PRESETS["classic"]["init"], label="Initialisation", act="reset")
     dropout: float = _field(0.0, label="Dropout", act="reset", ge=0.0, le=0.9)
     batch_norm: bool = _field(False, label="Batch norm", act="reset")
     loss: str = _field("auto", label="Loss", act="reset")
@@ -186,8 +192,9 @@ def to_spec(state: PlaygroundState, *, epochs: int = 1, name: str = "playground"
             own_path: str = "playground-data.csv") -> ExperimentSpec:
     """The neuralab spec that trains this state for ``epochs`` epochs (CPU, one thread).
 
-    Own data (``dataset: own``) become neuralab's ``csv`` data set read from ``own_path``,
-    whose ``split`` column places each point.
+    The mode's settings (:func:`neuralab.playground.modes.settings`) are ordinary spec fields,
+    so the spec carries the mode. Own data (``dataset: own``) become neuralab's ``csv`` data set
+    read from ``own_path``, whose ``split`` column places each point.
 
     The schedule's length is fixed by ``schedule_steps``, so the number of epochs changes
     nothing but where training stops: epoch k of a longer run equals epoch k of this one.
@@ -197,34 +204,33 @@ def to_spec(state: PlaygroundState, *, epochs: int = 1, name: str = "playground"
         activation = state.activations[0]
     elif not state.activations:
         activation = "relu"
-    split = split_fractions(state)
+    mode = modes.settings(state.mode, ratio=state.ratio, problem=state.problem, loss=state.loss)
     data = {"dataset": state.dataset, "n_samples": state.n_samples, "noise": state.noise,
             "n_classes": state.n_classes if state.dataset in MULTICLASS_DATASETS else 2,
-            "features": list(state.features), "split": split}
+            "features": list(state.features), **mode["data"]}
     if state.dataset == OWN:  # the file says which point is in which split
-        data = {"dataset": "csv", "path": own_path, "target": "label", "task": state.problem, "split_column": "split"}
+        data = {"dataset": "csv", "path": own_path, "target": "label", "task": state.problem, "split_column": "split",
+                "standardize": mode["data"]["standardize"]}
     return validate_spec({
-        "name": name, "seed": state.seed, "data": data,
+        "name": f"{name}-{state.mode}", "seed": state.seed, "data": data,
         "model": {"hidden": list(state.hidden), "activation": activation, "init": state.init,
-                  "dropout": state.dropout, "batch_norm": state.batch_norm},
-        "train": {"loss": state.loss, "optimizer": state.optimizer, "learning_rate": state.learning_rate,
+                  "dropout": state.dropout, "batch_norm": state.batch_norm, **mode["model"]},
+        "train": {"optimizer": state.optimizer, "learning_rate": state.learning_rate,
                   "momentum": state.momentum, "batch_size": state.batch_size, "epochs": max(1, epochs),
                   "schedule": {"name": state.schedule, "steps": state.schedule_steps},
-                  "l1": state.regularization_rate if state.regularization == "l1" else 0.0,
-                  "l2": state.regularization_rate if state.regularization == "l2" else 0.0,
-                  "device": "cpu", "threads": 1},
+                  **modes.regularization(state.mode, kind=state.regularization, rate=state.regularization_rate),
+                  "device": "cpu", "threads": 1, **mode["train"]},
     })
 
 
 def split_fractions(state: PlaygroundState) -> list[float]:
-    """[train, dev, test] fractions of the ratio control: the rest is shared by dev and test.
+    """[train, dev, test] fractions of the ratio control in the state's mode (classic: no dev split).
 
     Example:
-        >>> split_fractions(PlaygroundState(ratio=70))
-        [0.7, 0.15, 0.15]
+        >>> split_fractions(PlaygroundState(ratio=70)), split_fractions(PlaygroundState(ratio=70, mode="modern"))
+        ([0.7, 0.0, 0.3], [0.7, 0.15, 0.15])
     """
-    held_out = round((1 - state.ratio / 100) / 2, 6)
-    return [round(1 - 2 * held_out, 6), held_out, held_out]
+    return modes.split_fractions(state.mode, state.ratio)
 
 
 def from_spec(spec: ExperimentSpec) -> PlaygroundState:
@@ -234,16 +240,17 @@ def from_spec(spec: ExperimentSpec) -> PlaygroundState:
         raise ValueError(f"data.dataset {data.dataset!r}: the playground draws the 2-D synthetic sets only")
     split = data.split if data.split != "auto" else [0.6, 0.2, 0.2]
     regularization = "l1" if train.l1 > 0 else "l2" if train.l2 > 0 else "none"
+    mode = modes.mode_of(spec)
     return PlaygroundState(
-        problem="regression" if data.dataset in REGRESSION_DATASETS else "classification",
+        mode=mode, problem="regression" if data.dataset in REGRESSION_DATASETS else "classification",
         dataset=data.dataset, n_classes=data.n_classes if data.dataset in MULTICLASS_DATASETS else 2,
         noise=data.noise, ratio=min(90, max(10, round(split[0] * 100))), n_samples=data.n_samples,
         seed=spec.seed, features=list(data.features), hidden=list(model.hidden),
         activations=model.layer_activations(), init=model.init, dropout=min(model.dropout, 0.9),
-        batch_norm=model.batch_norm, loss="cross_entropy" if train.loss == "bce" else train.loss,
+        batch_norm=model.batch_norm, loss=modes.page_loss(spec, mode),
         optimizer=train.optimizer, momentum=momentum_of(train), schedule=train.schedule.name,
         schedule_steps=train.schedule.steps or train.epochs, learning_rate=train.learning_rate,
-        regularization=regularization, regularization_rate=max(train.l1, train.l2),
+        regularization=regularization, regularization_rate=modes.page_rate(spec, mode),
         batch_size=train.batch_size if isinstance(train.batch_size, int) else data.n_samples,
     )
 
@@ -283,10 +290,15 @@ def _merged(current: dict[str, Any], changes: dict[str, Any]) -> PlaygroundState
 def complete_changes(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """Fill in what a change implies: a problem's default set, one activation per layer, …"""
     changes = dict(changes)
+    if isinstance(changes.get("mode"), str) and changes["mode"] in modes.PRESETS and changes["mode"] != current["mode"]:
+        for name, value in modes.PRESETS[changes["mode"]].items():
+            changes.setdefault(name, value)
     if isinstance(changes.get("problem"), str) and changes["problem"] != current["problem"]:
         regression = changes["problem"] == "regression"
         changes.setdefault("dataset", "plane" if regression else "circle")
-        changes.setdefault("n_samples", DEFAULT_SAMPLES.get(changes["problem"], 500))
+        dataset = changes["dataset"]
+        if isinstance(dataset, str) and "points" in getattr(DATASETS.get(dataset), "properties", {}):
+            changes.setdefault("n_samples", int(DATASETS[dataset].properties["points"]))  # TFP's 500 / 1,200
         if regression and changes.get("loss", current["loss"]) in NEEDS_CLASSES:
             changes.setdefault("loss", "auto")
     dataset = changes.get("dataset", current["dataset"])

@@ -116,6 +116,7 @@ def capture(state: TrainingState) -> dict[str, Any]:
             "stop_training": state.stop_training,
             "stop_reason": state.stop_reason, "diverged": state.diverged, "best_epoch": state.best_epoch,
             "kept_epoch": state.kept_epoch, "interrupted": state.interrupted, "rollbacks": state.rollbacks,
+            "l1_dead": state.l1_dead,
         },
         "callbacks": {_callback_key(callback): callback.checkpoint_state()
                       for callback in state.callbacks if hasattr(callback, "checkpoint_state")},
@@ -142,6 +143,7 @@ class _Progress(BaseModel):
     kept_epoch: int | None = Field(ge=0)
     interrupted: str
     rollbacks: int = Field(ge=0)
+    l1_dead: list[torch.Tensor] | None = None  # TF Playground's L1: the weights it has set to 0 for good
 
 
 def restore(state: TrainingState, checkpoint: "Checkpoint", *, n_train: int | None = None) -> None:
@@ -174,9 +176,12 @@ def restore(state: TrainingState, checkpoint: "Checkpoint", *, n_train: int | No
         state.stop_training, state.stop_reason = progress["stop_training"], progress["stop_reason"]
         state.diverged, state.best_epoch = progress["diverged"], progress["best_epoch"]
         state.kept_epoch, state.rollbacks = progress["kept_epoch"], int(progress["rollbacks"])
+        state.l1_dead = progress.get("l1_dead")  # absent from checkpoints written before l1_style existed
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as error:
         raise RunError(f"checkpoint: does not fit the run's network or optimiser ({_first_line(error)})") from None
     device = next(state.model.parameters()).device
+    if state.l1_dead is not None:
+        state.l1_dead = [mask.to(device) for mask in state.l1_dead]
     if state.epoch_order is not None:
         state.epoch_order = state.epoch_order.to(device)
         state.epoch_totals = tuple(total.to(device) for total in state.epoch_totals)
@@ -197,7 +202,7 @@ def _check_progress(progress: Any, state: TrainingState, *, n_train: int | None)
         raise RunError(f"checkpoint {MANIFEST}: state.progress.epoch_order is not an order of training rows")
     size = batch_size_of(state.spec.train, n_train)
     batches = len(batch_bounds(len(order), size, batch_norm=state.spec.model.batch_norm))
-    if checked.batch_index >= batches:
+    if checked.batch_index > batches:  # == batches: stopped after the last batch, before the epoch's scoring
         raise RunError(f"checkpoint {MANIFEST}: state.progress.batch_index {checked.batch_index} is beyond the "
                        f"epoch's {batches} batches")
     if step_based(state.spec.train):  # a period's rows are drawn at random: any rows of the split

@@ -65,27 +65,30 @@ OUTPUT_ACTIVATIONS = _table(
     Entry("linear", "raw output; for regression"),
     Entry("sigmoid", "probability of the positive class; for binary classification"),
     Entry("softmax", "probabilities over classes; for multi-class classification"),
+    Entry("tanh", "TF Playground's: an output in (-1, 1) against labels −1/+1 (one output per class, "
+                  "+1 for its class, when there are more than two); with a distance loss (mse, mae, huber, half_squared)"),
 )
 
+def _init(name: str, summary: str, variance: str, suits: str, *, bias: str = "0", scale: str | None = None) -> Entry:
+    # bias: the value every bias starts at (initialisation draws the weights only)
+    return Entry(name, summary, {"variance": variance, "suits": suits, "bias": bias, **({"scale": scale} if scale else {})})
+
+
 INITS = _table(
-    Entry("zeros", "every weight 0: all hidden units stay identical (the symmetry problem)",
-          {"variance": "0", "suits": "nothing (a lesson)"}),
-    Entry("normal", "N(0, init_std²) with model.init_std",
-          {"variance": "init_std²", "suits": "shallow nets; small std vanishes when deep", "scale": "init_std"}),
-    Entry("uniform", "U(-a, a) with a = √3·init_std (same variance as normal)",
-          {"variance": "init_std²", "suits": "shallow nets", "scale": "init_std"}),
-    Entry("xavier_uniform", "Glorot: U(±√(6/(fan_in+fan_out)))",
-          {"variance": "2/(fan_in+fan_out)", "suits": "tanh, sigmoid"}),
-    Entry("xavier_normal", "Glorot: N(0, 2/(fan_in+fan_out))",
-          {"variance": "2/(fan_in+fan_out)", "suits": "tanh, sigmoid"}),
-    Entry("he_uniform", "Kaiming: U(±√(6/fan_in))",
-          {"variance": "2/fan_in", "suits": "relu and its family"}),
-    Entry("he_normal", "Kaiming: N(0, 2/fan_in)",
-          {"variance": "2/fan_in", "suits": "relu and its family"}),
-    Entry("lecun_normal", "N(0, 1/fan_in)",
-          {"variance": "1/fan_in", "suits": "selu, tanh"}),
-    Entry("orthogonal", "a random orthogonal matrix (Saxe et al.)",
-          {"variance": "1/fan_in (rows orthonormal)", "suits": "deep nets, any activation"}),
+    _init("zeros", "every weight 0: all hidden units stay identical (the symmetry problem)", "0", "nothing (a lesson)"),
+    _init("normal", "N(0, init_std²) with model.init_std", "init_std²",
+          "shallow nets; small std vanishes when deep", scale="init_std"),
+    _init("uniform", "U(-a, a) with a = √3·init_std (same variance as normal)", "init_std²", "shallow nets",
+          scale="init_std"),
+    _init("xavier_uniform", "Glorot: U(±√(6/(fan_in+fan_out)))", "2/(fan_in+fan_out)", "tanh, sigmoid"),
+    _init("xavier_normal", "Glorot: N(0, 2/(fan_in+fan_out))", "2/(fan_in+fan_out)", "tanh, sigmoid"),
+    _init("he_uniform", "Kaiming: U(±√(6/fan_in))", "2/fan_in", "relu and its family"),
+    _init("he_normal", "Kaiming: N(0, 2/fan_in)", "2/fan_in", "relu and its family"),
+    _init("lecun_normal", "N(0, 1/fan_in)", "1/fan_in", "selu, tanh"),
+    _init("orthogonal", "a random orthogonal matrix (Saxe et al.)", "1/fan_in (rows orthonormal)",
+          "deep nets, any activation"),
+    _init("playground", "TF Playground's: every weight U(-0.5, 0.5), every bias 0.1", "1/12",
+          "TF Playground's small networks (its classic numbers)", bias="0.1"),
 )
 
 def _optimizer(name: str, summary: str, torch_name: str, *, adaptive: str, momentum: str, high_rate: str,
@@ -143,8 +146,10 @@ SCHEDULES = _table(
 )
 
 LOSSES = _table(
-    Entry("auto", "regression → mse, classification → cross_entropy (bce when binary)"),
-    Entry("mse", "mean squared error; on probabilities for classification (TF Playground's)", {"task": "any"}),
+    Entry("auto", "regression → mse, classification → cross_entropy (bce when binary); half_squared with a tanh output"),
+    Entry("mse", "mean squared error; on probabilities (or the tanh output) for classification", {"task": "any"}),
+    Entry("half_squared", "TF Playground's: ½(o − t)² summed over the outputs, averaged over the points "
+                          "(half of mse for one output)", {"task": "any"}),
     Entry("mae", "mean absolute error", {"task": "any"}),
     Entry("huber", "squared near 0, absolute far away (delta = 1)", {"task": "any"}),
     Entry("bce", "binary cross-entropy on the sigmoid output", {"task": "binary", "family": "cross-entropy"}),
@@ -158,9 +163,12 @@ def _data(name: str, summary: str, kind: str, task: str, size: str, *, data_kind
           classes: str = "fixed", playground: str = "no", path: str = "no") -> Entry:
     # data kind: which loader makes the data and which model kinds learn from them (tabular, sequence, text);
     # classes: "n_classes" where data.n_classes sets the number of classes; playground: one of TF Playground's six;
-    # path: whether data.path is "required", "optional" (a file instead of the generator) or not read ("no")
+    # path: whether data.path is "required", "optional" (a file instead of the generator) or not read ("no");
+    # points: what data.n_samples defaults to (generated points: TF Playground's 500 to classify, 1,200 to regress)
+    points = {"points": "1200" if task == "regression" else "500"} if size == "n_samples" and \
+        data_kind == "tabular" else {}
     return Entry(name, summary, {"kind": kind, "task": task, "size": size, "data kind": data_kind,
-                                 "classes": classes, "playground": playground, "path": path})
+                                 "classes": classes, "playground": playground, "path": path, **points})
 
 
 DATASETS = _table(
@@ -206,6 +214,14 @@ FEATURES = _table(
     Entry("sin(x1)", "sine of x1"), Entry("sin(x2)", "sine of x2"),
 )
 
+L1_STYLES = _table(
+    Entry("penalty", "l1·Σ|w| added to the training objective: its subgradient l1·sign(w) joins every step",
+          {"population": "yes"}),
+    Entry("playground", "TF Playground's: after the optimiser's step, w ← w − lr·l1·sign(w_before); a weight "
+                        "this carries across zero is set to 0 and stays 0 (dead) for the rest of the run",
+          {"population": "no"}),
+)
+
 # family: recurrent kinds read sequences step by step (settings in model.recurrent);
 # grad clip: the norm train.grad_clip "auto" stands for ("off": no clipping).
 MODEL_KINDS = _table(
@@ -242,6 +258,7 @@ TABLES: dict[str, dict[str, Entry]] = {
     "datasets": DATASETS,
     "features": FEATURES,
     "tokenizers": TOKENIZERS,
+    "l1_styles": L1_STYLES,
 }
 
 SYNTHETIC_DATASETS = tuple(n for n, e in DATASETS.items() if e.properties["kind"] == "synthetic 2-D")

@@ -14,7 +14,9 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from neuralab.spec.catalog import ATTENTION_KINDS, FEATURES, FILE_DATASETS, NEEDS_PATH, RECURRENT_KINDS, family, names
+from neuralab.spec.catalog import (ATTENTION_KINDS, DATASETS, FEATURES, FILE_DATASETS, NEEDS_PATH, RECURRENT_KINDS,
+                                   SCHEDULES, family, names)
+from neuralab.spec.problems import no_dev_split
 
 MAX_SEED = 2**32 - 1
 # A lab network, not a foundation model: 50 M parameters are 200 MB of float32 weights, about
@@ -84,11 +86,11 @@ class DataSpec(_Strict):
     target: str | None = Field(None, description="target column of a csv/parquet file (default: the last column); sine: the column of the series")
     drop: list[str] = Field([], max_length=10_000, description="columns of a csv/parquet file to leave out (ids, free text); text columns not dropped are one-hot encoded")
     task: Literal["auto", "classification", "regression"] = Field("auto", description="auto: from the data set or the target column's values")
-    n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic 2-D) or sequences (adding, copy, sine)")
+    n_samples: int = Field(500, ge=10, le=1_000_000, description="number of points (synthetic 2-D) or sequences (adding, copy, sine); unset: the data set's usual count, TF Playground's 500 points (1,200 for plane and multi_gauss)")
     noise: float = Field(0.0, ge=0.0, le=0.5, description="noise level, TF Playground's meaning (synthetic only)")
     n_classes: int = Field(2, ge=2, le=10, description="classes (spiral arms, gauss blobs) for synthetic classification")
     features: list[str] = Field(["x1", "x2"], min_length=1, max_length=7, description="inputs made from x1, x2 (synthetic only)")
-    split: Literal["auto"] | list[float] = Field("auto", description="auto by size (60/20/20 small … 98/1/1 above 1,000,000) or [train, dev, test] fractions")
+    split: Literal["auto"] | list[float] = Field("auto", description="auto by size (60/20/20 small … 98/1/1 above 1,000,000) or [train, dev, test] fractions; dev 0: no dev split (TF Playground's train/test)")
     split_column: str | None = Field(None, description="csv/parquet: a column naming each row's split (train, dev or test), used instead of data.split")
     standardize: bool = Field(True, description="scale inputs (and regression targets) with train-split statistics")
     augment_noise: float = Field(0.0, ge=0.0, le=1.0, description="std of Gaussian noise added to training inputs each batch (augmentation)")
@@ -99,6 +101,17 @@ class DataSpec(_Strict):
 
     _dataset = field_validator("dataset")(lambda cls, v: _choice(v, "datasets"))
     _tokenizer = field_validator("tokenizer")(lambda cls, v: _choice(v, "tokenizers"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _usual_points(cls, value: Any) -> Any:
+        # an unset n_samples is the data set's usual count (the catalog's "points")
+        if isinstance(value, dict) and "n_samples" not in value:
+            name = value.get("dataset", cls.model_fields["dataset"].default)
+            entry = DATASETS.get(name) if isinstance(name, str) else None
+            if entry is not None and "points" in entry.properties:
+                value = {**value, "n_samples": int(entry.properties["points"])}
+        return value
 
     @field_validator("features")
     @classmethod
@@ -115,8 +128,9 @@ class DataSpec(_Strict):
     def _fractions(cls, value: Any) -> Any:
         if value == "auto":
             return value
-        if len(value) != 3 or any(not 0 < f < 1 for f in value):
-            raise ValueError("must be 'auto' or three fractions [train, dev, test], each between 0 and 1")
+        if len(value) != 3 or any(not 0 <= f < 1 for f in value) or not (value[0] > 0 and value[2] > 0):
+            raise ValueError("must be 'auto' or three fractions [train, dev, test] below 1: train and test "
+                             "above 0, dev 0 (no dev split) or above")
         if not math.isclose(sum(value), 1.0, abs_tol=1e-6):
             raise ValueError(f"must sum to 1 (sums to {sum(value):g})")
         return value
@@ -181,7 +195,7 @@ class ModelSpec(_Strict):
     kind: str = Field("mlp", description="model family (see `neuralab info model_kinds`)")
     hidden: list[int] = Field([128, 128], max_length=64, description="neurons per hidden layer; [] is a linear/logistic model")
     activation: str | list[str] = Field("relu", description="hidden activation, or one per hidden layer (see `neuralab info activations`)")
-    output_activation: str = Field("auto", description="auto, linear, sigmoid or softmax")
+    output_activation: str = Field("auto", description="auto, linear, sigmoid, softmax, or tanh (TF Playground's, against labels −1/+1; see `neuralab info output_activations`)")
     init: str = Field("he_normal", description="weight initialisation (see `neuralab info inits`)")
     init_std: float = Field(0.05, gt=0.0, le=10.0, description="standard deviation for the normal and uniform inits")
     dropout: float = Field(0.0, ge=0.0, le=0.95, description="probability of dropping a hidden unit while training (recurrent kinds: between layers and before the output layer)")
@@ -278,10 +292,12 @@ class TrainSpec(_Strict):
     learning_rate: float = Field(0.001, gt=0.0, le=MAX_LEARNING_RATE, description="initial learning rate α")
     momentum: float | None = Field(None, ge=0.0, lt=1.0, description="momentum (momentum, nesterov, rmsprop) or β1 (adam family); null: the optimiser's usual value (0.9; 0 for rmsprop)")
     batch_size: int | Literal["full"] = Field(64, description='"full" = batch GD, 1 = stochastic GD, N = mini-batch')
+    shuffle: Literal["every_epoch", "once"] = Field("every_epoch", description="order of the training rows: shuffled anew every epoch, or once (the split's seeded order, the same every epoch, as TF Playground)")
     epochs: int = Field(50, ge=1, le=100_000, description="passes over the training split")
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="learning-rate schedule")
     l1: float = Field(0.0, ge=0.0, le=10.0, description="L1 penalty: l1 · Σ|w| added to the training objective (weights, not biases); reported losses leave it out")
-    l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2 · Σw² added to the training objective (weights, not biases; AdamW: decoupled decay l2); reported losses leave it out")
+    l1_style: str = Field("penalty", description="how train.l1 acts (see `neuralab info l1_styles`): penalty, or TF Playground's step that sets a weight crossing zero to 0 for good")
+    l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2 · Σw² added to the training objective (weights, not biases; AdamW: decoupled decay l2); reported losses leave it out; TF Playground's rate r is l2 = r/2")
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec, description="early stopping")
     grad_clip: float | Literal["auto"] | None = Field("auto", description="clip the global gradient norm to this value (> 0); auto: the model kind's usual value (off for mlp, 1.0 for rnn, lstm and gru; `neuralab info model_kinds`); null: off")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present")
@@ -301,6 +317,7 @@ class TrainSpec(_Strict):
 
     _loss = field_validator("loss")(lambda cls, v: _choice(v, "losses"))
     _optimizer = field_validator("optimizer")(lambda cls, v: _choice(v, "optimizers"))
+    _l1_style = field_validator("l1_style")(lambda cls, v: _choice(v, "l1_styles"))
 
     @model_validator(mode="after")
     def _floor_below_rate(self) -> "TrainSpec":
@@ -357,3 +374,23 @@ class ExperimentSpec(_Strict):
     model: ModelSpec = Field(default_factory=ModelSpec, description="network")
     train: TrainSpec = Field(default_factory=TrainSpec, description="training")
     diagnose: DiagnoseSpec = Field(default_factory=DiagnoseSpec, description="diagnosis")
+
+    def dev_users(self) -> list[str]:
+        """The settings that read the dev split (each as 'field: why'); they need one."""
+        train = self.train
+        users = []
+        if train.early_stopping.patience is not None:
+            users.append(f"train.early_stopping.patience: {train.early_stopping.patience} — early stopping watches "
+                         f"{train.early_stopping.monitor}")
+        watches = SCHEDULES[train.schedule.name].properties.get("watches", "")
+        if watches.startswith("dev_"):
+            users.append(f"train.schedule.name: {train.schedule.name!r} — the schedule watches {watches}")
+        return users
+
+    @model_validator(mode="after")
+    def _dev_split_for_its_users(self) -> "ExperimentSpec":
+        if isinstance(self.data.split, list) and self.data.split[1] == 0:
+            for user in self.dev_users():
+                raise ValueError(f"__field__{no_dev_split(user, f'data.split {self.data.split} has no dev split')}")
+        return self
+

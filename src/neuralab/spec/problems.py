@@ -69,3 +69,13 @@ def _short(value: Any) -> str:
     # reprlib: bounded work even for a huge or deeply nested value (a YAML alias bomb)
     text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def no_dev_split(user: str, why: str, *, remedy: str = "or turn the setting off") -> str:
+    """The error line of a setting (or a command) that reads the dev split when there is none.
+
+    Example:
+        >>> no_dev_split("tune: trials are scored on the dev split", "the data have no dev rows", remedy="and tune again")
+        'tune: trials are scored on the dev split, and the data have no dev rows; give data.split a dev fraction and tune again'
+    """
+    return f"{user}, and {why}; give data.split a dev fraction {remedy}"

@@ -71,7 +71,7 @@ def _reference_rows(model: type[BaseModel], prefix: str, instance: BaseModel, ro
 _CHOICE_FIELDS = {"data.dataset": "datasets", "data.features": "features", "model.kind": "model_kinds",
                   "model.activation": "activations", "model.output_activation": "output_activations",
                   "model.init": "inits", "train.loss": "losses", "train.optimizer": "optimizers",
-                  "train.schedule.name": "schedules", "data.tokenizer": "tokenizers"}
+                  "train.schedule.name": "schedules", "data.tokenizer": "tokenizers", "train.l1_style": "l1_styles"}
 
 
 def field_of_table(table: str) -> str:

@@ -56,15 +56,28 @@ class TrainingState:
     best_epoch: int | None = None  # 1-based epoch of the best monitored dev score (early stopping)
     kept_epoch: int | None = None  # 1-based epoch whose weights the model holds at the end
     interrupted: str = ""  # name of the signal (SIGINT, SIGTERM) that stopped training, if any
+    pause: bool = False  # asked to pause between two batches (a caller's request, not a stop: see pause_epoch)
     batch_index: int = 0  # batches of the current epoch done (where a resumed epoch continues)
     epoch_order: Tensor | None = None  # the current epoch's row order (batch_index > 0 resumes it)
     epoch_totals: tuple[Tensor, ...] | None = None  # the current epoch's running (loss sum, errors, clipped steps)
+    l1_dead: list[Tensor] | None = None  # TF Playground's L1: per weight matrix, the weights set to 0 for good
     callbacks: list[Any] = field(default_factory=list)  # the callbacks of this fit, in firing order
     parallel: Any = None  # DataParallel when several processes train this model together (training/distributed.py)
 
     @property
     def learning_rate(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
+
+    @property
+    def mid_epoch(self) -> bool:
+        """True while an epoch is unfinished: paused (or interrupted) between two of its batches."""
+        return self.batch_index > 0 and self.epoch_order is not None
+
+    def pause_epoch(self) -> None:
+        """Ask the loop to pause after the current batch. Unlike an interrupt this is no stop:
+        ``run_epoch`` returns True with the epoch unfinished (:attr:`mid_epoch`), and the next
+        ``run_epoch`` goes on from the next batch, bit for bit as if the epoch had not paused."""
+        self.pause = True
 
     def stop(self, reason: str, *, at_once: bool = False) -> None:
         """Ask the loop to stop at the end of the epoch (or, ``at_once``, after this batch), recording why."""

@@ -43,6 +43,7 @@ from neuralab.data import DataBundle, data_kind, load_data
 from neuralab.errors import SpecError
 from neuralab.models import ModelShape, build_model, kind_of, kinds_for
 from neuralab.spec import ExperimentSpec
+from neuralab.spec.problems import no_dev_split
 from neuralab.training import rules
 from neuralab.training.callbacks import default_callbacks
 from neuralab.training.callbacks.health_recorder import HealthRecorder
@@ -118,6 +119,9 @@ class Experiment:
                             + (f" — use model.kind {' or '.join(fitting)} (see `neuralab info model_kinds`)"
                                if fitting else ""))
         bundle = bundle if bundle is not None else load_data(spec.data, seed=spec.seed)
+        if bundle.n_dev == 0 and spec.dev_users():  # e.g. a split column that names no dev row
+            raise SpecError([no_dev_split(user, f"the data of {spec.data.dataset!r} have no dev rows")
+                             for user in spec.dev_users()])
         head = make_head(task=bundle.task, n_classes=max(len(bundle.classes), 2),
                          output_activation=spec.model.output_activation, loss=spec.train.loss)
         where = torch.device(device) if device is not None else \
@@ -243,13 +247,14 @@ class Experiment:
     # ------------------------------------------------------------------ scoring
 
     def score(self, splits: Sequence[str] = SPLITS) -> dict[str, dict[str, float]]:
-        """Loss and error (+ RMSE and R² for regression) of the current weights on each split.
+        """Loss and error (+ RMSE and R² for regression) of the current weights on each split that has rows
+        (without a dev split, ``score()`` has train and test only).
 
         Each split is scored whole, but the train split of a step-based run with ``train.eval_batches``
         (see :meth:`_scored`)."""
         with torch_threads(self.threads):
             return {name: evaluate_split(self.model, self.head, *self._scored(name), target_scale=self.target_scale)
-                    for name in splits}
+                    for name in splits if len(self.splits[name][0])}
 
     def _scored(self, split: str) -> tuple[Tensor, Tensor]:
         """A split's rows as :meth:`score` reads them: all, but a step-based run's train split is scored

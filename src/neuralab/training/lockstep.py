@@ -35,7 +35,7 @@ import torch
 from torch import Tensor
 
 from neuralab.models.stacked import StackedMLP
-from neuralab.training import rules
+from neuralab.training import l1_styles, rules
 from neuralab.training.callbacks.early_stopping import EarlyStopping
 from neuralab.training.evaluate import score_metrics
 from neuralab.training.experiment import Experiment
@@ -104,7 +104,8 @@ class Lockstep:
         n_rows = self.n_rows["train"]
         bounds = rules.batch_bounds(n_rows, rules.batch_size_of(settings, n_rows),
                                     batch_norm=self.members[0].spec.model.batch_norm)
-        orders = torch.stack([rules.epoch_order(n_rows, m.state.generator) for m in self.members])  # (K, n)
+        orders = torch.stack([rules.epoch_order(n_rows, m.state.generator, shuffle=settings.shuffle)
+                              for m in self.members])  # (K, n)
         noise = self.members[0].spec.data.augment_noise
         rates = self.column(rate_list)  # (K,); a stopped member's 0 keeps it where it is
         coupled = self.column([0.0 if d.decoupled else d.rate for d in self.decay])
@@ -124,7 +125,7 @@ class Lockstep:
             sample = self.records is not None and self.records[0].due(self.step)
             scores, hidden = net.forward(inputs, training=True, keep_hidden=sample)
             per_member = self.head.member_losses(scores, targets)  # (K,)
-            loss = per_member.sum() + rules.l1_penalty(net.weights, settings.l1)  # members are independent
+            loss = per_member.sum() + rules.l1_penalty(net.weights, l1_styles.l1_in_objective(settings))  # independent
             for p in params:
                 p.grad = None
             loss.backward()
@@ -165,7 +166,7 @@ class Lockstep:
         net, count = self.net, len(self.net.weights)
         for k in range(self.size):
             if self.active[k]:
-                l1 = rules.l1_penalty([w[k] for w in net.weights], self.settings.l1)  # the loss alone sees
+                l1 = rules.l1_penalty([w[k] for w in net.weights], l1_styles.l1_in_objective(self.settings))
                 self.records[k].add(step=self.steps[k], epoch=epoch + 1, loss=per_member[k].detach() + l1,
                                     grad_norms=grad_norms[k], weights=[w[k] for w in net.weights],
                                     before=[b[k] for b in before[:count]], biases=[b[k] for b in net.biases],
@@ -174,7 +175,8 @@ class Lockstep:
     def _end_epoch(self, epoch: int, rates: list[float], loss_sum: list[float], wrong: list[float],
                    clip_rates: list[float], snapshot, started: float) -> None:
         settings = self.settings
-        dev = self._score("dev") if rules.dev_scored_in(epoch, settings) or epoch == 0 else None
+        dev = self._score("dev") if self.n_rows["dev"] and (rules.dev_scored_in(epoch, settings) or epoch == 0) \
+            else None  # between scorings (and without a dev split) the last dev scores carry forward
         full = self._score("train") if settings.train_metrics == "full" else None
         finite = self._finite_members()
         seconds = (time.perf_counter() - started) / max(sum(self.active), 1)
@@ -189,8 +191,7 @@ class Lockstep:
             row = rules.epoch_row(epoch, train=train, dev=dev[k] if dev is not None else carried,
                                   learning_rate=rates[k], seconds=seconds,
                                   clip_rate=clip_rates[k] if self.clip is not None else None)
-            problem = next(((key, row[key]) for key in ("train_loss", "dev_loss")
-                            if rules.non_finite([row[key]]) is not None), None)
+            problem = rules.non_finite_score(row)
             if problem is not None or not finite[k]:
                 what, value = problem if problem else ("weights", float("nan"))
                 self._diverge(k, value, epoch, rates[k], snapshot, what=what.replace("_", " "))

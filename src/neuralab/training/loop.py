@@ -25,7 +25,7 @@ import time
 
 from torch import Tensor
 
-from neuralab.training import rules
+from neuralab.training import l1_styles, rules
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.events import CallbackList, TrainingState
 from neuralab.training.losses import Head
@@ -38,12 +38,21 @@ def run_epoch(state: TrainingState, head: Head, *, train: tuple[Tensor, Tensor],
               events: CallbackList, target_scale: float = 1.0) -> bool:
     """Run epoch ``state.epoch`` (1-based): train on every batch, score, check, fire the epoch events.
 
+    An epoch paused between two batches (``state.pause_epoch()``) returns True unfinished
+    (``state.mid_epoch``); the next call goes on from where it paused, without firing
+    ``epoch_start`` again.
+
     Returns:
         False when training must stop (divergence, a signal, or a callback asked to stop).
     """
     started = time.perf_counter()
-    events.fire("epoch_start", state)
+    if not state.mid_epoch:
+        events.fire("epoch_start", state)
     trained = _train_one_epoch(state, head, train, events)
+    if state.pause and not (state.diverged or state.interrupted or state.stop_at_once):
+        state.pause = False  # a pause is taken once: the next call finishes the epoch
+        if trained is None:
+            return True
     if (state.interrupted or state.stop_at_once) and not state.diverged:
         return False
     if trained is not None:
@@ -78,6 +87,12 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
     batch_size = rules.batch_size_of(settings, n_rows)
     noise = state.spec.data.augment_noise
     weights = parameter_groups(model)[0] if settings.l1 > 0 else []
+    l1_penalty = l1_styles.l1_in_objective(settings)
+    apart = l1_styles.l1_steps_apart(settings)  # TF Playground's L1: a step of its own, dead weights stay 0
+    if not apart:
+        state.l1_dead = None  # weights are dead only while that L1 acts
+    elif state.l1_dead is None:
+        state.l1_dead = l1_styles.dead_weights(weights)
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
     count_errors = head.is_classifier and settings.train_metrics == "running"
     per_step_rate = state.rate.per_step
@@ -87,7 +102,7 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         state.batch_index, state.epoch_totals = 0, None
         state.epoch_order = rules.period_order(n_rows, rules.period_rows(settings, n_rows=n_rows, steps_done=state.step),
                                                state.generator) if rules.step_based(settings) \
-            else rules.epoch_order(n_rows, state.generator)
+            else rules.epoch_order(n_rows, state.generator, shuffle=settings.shuffle)
     totals = RunningTotals(device=inputs.device, predict=head.predict if count_errors else None,
                            totals=state.epoch_totals if parallel is None else parallel.carried(state.epoch_totals))
     order = state.epoch_order
@@ -109,8 +124,8 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
                 loss = data_loss = head.compute_loss(scores.float(), state.targets)
             else:
                 scores, data_loss, loss = parallel.objective(batch, state.targets, head, batch_rows=stop - start)
-        if weights:
-            loss = loss + rules.l1_penalty(weights, settings.l1)
+        if l1_penalty:
+            loss = loss + rules.l1_penalty(weights, l1_penalty)
         state.loss = loss
         if batch_events:
             events.fire("after_forward", state)
@@ -124,8 +139,14 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         if ends_step:
             if batch_events:
                 events.fire("after_backward", state)
+            if apart:
+                l1_styles.hold_dead_weights(weights, state.l1_dead)
+                before = [weight.detach().clone() for weight in weights]
             totals.add_clipped(rules.clip_gradients(parameters, clip))
             optimizer.step()
+            if apart:
+                l1_styles.l1_playground_step(weights, before, state.l1_dead, rate=settings.l1,
+                                         learning_rate=state.learning_rate)
             state.step += 1
             if per_step_rate:
                 state.rate.end_step()
@@ -136,8 +157,9 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         if not totals.add(data_loss, scores, state.targets, rows=stop - start):
             _mark_diverged(state, float(totals.fold()[0]))
             return None
-        if ends_step and (state.interrupted or state.stop_at_once):  # a signal: stop here; batch_index,
-            state.epoch_totals = _folded(totals, parallel)  # epoch_order and epoch_totals say where to resume
+        if ends_step and (state.interrupted or state.stop_at_once or state.pause):  # a signal or a pause: stop
+            state.epoch_totals = _folded(totals, parallel)  # here; batch_index, epoch_order and epoch_totals say
+            return None                                     # where to go on
             return None
     running = _folded(totals, parallel)
     state.batch_index, state.epoch_order, state.epoch_totals = 0, None, None
@@ -158,10 +180,11 @@ def _mark_diverged(state: TrainingState, value: float, *, what: str = "training 
 
 def _check_epoch(state: TrainingState, metrics: dict[str, float]) -> None:
     """Divergence after the steps: a non-finite scored loss, or non-finite weights."""
-    for key in ("train_loss", "dev_loss"):
-        if key in metrics and rules.non_finite([metrics[key]]) is not None:
-            _mark_diverged(state, metrics[key], what=key.replace("_", " "))
-            return
+    problem = rules.non_finite_score(metrics)
+    if problem is not None:
+        key, value = problem
+        _mark_diverged(state, value, what=key.replace("_", " "))
+        return
     if not rules.weights_finite(state.model.parameters()):
         _mark_diverged(state, float("nan"), what="weights")
 
@@ -176,7 +199,7 @@ def _epoch_metrics(state: TrainingState, head: Head, train: tuple[Tensor, Tensor
     else:  # averages over the epoch's batches: free, as Keras reports them
         train_scores = rules.running_scores(float(running[0]), float(running[1]), rows, classifier=head.is_classifier,
                                             n_predictions=rows * (train[1].numel() // max(len(train[1]), 1)))
-    if len(dev[0]) == 0:  # no dev split (a scikit-learn estimator without early stopping): no dev scores
+    if len(dev[0]) == 0:  # no dev split (classic playground, an estimator without early stopping): no dev scores
         dev_scores = {}
     elif rules.dev_scored_in(state.epoch - 1, settings) or not state.metrics:
         dev_scores = evaluate_split(state.model, head, *_scored(dev, settings, state.spec.seed),

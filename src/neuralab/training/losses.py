@@ -30,17 +30,29 @@ NEEDS_CLASSES = family("losses", "task", "binary", "classification")
 
 
 def _as_probabilities(scores: Tensor, mode: str) -> Tensor:
+    """What a distance loss compares with the targets: (n,) for one output, (n, K) for K classes."""
     if mode == "softmax":
         return torch.softmax(scores, dim=1)
     if mode == "sigmoid":
         return torch.sigmoid(scores[:, 0])
+    if mode == "tanh":  # TF Playground's output in (-1, 1); one per class when there are more than two
+        return torch.tanh(scores[:, 0] if scores.shape[1] == 1 else scores)
     return scores[:, 0]
 
 
 def _targets_like(prediction: Tensor, targets: Tensor, mode: str) -> Tensor:
-    if mode == "softmax":
-        return F.one_hot(targets, prediction.shape[1]).to(prediction.dtype)
+    if mode in ("softmax", "tanh") and prediction.dim() == 2:
+        one_hot = F.one_hot(targets, prediction.shape[1]).to(prediction.dtype)
+        return 2 * one_hot - 1 if mode == "tanh" else one_hot  # tanh: +1 for the class, −1 for the others
+    if mode == "tanh":
+        return 2 * targets.to(prediction.dtype) - 1  # classes 0/1 → TF Playground's labels −1/+1
     return targets.to(prediction.dtype)
+
+
+def _half_squared(prediction: Tensor, target: Tensor) -> Tensor:
+    """½(o − t)², summed over the outputs of a point and averaged over the points (TF Playground's)."""
+    squared = (prediction - target) ** 2
+    return 0.5 * (squared.sum(dim=1) if squared.dim() > 1 else squared).mean()
 
 
 def _distance(fn: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Tensor, str], Tensor]:
@@ -65,6 +77,7 @@ def _hinge(scores: Tensor, targets: Tensor, mode: str) -> Tensor:
 
 LOSSES: dict[str, Callable[[Tensor, Tensor, str], Tensor]] = {
     "mse": _distance(F.mse_loss),
+    "half_squared": _distance(_half_squared),
     "mae": _distance(F.l1_loss),
     "huber": _distance(F.huber_loss),
     "bce": _cross_entropy,
@@ -74,7 +87,9 @@ LOSSES: dict[str, Callable[[Tensor, Tensor, str], Tensor]] = {
 
 _AUTO_OUTPUT = {"regression": "linear", "binary": "sigmoid", "multiclass": "softmax"}
 _AUTO_LOSS = {"regression": "mse", "binary": "bce", "multiclass": "cross_entropy"}
-_ALLOWED_OUTPUT = {"regression": ("linear",), "binary": ("sigmoid", "softmax"), "multiclass": ("softmax",)}
+_ALLOWED_OUTPUT = {"regression": ("linear",), "binary": ("sigmoid", "softmax", "tanh"), "multiclass": ("softmax", "tanh")}
+DISTANCE_LOSSES = family("losses", "task", "any")  # compare the output with the targets: what a tanh output allows
+TANH_LOSS = "half_squared"  # the loss TF Playground pairs with its tanh output (train.loss: auto)
 
 
 @dataclass(frozen=True)
@@ -116,17 +131,23 @@ class Head:
 
     def predict(self, scores: Tensor) -> Tensor:
         """Class indices for classifiers, values for regression: (n,), or (n, T) from (n, T, n_outputs)."""
-        if self.output_activation == "softmax":
+        if self.n_outputs > 1:  # a score per class (softmax, or a tanh per class)
             return scores.argmax(dim=-1)
-        if self.output_activation == "sigmoid":
-            return (scores[..., 0] > 0).long()
+        if self.is_classifier:
+            return (scores[..., 0] > 0).long()  # one score: sigmoid above ½, tanh above 0
         return scores[..., 0]
 
     def probabilities(self, scores: Tensor) -> Tensor:
-        """Output activation applied: class probabilities (n, K), or values (n,) for regression."""
+        """Output activation applied: class probabilities (n, K), or values (n,) for regression.
+
+        A tanh output o in (-1, 1) reads as the probability (o + 1)/2 of its class.
+        """
         if self.output_activation == "sigmoid":
             positive = torch.sigmoid(scores[:, 0])
             return torch.stack([1 - positive, positive], dim=1)
+        if self.output_activation == "tanh":
+            values = (torch.tanh(scores) + 1) / 2  # (n, n_outputs)
+            return torch.cat([1 - values, values], dim=1) if self.n_outputs == 1 else values
         return _as_probabilities(scores, self.output_activation)
 
 
@@ -140,7 +161,10 @@ def make_head(*, task: str, n_classes: int, output_activation: str = "auto", los
     if output not in _ALLOWED_OUTPUT[task]:
         raise SpecError(f"model.output_activation: {output!r} does not suit a {task} task; "
                         f"use auto or {' or '.join(_ALLOWED_OUTPUT[task])}")
-    chosen = _AUTO_LOSS[task] if loss == "auto" else loss
+    chosen = (TANH_LOSS if output == "tanh" else _AUTO_LOSS[task]) if loss == "auto" else loss
+    if output == "tanh" and chosen not in DISTANCE_LOSSES:
+        raise SpecError(f"train.loss: {chosen!r} reads probabilities or margins; a tanh output is compared with "
+                        f"labels −1/+1 by a distance — use auto, {', '.join(DISTANCE_LOSSES)}")
     if chosen == "cross_entropy" and output == "sigmoid":
         chosen = "bce"  # the two-class case of cross-entropy
     if task == "regression" and chosen in NEEDS_CLASSES:
@@ -149,5 +173,5 @@ def make_head(*, task: str, n_classes: int, output_activation: str = "auto", los
         raise SpecError(f"train.loss: 'bce' is for two classes; this data set has {n_classes} — use cross_entropy")
     if chosen == "bce" and output == "softmax":
         chosen = "cross_entropy"  # two softmax outputs: the same loss in its categorical form
-    n_outputs = n_classes if output == "softmax" else 1
+    n_outputs = n_classes if output == "softmax" or (output == "tanh" and task == "multiclass") else 1
     return Head(task=task, output_activation=output, loss=chosen, n_outputs=n_outputs)

@@ -30,6 +30,7 @@ import torch
 from neuralab.data import DataBundle, load_data
 from neuralab.models import kind_of
 from neuralab.spec import ExperimentSpec
+from neuralab.spec.catalog import L1_STYLES
 from neuralab.training.experiment import Experiment
 from neuralab.training.forked import run_forked
 from neuralab.training.hardware import MULTITHREAD_MIN_PARAMETERS, torch_threads
@@ -75,6 +76,9 @@ def population_problems(specs: list[ExperimentSpec]) -> list[str]:
         problems.append("train.on_divergence: rollback retries an epoch out of lock-step")
     if first.train.max_steps is not None or first.train.accumulate > 1 or first.train.autocast != "off":
         problems.append("train.max_steps, train.accumulate and train.autocast train in the single loop")
+    if first.train.l1 > 0 and L1_STYLES[first.train.l1_style].properties["population"] == "no":
+        problems.append(f"train.l1_style: {first.train.l1_style!r} keeps each network's dead weights, "
+                        "which no parity test covers in lock-step")
     return problems
 
 

@@ -173,8 +173,11 @@ def health_interval(spec, n_rows: int) -> int:
     return max(1, min(spec.diagnose.health_every or 100, steps // MIN_HEALTH_SAMPLES))
 
 
-def epoch_order(n_rows: int, generator: torch.Generator) -> Tensor:
-    """The shuffled row order of one epoch, (n_rows,), drawn from the batches stream."""
+def epoch_order(n_rows: int, generator: torch.Generator, *, shuffle: str = "every_epoch") -> Tensor:
+    """The row order of one epoch, (n_rows,): shuffled from the batches stream, or (``train.shuffle:
+    once``) the rows' own order every epoch — the split shuffled them once, as TF Playground's data."""
+    if shuffle == "once":
+        return torch.arange(n_rows, device=generator.device)
     return torch.randperm(n_rows, generator=generator, device=generator.device)
 
 
@@ -302,8 +305,9 @@ def clip_member_gradients(parameters: Sequence[Tensor], max_norm: float | None, 
 
 def dev_scored_in(epoch: int, train) -> bool:
     """True when epoch ``epoch`` (0-based) scores the dev split: every ``train.eval_every``
-    epochs and the last one (callers also score it when no dev scores exist yet); every
-    period of a step-based run."""
+    epochs and the last one (callers also score it when no dev scores exist yet, and never
+    when there is no dev split: its rows then have no ``dev_*`` scores); every period of a
+    step-based run."""
     if step_based(train):
         return True
     number = epoch + 1
@@ -347,6 +351,13 @@ def non_finite(values: Iterable[float]) -> float | None:
         if not math.isfinite(value):
             return value
     return None
+
+
+def non_finite_score(row: dict[str, float]) -> tuple[str, float] | None:
+    """The first of an epoch row's scored losses (train, and dev when there is a dev split) that is
+    NaN/inf, as (key, value); None when they are finite."""
+    return next(((key, row[key]) for key in ("train_loss", "dev_loss")
+                 if key in row and non_finite([row[key]]) is not None), None)
 
 
 def weights_finite(parameters: Iterable[Tensor]) -> bool:

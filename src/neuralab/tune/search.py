@@ -43,7 +43,7 @@ from neuralab.tune.storage import (DEFAULT_HEARTBEAT_SECONDS, default_storage_ur
 from neuralab.training.experiment import cached_data
 from neuralab.tune.cross_validation import cross_validate
 from neuralab.tune.small_data import small_dev_warnings
-from neuralab.tune.trial import train_on_dev, trial_board
+from neuralab.tune.trial import dev_split_problems, train_on_dev, trial_board
 
 log = logging.getLogger(__name__)
 FINISHED = ("COMPLETE", "PRUNED")
@@ -125,7 +125,7 @@ def tune_study(spec: ExperimentSpec | str | Path | Mapping[str, Any], space: Sea
     """
     spec = load_spec(spec, overrides=overrides) if overrides or not isinstance(spec, ExperimentSpec) else spec
     space = load_space(space)
-    problems = choice_problems(sampler=sampler, pruner=pruner)
+    problems = choice_problems(sampler=sampler, pruner=pruner) + dev_split_problems(spec)
     if trials is not None and trials < 1:
         problems.append(f"--trials: {trials} — must be at least 1")
     if workers < 1 or (workers > 1 and (worker or callbacks)):

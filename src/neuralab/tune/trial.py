@@ -18,10 +18,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from neuralab.errors import SpecError
 from neuralab.spec import ExperimentSpec
+from neuralab.spec.problems import no_dev_split
 from neuralab.training import Callback
 from neuralab.training.callbacks.tensorboard import TensorBoardLogger, hparam_values, require_tensorboard
 from neuralab.training.experiment import Experiment, cached_data
+
+
+NO_DEV = no_dev_split("tuning: each trial is scored on the dev split (never on the test split)",
+                      "these data have no dev rows", remedy="and tune again")
+
+
+def dev_split_problems(spec: ExperimentSpec) -> list[str]:
+    """[the reason] when the spec's split declares no dev split (a split column is found out by the first trial)."""
+    return [NO_DEV] if isinstance(spec.data.split, list) and spec.data.split[1] == 0 else []
 
 
 def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
@@ -39,6 +50,8 @@ def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
         ``epochs_run``, ``stop_reason``, ``history``.
     """
     experiment = Experiment.from_spec(spec, bundle=cached_data(spec, cache))
+    if experiment.bundle.n_dev == 0:
+        raise SpecError(NO_DEV)
     state = experiment.fit(callbacks, record_health=False)
     scores = experiment.score(["train", "dev"])
     return result_row(state, scores, n_parameters=experiment.n_parameters)
@@ -46,6 +59,8 @@ def train_on_dev(spec: ExperimentSpec, *, callbacks: Iterable[Callback] = (),
 
 def result_row(state, scores: dict[str, dict[str, float]], *, n_parameters: int | None = None) -> dict[str, Any]:
     """What a trial reports: train and dev error and loss of the kept weights, its size, and how training went."""
+    if "dev" not in scores:
+        raise SpecError(NO_DEV)
     return {
         "train_error": scores["train"]["error"], "dev_error": scores["dev"]["error"],
         "train_loss": scores["train"]["loss"], "dev_loss": scores["dev"]["loss"], "n_parameters": n_parameters,

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 def plot_curves(history: Sequence[dict[str, float]], *, title: str = "", best_epoch: int | None = None,
                 error_label: str = "error") -> Figure:
-    """Loss (left) and error (right) per epoch for the train and dev splits.
+    """Loss (left) and error (right) per epoch for the train and dev splits (train only without a dev split).
 
     Args:
         history: one metrics dict per epoch (epoch, train_loss, dev_loss, train_error, dev_error).
@@ -33,7 +33,8 @@ def plot_curves(history: Sequence[dict[str, float]], *, title: str = "", best_ep
     epochs = [row["epoch"] for row in history]
     for axis, metric, label in zip(figure.subplots(1, 2), ("loss", "error"), ("loss", error_label)):
         for split, style in (("train", "-"), ("dev", "--")):
-            axis.plot(epochs, [row[f"{split}_{metric}"] for row in history], style, label=split)
+            if history and f"{split}_{metric}" in history[0]:  # a run without a dev split has no dev curve
+                axis.plot(epochs, [row[f"{split}_{metric}"] for row in history], style, label=split)
         if best_epoch:
             axis.axvline(best_epoch, color="grey", linestyle=":", label=f"kept (epoch {best_epoch})")
         axis.set_xlabel("epoch")

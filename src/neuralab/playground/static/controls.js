@@ -1,6 +1,7 @@
 // The side and top controls: menus filled from the server's choices, every change sent as
 // a `configure` message; `render(state)` shows the state the server confirmed. HIDABLE
-// names every control a classroom link may hide (`<name>_hide=true`).
+// names every control a classroom link may hide (`<name>_hide=true`); a feature's name
+// hides its tile (`x1^2_hide=true`, as TF Playground's `xSquared_hide`).
 
 import { drawPoints } from "./pictures.js";
 
@@ -14,7 +15,7 @@ const CLASS_NAMES = ["orange", "blue", "green", "purple", "red", "teal"];
 // hide key → the elements it hides (each with its label)
 export const HIDABLE = {
   play: ["play"], step: ["step"], reset: ["reset"], new_seed: ["new_seed"], export: ["export"], import: ["import"],
-  race: ["view_toggle"], learning_rate: ["learning_rate"], optimizer: ["optimizer"], schedule: ["schedule"],
+  race: ["view_toggle"], mode: ["mode"], learning_rate: ["learning_rate"], optimizer: ["optimizer"], schedule: ["schedule"],
   activation: ["activation"], regularization: ["regularization"], regularization_rate: ["regularization_rate"],
   problem: ["problem"], dataset: ["datasets"], n_classes: ["n_classes"], ratio: ["ratio"], noise: ["noise"],
   batch_size: ["batch_size"], n_samples: ["n_samples"], regenerate: ["regenerate"], own: ["own-panel"],
@@ -61,7 +62,7 @@ export class Controls {
     for (const id of ["learning_rate", "regularization_rate", "momentum", "dropout", "n_classes", "schedule_steps"]) {
       $(id).addEventListener("change", number(id));
     }
-    for (const id of ["optimizer", "schedule", "init", "loss", "regularization", "problem"]) {
+    for (const id of ["mode", "optimizer", "schedule", "init", "loss", "regularization", "problem"]) {
       $(id).addEventListener("change", text(id));
     }
     $("activation").addEventListener("change", () => {
@@ -86,7 +87,7 @@ export class Controls {
     ensureOption($("momentum"), state.momentum);
     ensureOption($("dropout"), state.dropout);
     ensureOption($("schedule_steps"), state.schedule_steps);
-    for (const id of ["optimizer", "schedule", "init", "loss", "regularization", "problem", "n_classes"]) {
+    for (const id of ["mode", "optimizer", "schedule", "init", "loss", "regularization", "problem", "n_classes"]) {
       $(id).value = String(state[id]);
     }
     const momentum = this.choices.momentum_optimizers.includes(state.optimizer);

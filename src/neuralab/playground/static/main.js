@@ -190,13 +190,21 @@ function applyHides() {
       const element = $(id);
       if (element) (element.closest("label") || element).hidden = hide;
     }
-    const box = document.querySelector(`#classroom-controls input[data-hide="${key}"]`);
-    if (box) box.checked = hide;
+  }
+  for (const box of document.querySelectorAll("#classroom-controls input[data-hide]")) box.checked = page.hides.has(box.dataset.hide);
+  const features = new Set(table.choices.features.filter((name) => page.hides.has(name)));
+  const changed = [...features].join() !== [...network.hiddenFeatures].join();
+  network.hiddenFeatures = features;
+  if (changed && page.state && page.data) {
+    network.setup(page.state, page.data, table.choices);
+    drawFrame();
   }
 }
 
 function buildClassroom() {
-  $("classroom-controls").replaceChildren(...Object.keys(HIDABLE).map((key) => {
+  const keys = [...Object.keys(HIDABLE).map((key) => [key, key.replaceAll("_", " ")]),
+    ...table.choices.features.map((name) => [name, `feature ${name}`])];  // a feature's tile, as TFP's xSquared_hide
+  $("classroom-controls").replaceChildren(...keys.map(([key, text]) => {
     const label = document.createElement("label");
     const box = Object.assign(document.createElement("input"), { type: "checkbox" });
     box.dataset.hide = key;
@@ -205,7 +213,7 @@ function buildClassroom() {
       applyHides();
       writeHash();
     });
-    label.append(box, key.replaceAll("_", " "));
+    label.append(box, text);
     return label;
   }));
 }

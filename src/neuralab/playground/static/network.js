@@ -21,6 +21,7 @@ export class NetworkView {
   constructor({ root, card, onConfigure, onSetWeight, onHoverPicture }) {
     Object.assign(this, { root, card, onConfigure, onSetWeight, onHoverPicture });
     this.links = [];
+    this.hiddenFeatures = new Set();  // feature tiles a classroom link hides
     this.root.style.height = `${HEIGHT}px`;
     this.canvas = document.createElement("canvas");
     this.canvas.className = "links";
@@ -66,6 +67,7 @@ export class NetworkView {
       const on = active.includes(name);
       const node = this.node(x, TOP + index * size * 1.25, size, `feature ${on ? "on" : "off"}`);
       node.element.dataset.feature = name;
+      if (this.hiddenFeatures.has(name)) node.element.style.visibility = "hidden";  // a classroom link hid it
       node.element.title = on ? `${name}: click to turn off` : `${name}: click to turn on`;
       const label = document.createElement("span");
       label.className = "name";

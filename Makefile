@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/neuralab train examples/digits.yaml --out runs
-	$(BIN)/neuralab diagnose "$$(ls -td runs/digits-mlp-* | head -n 1)"
+	$(BIN)/neuralab diagnose "$$(ls -td runs/digits-mlp-20*/ | head -n 1)"
 
 test: $(STAMP)
 	bash scripts/system-deps.sh

@@ -300,7 +300,9 @@ def test_the_page_reconnects_after_a_server_restart_and_restores_the_link(browse
         server = BackgroundServer(port=port)
         server.__enter__()
         page.wait_for_function("() => window.playground.page.connected === true", timeout=30_000)
-        page.wait_for_function("() => window.playground.page.state.dataset === 'xor' && window.playground.page.state.seed === 9")
+        # the link's settings come back one message at a time: wait for the last of them too
+        page.wait_for_function("() => window.playground.page.state.dataset === 'xor' && window.playground.page.state.seed === 9"
+                               " && JSON.stringify(window.playground.page.state.hidden) === '[5]'")
         assert state(page, "hidden") == [5] and not page.is_visible("#connection")
         page.click("#step")
         page.wait_for_function("() => window.playground.page.frame.epoch === 1")

@@ -7,7 +7,9 @@ five trees. Every ``tune`` and ``sweep`` runs twice: the second must start its o
 (issue 17). ``runs/<run>`` is the newest complete run, except for ``--resume``/``resume``,
 which get a run interrupted after its first epoch; ``new.csv`` holds rows with that run's
 input columns. ``source .venv/bin/activate`` is the shell's, and ``neuralab playground``
-and ``neuralab explore`` serve until stopped (tests/playground runs them).
+and ``neuralab explore`` serve until stopped (tests/playground runs them); ``train --nproc`` and
+``tune --workers`` start processes of their own (tests/training/test_distributed.py and
+tests/tune/test_workers.py run them).
 """
 from __future__ import annotations
 
@@ -26,7 +28,10 @@ from neuralab.training import Callback
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
-SKIPPED = ("source", "neuralab playground", "neuralab explore")  # servers: run until stopped (tests/playground)
+SKIPPED = ("source", "neuralab playground", "neuralab explore",  # servers: run until stopped (tests/playground)
+           "neuralab train examples/digits.yaml --nproc",  # several processes: tests/training/test_distributed.py
+           )
+WORKERS = "--workers"  # a tune line with worker processes: tests/tune/test_workers.py runs them
 
 
 def section(title: str) -> str:
@@ -112,7 +117,7 @@ def test_the_command_line_tour_runs_in_order_and_again(workspace, capsys):
     assert len(lines) >= 15
     resumable = interrupted_run(workspace / "runs")
     for line in lines:
-        if line.startswith(SKIPPED):
+        if line.startswith(SKIPPED) or WORKERS in line.split("#")[0]:
             continue
         args = shlex.split(line, comments=True)
         assert args[0] == "neuralab", line

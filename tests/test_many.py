@@ -13,7 +13,7 @@ def test_train_many_falls_back_one_at_a_time_and_keeps_order():
     specs = [neuralab.load_spec(BASE, overrides={"train.learning_rate": 0.01}),
              neuralab.load_spec(BASE, overrides={"model.hidden": [4]}),
              neuralab.load_spec(BASE, overrides={"train.learning_rate": 0.05})]
-    runs = neuralab.train_many(specs)
+    runs = neuralab.train_many(specs, out_dir=None)
     assert [run.spec for run in runs] == specs
     assert runs[0].summary.get("trained_in_population") and "trained_in_population" not in runs[1].summary
     alone = neuralab.train(specs[2], out_dir=None)

@@ -62,3 +62,21 @@ def test_cli_evaluate_prints_the_class_table_and_confusion_matrix(iris_run, caps
     assert main(["evaluate", str(iris_run.dir)]) == 0
     printed = capsys.readouterr().out
     assert "accuracy" in printed and "precision" in printed and "confusion matrix" in printed
+
+
+def test_a_language_model_is_scored_on_its_own_test_block(tiny_gpt_run):
+    """Text runs keep a vocabulary, not a table's preprocessing: evaluate regenerates the test
+    block with it and scores the loss the run recorded; --data (rows of a table) is refused."""
+    result = evaluate_run(tiny_gpt_run, picture=False)
+    assert result["test_loss"] == pytest.approx(tiny_gpt_run.summary["test_loss"], rel=1e-5)
+    assert "per_class" not in result  # not a confusion matrix over every next character
+    with pytest.raises(neuralab.RunError, match="learned sequences"):
+        evaluate_run(tiny_gpt_run, data="new.csv")
+
+
+def test_a_sequence_regression_is_scored_in_its_targets_units(tmp_path):
+    run = neuralab.train({"data": {"dataset": "adding", "n_samples": 120, "sequence_length": 8},
+                          "model": {"kind": "gru", "recurrent": {"hidden_size": 4}}, "train": {"epochs": 1}},
+                         out_dir=tmp_path)
+    result = evaluate_run(run)
+    assert result["test_loss"] == pytest.approx(run.summary["test_loss"], rel=1e-5) and "test_rmse" in result

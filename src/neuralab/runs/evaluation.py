@@ -48,17 +48,21 @@ def evaluate_run(run: Run, *, data: str | Path | None = None, picture: bool = Tr
         RunError: the data the spec yields changed since training (test split).
         DataError: the file lacks a column, holds a label the run never saw, or bad values.
     """
+    sequences = run.shape.sequence_length is not None  # sequence tasks and language models: no table rows
     if data is None:
-        inputs, targets, split, prefix = *_test_split(run), "test", "test"
+        bundle = _test_bundle(run)
+        inputs, targets, split, prefix, scale = bundle.x_test, bundle.y_test, "test", "test", bundle.target_scale
+    elif sequences:
+        raise RunError(f"evaluate --data: {run.dir or run.spec.name} learned sequences ({run.spec.data.dataset!r}), "
+                       "not rows of a table; evaluate scores its own test split (leave out --data)")
     else:
         inputs, targets = _labelled_file(run, Path(data))
-        split, prefix = str(data), "data"
-    scale = _target_scale(run)
+        split, prefix, scale = str(data), "data", _target_scale(run)
     scores = evaluate_split(run.model, run.head, torch.from_numpy(inputs), torch.from_numpy(targets),
                             target_scale=scale)
     result: dict[str, Any] = {"split": split, "rows": len(targets),
                               **{f"{prefix}_{key}": value for key, value in scores.items()}}
-    if run.head.is_classifier:
+    if run.head.is_classifier and not sequences:  # per-class scores of table rows (not of every next token)
         result.update(_class_metrics(run, inputs, targets))
         if picture and run.dir is not None:
             name = "confusion_matrix.png" if data is None else f"confusion_matrix-{Path(data).stem}.png"
@@ -70,13 +74,15 @@ def evaluate_run(run: Run, *, data: str | Path | None = None, picture: bool = Tr
     return result
 
 
-def _test_split(run: Run) -> tuple[np.ndarray, np.ndarray]:
-    bundle = load_data(run.spec.data, seed=run.spec.seed)
+def _test_bundle(run: Run) -> Any:
+    """The run's data regenerated from its spec (a language model's with its own vocabulary), checked unchanged."""
+    vocabulary = run.preprocessor if run.summary.get("data_kind") == "text" else None
+    bundle = load_data(run.spec.data, seed=run.spec.seed, **({"vocabulary": vocabulary} if vocabulary else {}))
     recorded = run.summary.get("data_fingerprint")
     if recorded and recorded != bundle.fingerprint():
         raise RunError(f"evaluate: the data of {run.spec.data.dataset!r} changed since the run was trained "
                        "(test split fingerprint differs); retrain on the new data")
-    return bundle.x_test, bundle.y_test
+    return bundle
 
 
 def _labelled_file(run: Run, path: Path) -> tuple[np.ndarray, np.ndarray]:

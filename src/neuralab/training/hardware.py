@@ -15,10 +15,14 @@ import torch
 
 log = logging.getLogger(__name__)
 
-# Below this many parameters a second CPU thread costs more in synchronisation than it gains
-# (measured with benchmarks/peers.py: digits' 26,000-parameter MLP trains ~10 % faster on two
-# threads, a TF-Playground-sized net of a few hundred parameters is slower).
-MULTITHREAD_MIN_PARAMETERS = 20_000
+# Below this many parameters one network trains on one CPU thread. Measured with
+# benchmarks/bench_threads.py (2026-11-30, 2 cores): digits' 26,000-parameter MLP takes 12.8 ms
+# an epoch on one thread idle and 14.7 ms with another process keeping a core busy; two threads
+# gain nothing idle (12.5 ms) and lose 2.7x busy (39.7 ms), or, with OpenMP's passive wait,
+# lose 5.2x idle. A busy laptop is the common case, so one thread unless the layers are big.
+MULTITHREAD_MIN_PARAMETERS = 2_000_000
+# A population's stacked products (K networks in one batched matmul) are big enough sooner.
+POPULATION_THREADS_FROM = 20_000
 
 
 def choose_device(name: str) -> torch.device:

@@ -33,7 +33,7 @@ from neuralab.spec import ExperimentSpec
 from neuralab.spec.catalog import L1_STYLES
 from neuralab.training.experiment import Experiment
 from neuralab.training.forked import run_forked
-from neuralab.training.hardware import MULTITHREAD_MIN_PARAMETERS, torch_threads
+from neuralab.training.hardware import POPULATION_THREADS_FROM, torch_threads
 from neuralab.training.lockstep import Lockstep
 from neuralab.training.optim import momentum_of
 
@@ -142,9 +142,9 @@ def worker_count(members: list[Experiment], *, device: torch.device, requested: 
 
 def population_threads(members: list[Experiment]) -> int:
     """CPU threads for a population trained in one process: the stacked network's size decides,
-    as a single network's does (``MULTITHREAD_MIN_PARAMETERS``); ``train.threads`` overrides."""
+    by its stacked size (``POPULATION_THREADS_FROM``); ``train.threads`` overrides."""
     parameters = len(members) * members[0].n_parameters
-    chosen = torch.get_num_threads() if parameters >= MULTITHREAD_MIN_PARAMETERS else 1
+    chosen = torch.get_num_threads() if parameters >= POPULATION_THREADS_FROM else 1
     return members[0].spec.train.threads or chosen
 
 

@@ -63,12 +63,13 @@ def tiny(args: list[str]) -> list[str]:
 
 
 def language_model_settings(args: list[str]) -> list[str]:
-    """Tiny settings for a spec that trains on text: 20,000 characters, and 2 steps when step-based."""
+    """Tiny settings for sequence specs: 20,000 characters of text or 500 sequences, 2 steps when step-based."""
     spec_file = next((ROOT / arg for arg in args if arg.endswith(".yaml") and (ROOT / arg).is_file()), None)
     if spec_file is None:
         return []
     spec = neuralab.load_spec(spec_file)
-    extra = ["--set", "data.max_characters=20000"] if spec.data.dataset in ("shakespeare", "text") else []
+    extra = ["--set", "data.max_characters=20000"] if spec.data.dataset in ("shakespeare", "text") else \
+        ["--set", "data.n_samples=500"] if spec.data.dataset in ("adding", "copy", "sine") else []
     return extra + (["--set", "train.max_steps=2", "--set", "train.eval_every=2"] if spec.train.max_steps else [])
 
 

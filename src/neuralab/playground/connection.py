@@ -24,6 +24,7 @@ from neuralab.playground.limits import RateLimits
 from neuralab.playground.pacing import FramePacer
 from neuralab.playground.messages import MessageError, encode_reply, parse_message
 from neuralab.playground.session import Session
+from neuralab.playground.sockets import next_text
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,7 @@ class Connection:
         player = asyncio.create_task(self._play_loop())
         try:
             await self.send_all(await asyncio.to_thread(self.session.restart_messages))
-            while True:
-                received = await self.websocket.receive()
-                if received["type"] == "websocket.disconnect":
-                    break
-                text = received.get("text")
-                if text is None:
-                    text = (received.get("bytes") or b"").decode("utf-8", errors="replace")
+            while (text := await next_text(self.websocket)) is not None:
                 await self.handle(text)
         except WebSocketDisconnect:
             pass

@@ -38,6 +38,8 @@ import numpy as np
 from fastapi import WebSocket
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from neuralab.playground.sockets import next_text, serve_tab
+
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 16 * 1024
@@ -211,13 +213,7 @@ class ExplorerConnection:
 
     async def run(self) -> None:
         await self._send(await self._safely(self.session.hello))
-        while True:
-            received = await self.websocket.receive()
-            if received["type"] == "websocket.disconnect":
-                break
-            text = received.get("text")
-            if text is None:
-                text = (received.get("bytes") or b"").decode("utf-8", errors="replace")
+        while (text := await next_text(self.websocket)) is not None:
             await self._send(await self._safely(lambda: self._answer(text)))
 
     def _answer(self, text: str) -> list[dict[str, Any]]:
@@ -261,17 +257,8 @@ def add_explorer_routes(app: Any, *, static: Path, origin_allowed: Callable[[str
 
     @app.websocket("/ws/explore")
     async def explore_socket(websocket: WebSocket) -> None:
-        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host")):
-            log.warning("refused an explorer socket from origin %r", websocket.headers.get("origin"))
-            await websocket.close(code=1008)
-            return
-        if len(app.state.explorer_tabs) >= max_sessions:
-            await websocket.close(code=1013)
-            return
-        await websocket.accept()
-        connection = ExplorerConnection(websocket, app.state.explorer_shelf)
-        app.state.explorer_tabs.add(connection)
-        try:
-            await connection.run()
-        finally:
-            app.state.explorer_tabs.discard(connection)
+        async def connect() -> ExplorerConnection:
+            return ExplorerConnection(websocket, app.state.explorer_shelf)
+
+        await serve_tab(websocket, app.state.explorer_tabs, origin_allowed=origin_allowed, max_sessions=max_sessions,
+                        connect=connect, page="explorer")

@@ -33,6 +33,7 @@ import torch
 from fastapi import WebSocket
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from neuralab.playground.sockets import next_text, serve_tab
 from neuralab.spec import ExperimentSpec, load_spec
 from neuralab.spec.catalog import RECURRENT_KINDS, family
 from neuralab.training.experiment import Experiment
@@ -218,11 +219,8 @@ class SequenceConnection:
         player = asyncio.create_task(self._play())
         try:
             await self._send(await asyncio.to_thread(self.session.restart_messages))
-            while True:
-                received = await self.websocket.receive()
-                if received["type"] == "websocket.disconnect":
-                    break
-                await self._send(await self._answer(received.get("text") or ""))
+            while (text := await next_text(self.websocket)) is not None:
+                await self._send(await self._answer(text))
         finally:
             player.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -273,16 +271,8 @@ def add_sequence_routes(app: Any, *, static: Any, origin_allowed: Any, max_sessi
 
     @app.websocket("/ws/sequence")
     async def sequence_socket(websocket: WebSocket) -> None:
-        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host")):
-            await websocket.close(code=1008)
-            return
-        if len(app.state.sequence_tabs) >= max_sessions:
-            await websocket.close(code=1013)
-            return
-        await websocket.accept()
-        connection = SequenceConnection(websocket)
-        app.state.sequence_tabs.add(connection)
-        try:
-            await connection.run()
-        finally:
-            app.state.sequence_tabs.discard(connection)
+        async def connect() -> SequenceConnection:
+            return SequenceConnection(websocket)
+
+        await serve_tab(websocket, app.state.sequence_tabs, origin_allowed=origin_allowed, max_sessions=max_sessions,
+                        connect=connect, page="sequence")

@@ -34,6 +34,7 @@ from neuralab.playground.messages import MAX_MESSAGE_CHARS
 from neuralab.playground.security import (LOOPBACK_HOSTS, SecurityHeaders, SecurityMiddleware, host_names,
                                           is_loopback, new_token)
 from neuralab.playground.session import Session
+from neuralab.playground.sockets import serve_tab
 from neuralab.playground.state import choices, state_table
 
 log = logging.getLogger(__name__)
@@ -77,20 +78,11 @@ def create_app(*, allowed_hosts: list[str] | None = None, token: str | None = No
 
     @app.websocket("/ws")
     async def socket(websocket: WebSocket) -> None:
-        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host")):
-            log.warning("refused a WebSocket from origin %r", websocket.headers.get("origin"))
-            await websocket.close(code=1008)
-            return
-        if len(app.state.connections) >= MAX_SESSIONS:
-            await websocket.close(code=1013)
-            return
-        await websocket.accept()
-        connection = Connection(websocket, await asyncio.to_thread(Session))
-        app.state.connections.add(connection)
-        try:
-            await connection.run()
-        finally:
-            app.state.connections.discard(connection)
+        async def connect() -> Connection:
+            return Connection(websocket, await asyncio.to_thread(Session))
+
+        await serve_tab(websocket, app.state.connections, origin_allowed=origin_allowed, max_sessions=MAX_SESSIONS,
+                        connect=connect, page="playground")
 
     from neuralab.playground.sequence_lab import add_sequence_routes
 

@@ -34,12 +34,11 @@ from typing import Any
 
 import torch
 
-from neuralab.data import load_data
 from neuralab.doctor import advice
 from neuralab.doctor.advice import Change, _train_longer, nice
 from neuralab.doctor.verdicts import Finding
 from neuralab.models.attention import attention_entropy, uniform_entropy
-from neuralab.runs.run import Run
+from neuralab.runs.run import Run, run_data
 from neuralab.spec import ExperimentSpec
 from neuralab.training.rules import clip_norm
 
@@ -82,8 +81,7 @@ class TransformerDiagnosis:
 
 def probe_inputs(run: Run) -> torch.Tensor:
     """The first dev windows of the run's data (encoded with the run's own vocabulary), cropped to its context."""
-    vocabulary = run.preprocessor if hasattr(run.preprocessor, "decode") else None
-    bundle = load_data(run.spec.data, seed=run.spec.seed, vocabulary=vocabulary)
+    bundle = run_data(run)
     inputs = torch.from_numpy(bundle.x_dev[:PROBE_ROWS])
     return inputs[:, -run.model.block_size:]
 

@@ -21,12 +21,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from neuralab.data import load_data
 from neuralab.data.file_sets import input_table
 from neuralab.data.table import numeric_column
 from neuralab.errors import DataError, RunError
 from neuralab.runs.files import save_figure
-from neuralab.runs.run import Run
+from neuralab.runs.run import Run, run_data
 from neuralab.training.evaluate import evaluate_split, scores_of
 
 
@@ -76,8 +75,7 @@ def evaluate_run(run: Run, *, data: str | Path | None = None, picture: bool = Tr
 
 def _test_bundle(run: Run) -> Any:
     """The run's data regenerated from its spec (a language model's with its own vocabulary), checked unchanged."""
-    vocabulary = run.preprocessor if run.summary.get("data_kind") == "text" else None
-    bundle = load_data(run.spec.data, seed=run.spec.seed, **({"vocabulary": vocabulary} if vocabulary else {}))
+    bundle = run_data(run)
     recorded = run.summary.get("data_fingerprint")
     if recorded and recorded != bundle.fingerprint():
         raise RunError(f"evaluate: the data of {run.spec.data.dataset!r} changed since the run was trained "

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from safetensors.torch import load as load_tensors
 from torch import nn
 
-from neuralab.data import preprocessor_from_dict
+from neuralab.data import BytePairTokenizer, DataBundle, Vocabulary, load_data, preprocessor_from_dict
 from neuralab.errors import RunError, SpecError
 from neuralab.models import ModelShape, build_model
 from neuralab.runs.files import remove_temporaries
@@ -124,6 +124,13 @@ class _SummaryMeta(BaseModel):
     kept_epoch: int | None = Field(None, ge=0)
     best_epoch: int | None = Field(None, ge=0)
     warnings: list[str] = []  # absent in runs written before it
+
+
+def run_data(run: Run) -> DataBundle:
+    """The run's data regenerated from its spec; a language model's text encoded with its own vocabulary
+    (a BPE tokenizer trained again could differ)."""
+    vocabulary = run.preprocessor if isinstance(run.preprocessor, (Vocabulary, BytePairTokenizer)) else None
+    return load_data(run.spec.data, seed=run.spec.seed, vocabulary=vocabulary)
 
 
 def load_run(run_dir: str | Path) -> Run:

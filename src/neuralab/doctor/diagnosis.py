@@ -164,7 +164,7 @@ def diagnose(run: Run | str | Path, *, optimal_error: float | None = None, learn
     if "dev_error" not in run.summary:
         raise SpecError(no_dev_split("diagnose: bias and variance compare the train and the dev error",
                                      "this run has no dev split", remedy="and train again"))
-    tabular = run.summary.get("baseline_loss") is None  # sequences carry a memoryless baseline instead
+    tabular = run.shape.sequence_length is None  # sequences: judged against their memoryless baseline instead
     if learning_curves is None:  # tabular data: a recurrent network's or transformer's trainings take minutes
         learning_curves = tabular or bool(train_dev_fraction)
     if train_dev_fraction and not learning_curves:

@@ -198,3 +198,18 @@ def test_replies_with_non_finite_numbers_are_strict_json():
                          "paths": {"sgd": [[1.0, float("inf")]]}})
     assert json.loads(text, parse_constant=lambda token: pytest.fail(f"bare {token}")) == {
         "type": "race", "final": {"sgd": None, "adam": 0.5}, "paths": {"sgd": [[1.0, None]]}}
+
+
+def test_frames_travel_uncompressed_even_when_the_browser_offers_deflate():
+    import asyncio
+
+    import websockets
+
+    from neuralab.playground.server import BackgroundServer
+
+    async def negotiated(url: str) -> str | None:
+        async with websockets.connect(url.replace("http", "ws") + "/ws", origin=url) as socket:  # offers deflate
+            return socket.response.headers.get("Sec-WebSocket-Extensions")
+
+    with BackgroundServer() as url:
+        assert asyncio.run(negotiated(url)) is None

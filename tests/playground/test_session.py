@@ -264,3 +264,16 @@ def test_any_configure_message_is_applied_or_refused_cleanly(changes):
 @functools.cache
 def _fuzzed_session() -> Session:
     return Session()  # one session takes every example, as one tab takes every message (closed when collected)
+
+
+def test_a_frame_is_drawn_on_the_threads_the_network_trains_on():
+    seen = []
+    with Session() as session:
+        session.model.output.register_forward_hook(lambda *args: seen.append(torch.get_num_threads()))
+        previous = torch.get_num_threads()
+        torch.set_num_threads(2)  # the server's threads outside training
+        try:
+            session.frame()
+        finally:
+            torch.set_num_threads(previous)
+        assert seen and set(seen) == {session.experiment.threads} == {1}

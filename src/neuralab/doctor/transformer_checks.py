@@ -38,6 +38,7 @@ from neuralab.doctor import advice
 from neuralab.doctor.advice import Change, _train_longer, nice
 from neuralab.doctor.verdicts import Finding
 from neuralab.models.attention import attention_entropy, uniform_entropy
+from neuralab.models.eval_mode import evaluation_mode
 from neuralab.runs.run import Run, run_data
 from neuralab.spec import ExperimentSpec
 from neuralab.training.rules import clip_norm
@@ -89,12 +90,8 @@ def probe_inputs(run: Run) -> torch.Tensor:
 def head_entropies(model: torch.nn.Module, inputs: torch.Tensor) -> tuple[list[list[float]], float, torch.Tensor]:
     """Mean attention entropy (nats) of every head, (layers × heads), that of a uniform spread, and the
     first input's weights (layers, heads, t, t)."""
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluation_mode(model):
         _, maps = model.attention_maps(inputs)
-    finally:
-        model.train(was_training)
     uniform = uniform_entropy(inputs.shape[1], causal=model.causal)
     return [attention_entropy(m).tolist() for m in maps], uniform, torch.stack([m[0] for m in maps])
 

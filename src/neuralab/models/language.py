@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from neuralab.models.eval_mode import evaluation_mode
 from neuralab.models.sampling import next_probabilities
 
 DEFAULT_TEMPERATURES = (0.5, 1.0, 2.0)
@@ -54,12 +55,8 @@ def context_tokens(model: nn.Module, vocabulary: Any, prompt: str) -> Tensor:
 @torch.no_grad()
 def next_scores(model: nn.Module, tokens: Tensor) -> Tensor:
     """The next token's scores (V,) after ``tokens`` (1, t), in eval mode."""
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluation_mode(model):
         scores, _ = model.generate_step(tokens, None)
-    finally:
-        model.train(was_training)
     return scores[0].float()
 
 
@@ -103,10 +100,6 @@ def attention_of(model: nn.Module, vocabulary: Any, prompt: str) -> dict[str, An
     if not hasattr(model, "attention_maps"):
         raise ValueError("has no attention to show (only model.kind transformer attends)")
     tokens = context_tokens(model, vocabulary, prompt)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluation_mode(model):
         _, maps = model.attention_maps(tokens)
-    finally:
-        model.train(was_training)
     return {"tokens": vocabulary.labels(tokens[0].cpu().numpy()), "weights": torch.stack([m[0] for m in maps]).cpu()}

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor, nn
 
+from neuralab.models.eval_mode import evaluation_mode
+
 MAX_LENGTH = 1_000_000  # tokens one call may generate
 
 
@@ -91,14 +93,10 @@ def sample_tokens(model: nn.Module, prompt: Tensor, *, length: int, temperature:
         raise ValueError("sample_tokens: the prompt needs at least one token")
     device = next(model.parameters()).device
     generator = generator if generator is not None else torch.Generator(device=device).manual_seed(0)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluation_mode(model):
         options = {} if cache else {"cache": False}  # only a model with a cache knows the option
         scores, state = model.generate_step(prompt.to(device)[None], None, **options)
         for _ in range(length):
             token = choose_token(scores, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
             yield int(token)
             scores, state = model.generate_step(token[:, None], state)
-    finally:
-        model.train(was_training)

@@ -2,8 +2,9 @@
 
 Training and drawing are decoupled. While playing, a worker thread trains for as long as
 the next frame is not due (many epochs of a small network; a big network's epoch pauses
-between two batches), then draws a frame; the event loop meanwhile reads the tab's
-messages, so a learning-rate change made while playing applies to the next epoch. A
+between two batches), then draws a frame, and goes on training while the event loop
+sends it; the event loop meanwhile reads the tab's messages, so a learning-rate change made
+while playing applies to the next epoch. A
 :class:`~neuralab.playground.pacing.FramePacer` decides when a frame is due: about 30 a
 second, drawing at most a quarter of the time (a big network's frame is costly: fewer frames, more
 training), and never more than two frames the page has not drawn yet (it says ``drawn``
@@ -110,21 +111,31 @@ class Connection:
         return {"type": "playing", "playing": self.playing.is_set()}
 
     async def _play_loop(self) -> None:
-        while True:
-            await self.playing.wait()
-            try:
-                text, stopped = await asyncio.to_thread(self._train_then_frame)
-            except Exception as error:  # an engine failure must not kill the tab's session
-                log.exception("training step failed")
-                self.playing.clear()
-                await self.send_all([{"type": "error", "message": f"training stopped: {error}"},
-                                     self._playing_message()])
-                continue
-            if text is not None:
-                await self.send_text(text)
-            if stopped:
-                self.playing.clear()
-                await self.send(self._playing_message())
+        sending: asyncio.Task | None = None  # the last frame on its way out
+        try:
+            while True:
+                await self.playing.wait()
+                try:
+                    text, stopped = await asyncio.to_thread(self._train_then_frame)
+                except Exception as error:  # an engine failure must not kill the tab's session
+                    log.exception("training step failed")
+                    self.playing.clear()
+                    await self.send_all([{"type": "error", "message": f"training stopped: {error}"},
+                                         self._playing_message()])
+                    continue
+                if text is not None:
+                    if sending is not None:
+                        await sending  # frames go out one at a time, in order
+                    # the next slice of training starts while this frame goes out (not after it)
+                    sending = asyncio.create_task(self.send_text(text))
+                if stopped:
+                    if sending is not None:
+                        await sending
+                    self.playing.clear()
+                    await self.send(self._playing_message())
+        finally:
+            if sending is not None and not sending.done():
+                sending.cancel()
 
     def _train_then_frame(self) -> tuple[str | None, bool]:
         """In a worker thread: train until a frame is due, then draw it (as JSON text) if the page can take it."""

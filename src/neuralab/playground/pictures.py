@@ -22,11 +22,13 @@ import base64
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from neuralab.spec.catalog import FEATURES
 from neuralab.data import DataBundle
 from neuralab.data.features import expand_features
+from neuralab.models.eval_mode import evaluation_mode
 from neuralab.spec.catalog import family
 from neuralab.training.losses import Head
 
@@ -36,11 +38,17 @@ PLAYGROUND_SQUARE = 6.0  # TF Playground draws [-6, 6]²
 PLAYGROUND_SETS = family("datasets", "playground", "yes")  # TF Playground's six: drawn on its square
 
 
-def encode(values: np.ndarray) -> str:
+def encode(values: np.ndarray | torch.Tensor) -> str:
     """Values in [-1, 1] (clipped; NaN → 0) as base64 bytes."""
-    clean = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
-    scaled = np.rint((np.clip(clean, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
-    return base64.b64encode(scaled.tobytes()).decode("ascii")
+    return base64.b64encode(quantised(values)).decode("ascii")
+
+
+def quantised(values: np.ndarray | torch.Tensor) -> bytes:
+    """Values in [-1, 1] (clipped; NaN → 0) as one byte each: round((v + 1) · 127.5), half to even."""
+    values = torch.as_tensor(values)
+    values = values if values.dtype in (torch.float32, torch.float64) else values.double()  # pictures stay float32
+    clean = torch.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0).clamp_(-1.0, 1.0)
+    return clean.add_(1.0).mul_(127.5).round_().to(torch.uint8).numpy().tobytes()
 
 
 def grid_points(*, low: float, high: float, size: int) -> np.ndarray:
@@ -68,16 +76,12 @@ def model_inputs(bundle: DataBundle, raw: np.ndarray) -> torch.Tensor:
 @torch.no_grad()
 def layer_outputs(model: nn.Module, inputs: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
     """Every hidden layer's output (n, width) and the scores (n, n_outputs), in eval mode."""
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluation_mode(model):
         outputs, hidden = [], inputs
         for block in model.hidden:
             hidden = block(hidden)
             outputs.append(hidden)
         return outputs, model.output(hidden)
-    finally:
-        model.train(was_training)
 
 
 def network_pictures(model: nn.Module, head: Head, bundle: DataBundle, inputs: torch.Tensor) -> dict:
@@ -87,7 +91,7 @@ def network_pictures(model: nn.Module, head: Head, bundle: DataBundle, inputs: t
     binary → 2·P(class 1) − 1; multi-class → class and confidence; regression → value.
     """
     hidden, scores = layer_outputs(model, inputs)
-    pictures = {"neurons": [_thumbnails(layer, scale=True) for layer in hidden], "size": NEURON_SIZE}
+    pictures = {"neurons": _thumbnails(hidden, scale=True), "size": NEURON_SIZE}
     if head.task == "regression":
         values = bundle.preprocessor.inverse_target(head.predict(scores).numpy())
         return {"output": {"kind": "value", "values": encode(values)}, **pictures}
@@ -97,21 +101,32 @@ def network_pictures(model: nn.Module, head: Head, bundle: DataBundle, inputs: t
     confidence, classes = probabilities.max(dim=1)
     output = {"kind": "classes", "classes": base64.b64encode(classes.numpy().astype(np.uint8).tobytes()).decode("ascii"),
               "values": encode(2 * confidence.numpy() - 1)}
-    return {"output": output, "output_units": _thumbnails(2 * probabilities - 1, scale=False), **pictures}
+    return {"output": output, "output_units": _thumbnails([2 * probabilities - 1], scale=False)[0], **pictures}
 
 
 @torch.no_grad()
-def _thumbnails(values: torch.Tensor, *, scale: bool) -> str:
-    """(OUTPUT_SIZE², units) values → every unit's thumbnail, pooled, one after the other, as one string."""
-    units, factor = values.shape[1], OUTPUT_SIZE // NEURON_SIZE
-    # neighbouring columns, then neighbouring rows: reductions over adjacent memory, 10× a mean over (1, 3)
-    columns = values.float().reshape(OUTPUT_SIZE, NEURON_SIZE, factor, units).sum(dim=2)
-    pooled = columns.reshape(NEURON_SIZE, factor, NEURON_SIZE, units).sum(dim=1) / factor ** 2
-    pooled = pooled.reshape(NEURON_SIZE * NEURON_SIZE, units).T  # (units, NEURON_SIZE²)
+def _thumbnails(layers: list[torch.Tensor], *, scale: bool) -> list[str]:
+    """Each layer's (OUTPUT_SIZE², units) values → its units' thumbnails, pooled, one after the other, as one string.
+
+    Scaled and quantised in one pass for all the layers: on a small network a frame costs what
+    its tensor operations cost to launch, on a big one what they cost to run.
+    """
+    if not layers:
+        return []
+    factor = OUTPUT_SIZE // NEURON_SIZE
+    # (1, units, OUTPUT_SIZE, OUTPUT_SIZE), a channels-last view of the grid's rows: pooled without a copy
+    pooled = torch.cat([F.avg_pool2d(layer.float().reshape(1, OUTPUT_SIZE, OUTPUT_SIZE, -1).permute(0, 3, 1, 2), factor)
+                        .reshape(layer.shape[1], NEURON_SIZE * NEURON_SIZE) for layer in layers])  # (units, NEURON_SIZE²)
     if scale:  # each neuron by its largest |value|, so a weak one still shows its shape
         largest = pooled.abs().amax(dim=1, keepdim=True)
         pooled = pooled / torch.where(torch.isfinite(largest) & (largest > 1e-12), largest, torch.ones_like(largest))
-    return encode(pooled.numpy().ravel())
+    raw = quantised(pooled)  # (units · NEURON_SIZE²) bytes, unit after unit
+    size, strings, start = NEURON_SIZE * NEURON_SIZE, [], 0
+    for layer in layers:
+        stop = start + layer.shape[1] * size
+        strings.append(base64.b64encode(raw[start:stop]).decode("ascii"))
+        start = stop
+    return strings
 
 
 def feature_pictures(raw_grid: np.ndarray) -> dict[str, str]:
@@ -123,11 +138,8 @@ def feature_pictures(raw_grid: np.ndarray) -> dict[str, str]:
         (True, 1024)
     """
     values = expand_features(raw_grid, list(FEATURES))  # (OUTPUT_SIZE², features)
-    pooled = _thumbnails(torch.from_numpy(values / np.maximum(np.abs(values).max(axis=0), 1e-12)), scale=False)
-    size = NEURON_SIZE * NEURON_SIZE
-    raw = base64.b64decode(pooled)
-    return {name: base64.b64encode(raw[index * size:(index + 1) * size]).decode("ascii")
-            for index, name in enumerate(FEATURES)}
+    columns = torch.from_numpy(values / np.maximum(np.abs(values).max(axis=0), 1e-12))
+    return dict(zip(FEATURES, _thumbnails([columns[:, [index]] for index in range(len(FEATURES))], scale=False)))
 
 
 def weights_of(model: nn.Module) -> list[dict]:

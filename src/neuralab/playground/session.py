@@ -43,6 +43,7 @@ from neuralab.playground.pacing import PauseForFrame
 from neuralab.playground.state import OWN, PlaygroundState, apply_changes, split_fractions, to_spec
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.experiment import Experiment
+from neuralab.training.hardware import torch_threads
 from neuralab.training.optim import set_weight_decay
 from neuralab.training.rate import write_rate
 
@@ -178,7 +179,9 @@ class Session:
 
     def frame(self) -> dict[str, Any]:
         """What the page draws now: numbers, curve points not yet sent, pictures, weights, health."""
-        with self.lock:
+        # drawn on the experiment's threads, as it trains: a second thread gains little on a frame and,
+        # with another process busy, makes it 1.5–2× slower (10 × 64 network, benchmarks/README.md)
+        with self.lock, torch_threads(self.experiment.threads):
             if self.scores is None:  # no epoch since the weights or data changed: score them now
                 self.scores = (evaluate_split(self.model, self.head, *self.splits["train"]),
                                evaluate_split(self.model, self.head, *self.splits["test"]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from neuralab.models.eval_mode import evaluation_mode
 from neuralab.training.losses import Head
 
 
@@ -23,13 +24,9 @@ from neuralab.training.losses import Head
 def scores_of(model: nn.Module, inputs: Tensor, *, chunk: int = 65536) -> Tensor:
     """Raw output scores (n, n_outputs) — (n, T, n_outputs) at every step — in eval mode, in chunks of
     about ``chunk`` rows (sequences: ``chunk`` time steps) to bound memory."""
-    was_training = model.training
-    model.eval()
     rows = chunk if inputs.dim() == 2 and inputs.is_floating_point() else max(1, chunk // max(1, inputs.shape[1]))
-    try:
+    with evaluation_mode(model):
         parts = [model(inputs[i:i + rows]) for i in range(0, len(inputs), rows)]
-    finally:
-        model.train(was_training)
     return torch.cat(parts) if parts else inputs.new_zeros((0, 1))
 
 

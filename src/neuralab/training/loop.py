@@ -97,7 +97,8 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
     count_errors = head.is_classifier and settings.train_metrics == "running"
     per_step_rate = state.rate.per_step
     clip = rules.clip_norm(state.spec)
-    model.train()
+    if not model.training:  # switching walks every submodule: only when needed
+        model.train()
     if state.batch_index == 0 or state.epoch_order is None:  # a fresh epoch, not one resumed mid-way
         state.batch_index, state.epoch_totals = 0, None
         state.epoch_order = rules.period_order(n_rows, rules.period_rows(settings, n_rows=n_rows, steps_done=state.step),
@@ -106,14 +107,17 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
     totals = RunningTotals(device=inputs.device, predict=head.predict if count_errors else None,
                            totals=state.epoch_totals if parallel is None else parallel.carried(state.epoch_totals))
     order = state.epoch_order
+    # the epoch's rows in their order, gathered once: each batch is then a slice (a view), not two
+    # gathers a step — on a small network a step costs what its operations cost to launch
+    ordered_inputs, ordered_targets = inputs[order], targets[order]
     bounds = rules.batch_bounds(len(order), batch_size, batch_norm=state.spec.model.batch_norm)
     accumulate = settings.accumulate  # 1 on several processes (refused otherwise)
     for index in range(state.batch_index, len(bounds)):
         start, stop = bounds[index]
-        rows = shard.rows(order, start, stop)
         # (batch, n_inputs) or (batch, T[, d])
-        batch = rules.augment(inputs[rows], noise, state.generator, shard=shard, batch_rows=stop - start)
-        state.inputs, state.targets = batch, targets[rows]
+        batch = rules.augment(shard.rows(ordered_inputs, start, stop), noise, state.generator, shard=shard,
+                              batch_rows=stop - start)
+        state.inputs, state.targets = batch, shard.rows(ordered_targets, start, stop)
         ends_step = rules.step_ends(index, len(bounds), accumulate)
         batch_events = ends_step and events.batch_due(state.step)  # a step's events: on its last micro-batch
         if batch_events:
@@ -160,7 +164,6 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         if ends_step and (state.interrupted or state.stop_at_once or state.pause):  # a signal or a pause: stop
             state.epoch_totals = _folded(totals, parallel)  # here; batch_index, epoch_order and epoch_totals say
             return None                                     # where to go on
-            return None
     running = _folded(totals, parallel)
     state.batch_index, state.epoch_order, state.epoch_totals = 0, None, None
     return running, len(order), -(-len(bounds) // accumulate)

@@ -196,9 +196,10 @@ class Shard:
     rank: int = 0
     size: int = 1
 
-    def rows(self, order: Tensor, start: int, stop: int) -> Tensor:
-        """This process's rows of the batch ``order[start:stop]``, (≈ (stop − start) / size,)."""
-        return order[start + self.rank:stop:self.size]
+    def rows(self, values: Tensor, start: int, stop: int) -> Tensor:
+        """This process's rows of the batch ``values[start:stop]`` (an epoch's order, or its rows gathered in
+        that order), (≈ (stop − start) / size, …)."""
+        return values[start + self.rank:stop:self.size]
 
     def part(self, values: Tensor) -> Tensor:
         """This process's share of something drawn for the whole batch (first dimension = the batch's rows)."""

@@ -54,6 +54,18 @@ def page(browser, url):
     assert not errors, errors
 
 
+def test_a_click_on_play_before_the_page_is_ready_waits_instead_of_being_lost(browser, url):
+    context = browser.new_context(viewport={"width": 1280, "height": 760})
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="commit")  # the page's script has not attached its handlers yet
+        page.click("#play")  # a user's first click: it must start training, however slow the start
+        page.wait_for_function("() => window.playground.page.playing === true")
+        page.wait_for_function("() => window.playground.page.frame.epoch > 0")
+    finally:
+        context.close()
+
+
 def frame(page, key):
     return page.evaluate(f"window.playground.page.frame.{key}")
 

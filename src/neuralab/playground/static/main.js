@@ -89,6 +89,7 @@ function receive(message) {
 
 function onState({ state }) {
   page.state = state;
+  document.body.classList.remove("loading");  // every handler is attached by now: the controls take clicks
   controls.render(state);
   writeHash();
   if (page.data) network.setup(state, page.data, table.choices);

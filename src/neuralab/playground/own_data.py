@@ -21,10 +21,9 @@ import io
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from typing import TYPE_CHECKING, Any
 
 from neuralab.data import DataBundle
 from neuralab.data.split import split_indices, split_sizes

@@ -106,7 +106,7 @@ def network_pictures(model: nn.Module, head: Head, bundle: DataBundle, inputs: t
 
 @torch.no_grad()
 def _thumbnails(layers: list[torch.Tensor], *, scale: bool) -> list[str]:
-    """Each layer's (OUTPUT_SIZE², units) values → its units' thumbnails, pooled, one after the other, as one string.
+    """One string per layer of (OUTPUT_SIZE², units) values: its units' pooled thumbnails, one after the other.
 
     Scaled and quantised in one pass for all the layers: on a small network a frame costs what
     its tensor operations cost to launch, on a big one what they cost to run.

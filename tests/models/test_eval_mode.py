@@ -44,3 +44,23 @@ def test_a_model_already_in_eval_mode_is_not_switched_at_all():
     with evaluation_mode(model):
         pass
     assert CountingSwitches.switches == 2 and model.training  # eval, then train
+
+
+def test_an_mlp_without_dropout_or_batch_norm_is_not_switched():
+    from neuralab.models import ModelShape, build_model
+    from neuralab.spec import ModelSpec
+
+    shape = ModelShape(n_inputs=3, n_outputs=2)
+    plain = build_model(ModelSpec(hidden=[4, 4]), shape)
+    assert plain.mode_matters is False
+    switched = []
+    plain.hidden[0].linear.register_forward_pre_hook(lambda module, args: switched.append(module.training))
+    with evaluation_mode(plain):
+        plain(torch.randn(5, 3))
+    assert switched == [True]  # left in training mode: nothing in it behaves differently
+    for spec in (ModelSpec(hidden=[4], dropout=0.2), ModelSpec(hidden=[4], batch_norm=True)):
+        model = build_model(spec, shape)
+        assert model.mode_matters is True
+        with evaluation_mode(model):
+            assert not any(module.training for module in model.modules())
+        assert all(module.training for module in model.modules())

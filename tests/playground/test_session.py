@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import time
 
 import pytest
 import torch
@@ -168,6 +169,23 @@ def test_frames_hold_pictures_weights_health_and_every_class_output():
         assert len(frame["curve"]) == 2 and session.data_message()["classes"] == 3
         session.set_weight(layer=1, row=2, column=4, value=1.25)
         assert decoded_weights(session.frame(), 1)[0][2, 4] == 1.25
+
+
+def test_health_is_sampled_as_often_as_frames_read_it_and_the_numbers_do_not_change():
+    from neuralab.playground.live_health import SAMPLES_PER_SECOND, health_every
+
+    with Session() as session, Session() as plain:
+        assert session.recorder.batch_every == health_every(session.steps_per_epoch)  # once per epoch at first
+        started = time.perf_counter()
+        session.train(seconds=0.3)
+        steps_per_second = session.training.step / (time.perf_counter() - started)
+        # the default network trains far more than SAMPLES_PER_SECOND epochs a second: sampled less than once per epoch
+        assert steps_per_second > 2 * SAMPLES_PER_SECOND * session.steps_per_epoch
+        assert session.recorder.batch_every > session.steps_per_epoch
+        assert session.recorder.samples and session.frame()["health"]
+        session.train(epochs=1)  # finish an epoch the time budget may have paused
+        plain.train(epochs=session.epoch)  # the recorder only reads the model: the same weights
+        assert all(torch.equal(a, b) for a, b in zip(weights(session), weights(plain)))
 
 
 def test_editing_a_weight_and_importing_a_spec():

@@ -58,3 +58,60 @@ def test_predictions_and_probabilities():
     binary = make_head(task="binary", n_classes=2)
     assert binary.predict(torch.tensor([[0.3], [-0.2]])).tolist() == [1, 0]
     assert binary.probabilities(torch.tensor([[0.0]])).tolist() == [[0.5, 0.5]]
+
+
+def _by_hand(task: str, output: str, loss: str, scores: list[list[float]], targets: list[float]) -> float:
+    """The mean loss point by point, from the formulas (independent of torch's losses)."""
+    total = 0.0
+    for row, target in zip(scores, targets):
+        if output == "softmax":
+            peak = max(row)
+            exps = [math.exp(s - peak) for s in row]
+            outputs = [e / sum(exps) for e in exps]
+        else:
+            squash = {"sigmoid": lambda s: 1 / (1 + math.exp(-s)), "tanh": math.tanh, "linear": lambda s: s}[output]
+            outputs = [squash(s) for s in row]
+        if loss in ("cross_entropy", "bce"):
+            total += -math.log(outputs[int(target)]) if output == "softmax" else \
+                -math.log(outputs[0] if target == 1 else 1 - outputs[0])
+            continue
+        if loss == "hinge":
+            if output == "sigmoid":
+                total += max(0.0, 1 - (2 * target - 1) * row[0])
+            else:  # multi-class margin: the mean over the other classes of max(0, 1 − s_y + s_j)
+                total += sum(max(0.0, 1 - row[int(target)] + s) for j, s in enumerate(row) if j != target) / len(row)
+            continue
+        if task == "regression":
+            wanted = [target]
+        elif len(row) == 1:
+            wanted = [2 * target - 1 if output == "tanh" else target]
+        else:
+            wanted = [(1.0 if j == target else (-1.0 if output == "tanh" else 0.0)) for j in range(len(row))]
+        gaps = [o - w for o, w in zip(outputs, wanted)]
+        point = {"mse": sum(g * g for g in gaps) / len(gaps), "half_squared": 0.5 * sum(g * g for g in gaps),
+                 "mae": sum(abs(g) for g in gaps) / len(gaps),
+                 "huber": sum(0.5 * g * g if abs(g) < 1 else abs(g) - 0.5 for g in gaps) / len(gaps)}[loss]
+        total += point
+    return total / len(scores)
+
+
+@pytest.mark.parametrize("task, classes, output, loss", [
+    ("regression", 0, "linear", "mse"), ("regression", 0, "linear", "mae"), ("regression", 0, "linear", "huber"),
+    ("binary", 2, "sigmoid", "bce"), ("binary", 2, "sigmoid", "hinge"), ("binary", 2, "sigmoid", "mse"),
+    ("binary", 2, "tanh", "half_squared"), ("binary", 2, "tanh", "mae"), ("binary", 2, "softmax", "cross_entropy"),
+    ("binary", 2, "softmax", "mse"), ("multiclass", 3, "softmax", "cross_entropy"), ("multiclass", 3, "softmax", "hinge"),
+    ("multiclass", 3, "softmax", "huber"), ("multiclass", 3, "tanh", "half_squared"), ("multiclass", 3, "tanh", "mse"),
+])
+def test_every_head_matches_its_formula_and_the_prepared_targets_give_the_same_loss(task, classes, output, loss):
+    head = make_head(task=task, n_classes=classes, output_activation=output, loss=loss)
+    generator = torch.Generator().manual_seed(3)
+    scores = torch.randn(6, head.n_outputs, generator=generator)
+    targets = torch.randn(6, generator=generator) if task == "regression" else torch.arange(6) % classes
+    expected = _by_hand(task, output, head.loss, scores.tolist(), targets.tolist())
+    assert math.isclose(float(head.compute_loss(scores, targets)), expected, rel_tol=1e-5, abs_tol=1e-6)
+    # the training loop converts an epoch's targets once and slices them: the same loss, bit for bit
+    prepared = head.loss_targets(targets)
+    assert torch.equal(head.loss_of(scores[2:5], prepared[2:5]), head.compute_loss(scores[2:5], targets[2:5]))
+    # a sequence's every step is a prediction: (n, T, K) against (n, T), the mean over all of them
+    sequence_scores, sequence_targets = scores.reshape(2, 3, -1), targets.reshape(2, 3)
+    assert torch.allclose(head.compute_loss(sequence_scores, sequence_targets), head.compute_loss(scores, targets))

@@ -80,6 +80,12 @@ def test_the_metrics_row_and_running_scores():
 def test_divergence_is_named_with_where_and_at_which_rate():
     assert rules.non_finite([1.0, math.inf, math.nan]) == math.inf and rules.non_finite([1.0]) is None
     assert not rules.weights_finite([torch.tensor([1.0, math.nan])])
+    layers = [torch.ones(3, 2, requires_grad=True), torch.zeros(3), torch.ones(1, 3)]
+    assert rules.weights_finite(layers) and rules.weights_finite([])
+    for bad in (math.inf, -math.inf, math.nan):  # anywhere in any of the tensors
+        with torch.no_grad():
+            layers[1][2] = bad
+        assert not rules.weights_finite(layers)
     reason = rules.divergence_reason(math.nan, epoch=2, step=40, learning_rate=0.5, what="dev loss")
     assert reason == "diverged: the dev loss became NaN in epoch 3 (step 40, learning rate 0.5)"
 

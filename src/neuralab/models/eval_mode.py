@@ -22,10 +22,12 @@ from torch import nn
 def evaluation_mode(model: nn.Module) -> Iterator[nn.Module]:
     """Run a block with ``model`` in eval mode, then restore the mode it had.
 
-    A model already in eval mode is left alone: switching a mode walks every submodule, which on a
-    small network costs as much as one of its layers (the playground scores and draws many times a second).
+    A model already in eval mode is left alone, and so is one that says its mode does not matter
+    (``model.mode_matters`` False: an MLP without dropout or batch norm computes the same in both):
+    switching a mode walks every submodule, which on a small network costs as much as one of its
+    layers (the playground scores and draws many times a second).
     """
-    was_training = model.training
+    was_training = model.training and getattr(model, "mode_matters", True)
     if was_training:
         model.eval()
     try:

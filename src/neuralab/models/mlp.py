@@ -36,6 +36,9 @@ class MLP(nn.Module):
     def __init__(self, spec: ModelSpec, *, n_inputs: int, n_outputs: int):
         super().__init__()
         self.activation_names = spec.layer_activations()
+        # no dropout and no batch norm: the network computes the same in training and evaluation,
+        # so evaluation_mode need not switch (a switch walks every submodule, as costly as a small layer)
+        self.mode_matters = spec.dropout > 0 or spec.batch_norm
         self.hidden = nn.ModuleList()
         width = n_inputs
         for size, activation in zip(spec.hidden, self.activation_names):

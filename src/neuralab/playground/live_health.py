@@ -23,19 +23,21 @@ from neuralab.training.callbacks.health_recorder import HealthRecorder
 
 RECENT_SAMPLES = 12  # verdicts judge this many of the latest samples: the marks follow training
 HEALTH_SECONDS = 0.5  # a frame judges the samples again at most this often
+SAMPLES_PER_SECOND = 8  # at most: the verdicts then judge the last 1.5 s (a sample costs a few steps' time)
 MIN_EVERY = 10  # optimiser steps between samples, at least
 
 __all__ = ["HealthRecorder", "live_health", "health_every", "HEALTH_SECONDS"]
 
 
-def health_every(steps_per_epoch: int) -> int:
-    """Optimiser steps between health samples: about one per epoch (a sample costs a few steps' time).
+def health_every(steps_per_epoch: int, *, steps_per_second: float = 0.0) -> int:
+    """Optimiser steps between health samples: about one per epoch, and no more than
+    ``SAMPLES_PER_SECOND`` at the training speed ``steps_per_second`` (a sample costs a few steps' time).
 
     Example:
-        >>> health_every(25), health_every(3)
-        (25, 10)
+        >>> health_every(25), health_every(3), health_every(25, steps_per_second=1500)
+        (25, 10, 188)
     """
-    return max(MIN_EVERY, steps_per_epoch)
+    return max(MIN_EVERY, steps_per_epoch, round(steps_per_second / SAMPLES_PER_SECOND))
 
 
 def live_health(recorder: HealthRecorder, spec: ExperimentSpec) -> list[dict[str, Any]]:

@@ -119,6 +119,7 @@ class Session:
         self.experiment = Experiment.from_spec(spec, bundle=self.bundle, device="cpu")
         self.head, self.model, self.training = self.experiment.head, self.experiment.model, self.experiment.state
         steps_per_epoch = math.ceil(self.bundle.n_train / min(spec.train.batch_size, self.bundle.n_train))
+        self.steps_per_epoch = steps_per_epoch
         self.recorder = HealthRecorder(every=health_every(steps_per_epoch))  # reads the model only: numbers unchanged
         self.pause = PauseForFrame()
         with self.experiment.training():
@@ -146,12 +147,16 @@ class Session:
         with self.lock:
             deadline = time.perf_counter() + seconds
             self.pause.deadline = deadline if epochs is None else None
-            done = 0
+            done, steps, started = 0, self.training.step, time.perf_counter()
             with self.experiment.training():
                 while not self.stopped and self.epoch < MAX_EPOCHS:
                     done += self._one_epoch()
                     if (done >= epochs) if epochs is not None else time.perf_counter() >= deadline:
                         break
+            elapsed = time.perf_counter() - started
+            if elapsed > 0.01:  # health sampled as often as the frames read it, not more: a sample costs steps
+                self.recorder.sample_every(health_every(self.steps_per_epoch,
+                                                        steps_per_second=(self.training.step - steps) / elapsed))
 
     def advance(self, *, epochs: int | None = None, seconds: float = FRAME_SECONDS) -> dict[str, Any]:
         """Train (as :meth:`train`) and return a frame."""

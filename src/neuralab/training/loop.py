@@ -110,6 +110,8 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
     # the epoch's rows in their order, gathered once: each batch is then a slice (a view), not two
     # gathers a step — on a small network a step costs what its operations cost to launch
     ordered_inputs, ordered_targets = inputs[order], targets[order]
+    # …and the targets in the loss's form (labels ±1, one-hot rows…), converted once, not every step
+    loss_targets = head.loss_targets(ordered_targets) if parallel is None else None
     bounds = rules.batch_bounds(len(order), batch_size, batch_norm=state.spec.model.batch_norm)
     accumulate = settings.accumulate  # 1 on several processes (refused otherwise)
     for index in range(state.batch_index, len(bounds)):
@@ -125,7 +127,7 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         with rules.autocast(settings, inputs.device):
             if parallel is None:
                 scores = model(batch)  # (batch, n_outputs), or (batch, T, n_outputs) at every step
-                loss = data_loss = head.compute_loss(scores.float(), state.targets)
+                loss = data_loss = head.loss_of(scores.float(), loss_targets[start:stop])
             else:
                 scores, data_loss, loss = parallel.objective(batch, state.targets, head, batch_rows=stop - start)
         if l1_penalty:

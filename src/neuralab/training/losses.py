@@ -29,51 +29,35 @@ CROSS_ENTROPY = family("losses", "family", "cross-entropy")  # computed by torch
 NEEDS_CLASSES = family("losses", "task", "binary", "classification")
 
 
-def _as_probabilities(scores: Tensor, mode: str) -> Tensor:
-    """What a distance loss compares with the targets: (n,) for one output, (n, K) for K classes."""
-    if mode == "softmax":
-        return torch.softmax(scores, dim=1)
-    if mode == "sigmoid":
-        return torch.sigmoid(scores[:, 0])
-    if mode == "tanh":  # TF Playground's output in (-1, 1); one per class when there are more than two
-        return torch.tanh(scores[:, 0] if scores.shape[1] == 1 else scores)
-    return scores[:, 0]
-
-
-def _targets_like(prediction: Tensor, targets: Tensor, mode: str) -> Tensor:
-    if mode in ("softmax", "tanh") and prediction.dim() == 2:
-        one_hot = F.one_hot(targets, prediction.shape[1]).to(prediction.dtype)
-        return 2 * one_hot - 1 if mode == "tanh" else one_hot  # tanh: +1 for the class, −1 for the others
-    if mode == "tanh":
-        return 2 * targets.to(prediction.dtype) - 1  # classes 0/1 → TF Playground's labels −1/+1
-    return targets.to(prediction.dtype)
-
-
 def _half_squared(prediction: Tensor, target: Tensor) -> Tensor:
     """½(o − t)², summed over the outputs of a point and averaged over the points (TF Playground's)."""
     # torch's fused mean squared error: two operations a step instead of four (a small network's step
     # costs what its operations cost to launch); with K outputs the sum over them is K × their mean
-    outputs = prediction.shape[1] if prediction.dim() > 1 else 1
-    return F.mse_loss(prediction, target) * (0.5 * outputs)
+    return F.mse_loss(prediction, target) * (0.5 * prediction.shape[-1])
+
+
+_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "softmax": lambda scores: torch.softmax(scores, dim=-1), "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+    "linear": lambda scores: scores,
+}
 
 
 def _distance(fn: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Tensor, str], Tensor]:
     def loss(scores: Tensor, targets: Tensor, mode: str) -> Tensor:
-        prediction = _as_probabilities(scores, mode)
-        return fn(prediction, _targets_like(prediction, targets, mode))
+        # scores (n, K) through the output activation, against targets of the same shape (Head.loss_targets)
+        return fn(_ACTIVATIONS[mode](scores), targets)
     return loss
 
 
 def _cross_entropy(scores: Tensor, targets: Tensor, mode: str) -> Tensor:
-    if mode == "sigmoid":
-        return F.binary_cross_entropy_with_logits(scores[:, 0], targets.to(scores.dtype))
-    return F.cross_entropy(scores, targets)
+    if mode == "sigmoid":  # scores (n, 1), targets 0./1. (n, 1)
+        return F.binary_cross_entropy_with_logits(scores, targets)
+    return F.cross_entropy(scores, targets)  # scores (n, K), class indices (n,)
 
 
 def _hinge(scores: Tensor, targets: Tensor, mode: str) -> Tensor:
-    if mode == "sigmoid":
-        signs = targets.to(scores.dtype) * 2 - 1  # classes 0/1 → −1/+1
-        return torch.clamp(1 - signs * scores[:, 0], min=0).mean()
+    if mode == "sigmoid":  # scores (n, 1), labels −1/+1 (n, 1)
+        return torch.clamp(1 - targets * scores, min=0).mean()
     return F.multi_margin_loss(scores, targets)
 
 
@@ -113,9 +97,35 @@ class Head:
         Sequences predicting at every step give (n, T, n_outputs) against (n, T): each step
         is one prediction, and the mean runs over all of them.
         """
+        return self.loss_of(scores, self.loss_targets(targets))
+
+    def loss_targets(self, targets: Tensor) -> Tensor:
+        """The targets (n,) — or (n, T) — in the form the loss compares the scores with.
+
+        Class indices for cross-entropy and multi-class hinge; otherwise a column per output:
+        (n, 1) values or labels 0/1 (−1/+1 for a tanh output or a hinge), or (n, K) one-hot rows
+        (a tanh per class: +1 for the class, −1 for the others). The training loop converts an
+        epoch's targets once, not every step: on a small network each operation of a step costs
+        what a layer does.
+        """
+        if self.loss not in DISTANCE_LOSSES and self.output_activation == "softmax":  # cross-entropy, margin
+            return targets
+        signed = self.output_activation == "tanh" or self.loss == "hinge"  # labels −1/+1
+        if self.n_outputs > 1:  # a distance to one-hot rows (n, K)
+            one_hot = F.one_hot(targets, self.n_outputs).to(torch.get_default_dtype())
+            return 2 * one_hot - 1 if signed else one_hot
+        column = targets.to(torch.get_default_dtype()).unsqueeze(-1)  # (n, 1)
+        return 2 * column - 1 if signed and self.is_classifier else column
+
+    def loss_of(self, scores: Tensor, loss_targets: Tensor) -> Tensor:
+        """Mean loss of raw scores (n, n_outputs) — or (n, T, n_outputs) — against :meth:`loss_targets`."""
         if scores.dim() > 2:
-            scores, targets = scores.reshape(-1, scores.shape[-1]), targets.reshape(-1)
-        return LOSSES[self.loss](scores, targets, self.output_activation)
+            columns = loss_targets.dim() == scores.dim()
+            scores = scores.reshape(-1, scores.shape[-1])
+            loss_targets = loss_targets.reshape(-1, loss_targets.shape[-1]) if columns else loss_targets.reshape(-1)
+        if loss_targets.is_floating_point() and loss_targets.dtype != scores.dtype:
+            loss_targets = loss_targets.to(scores.dtype)
+        return LOSSES[self.loss](scores, loss_targets, self.output_activation)
 
     def member_losses(self, scores: Tensor, targets: Tensor) -> Tensor:
         """Each of K networks' mean loss, (K,), from scores (K, batch, n_outputs) and targets (K, batch).
@@ -150,7 +160,7 @@ class Head:
         if self.output_activation == "tanh":
             values = (torch.tanh(scores) + 1) / 2  # (n, n_outputs)
             return torch.cat([1 - values, values], dim=1) if self.n_outputs == 1 else values
-        return _as_probabilities(scores, self.output_activation)
+        return torch.softmax(scores, dim=1) if self.output_activation == "softmax" else scores[:, 0]
 
 
 def make_head(*, task: str, n_classes: int, output_activation: str = "auto", loss: str = "auto") -> Head:

@@ -58,6 +58,12 @@ class HealthRecorder(Callback):
         self._pending: dict[str, Any] = {}
         self._saved: dict[str, Any] | None = None  # a checkpoint's record, until the layers are known
 
+    def sample_every(self, steps: int) -> None:
+        """From now on, sample every ``steps`` optimiser steps (a live view adapts it to the training speed)."""
+        self.every = max(1, steps)
+        if self.record is not None and not self._sampling:
+            self.record.every = self.every
+
     @property
     def batch_every(self) -> int:
         """The loop fires the batch events for this recorder only on sampled steps."""

@@ -119,6 +119,14 @@ def test_dumped_spec_round_trips(tmp_path):
     assert load_spec(path) == spec
 
 
+def test_a_long_path_stays_on_its_line_in_the_written_spec(tmp_path):
+    folder = tmp_path / ("a folder with a long name " * 4).strip()
+    folder.mkdir()
+    (folder / "my points.csv").write_text("x,label\n1,0\n2,1\n")
+    written = dump_spec(load_spec({"data": {"dataset": "csv", "path": str(folder / "my points.csv"), "target": "label"}}))
+    assert f"path: {folder / 'my points.csv'}\n" in written  # as the user wrote it, not folded onto the next line
+
+
 def test_relative_data_path_resolves_beside_the_spec_file(tmp_path):
     (tmp_path / "points.csv").write_text("a,b\n1,2\n")
     spec_file = tmp_path / "spec.yaml"

@@ -11,6 +11,7 @@ from rich.table import Table
 from neuralab.cli.app import app, console
 from neuralab.errors import DIVERGED_EXIT_CODE, RunError, SpecError
 from neuralab.spec import ExperimentSpec, load_spec
+from neuralab.spec.loading import LINE_WIDTH
 
 SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repeatable"
 
@@ -129,7 +130,7 @@ def print_spec_used(spec: ExperimentSpec) -> None:
 
     console.print("spec used (every other field at its default; the run's spec.yaml holds all of them):",
                   highlight=False)
-    console.print(yaml.safe_dump(non_default_fields(spec), sort_keys=False).rstrip(), highlight=False, markup=False)
+    console.print(yaml.safe_dump(non_default_fields(spec), sort_keys=False, width=LINE_WIDTH).rstrip(), highlight=False, markup=False)
 
 
 def _resumed_spec(run_dir: Path) -> ExperimentSpec:

@@ -33,6 +33,7 @@ from neuralab.spec.problems import sub_model, validation_problems
 
 MAX_SPEC_NODES = 10_000  # every value of a spec, defaults included, is a few hundred
 MAX_SPEC_DEPTH = 32
+LINE_WIDTH = 100_000  # a written spec keeps every value on its line: a long path is not folded onto the next
 
 
 class StrictLoader(yaml.SafeLoader):
@@ -364,4 +365,4 @@ def dump_spec(spec: ExperimentSpec) -> str:
     for key in unread:
         if key in data["data"] and data["data"][key] == defaults.get(key):
             del data["data"][key]
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(data, sort_keys=False, width=LINE_WIDTH)

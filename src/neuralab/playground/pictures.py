@@ -75,13 +75,23 @@ def model_inputs(bundle: DataBundle, raw: np.ndarray) -> torch.Tensor:
 
 @torch.no_grad()
 def layer_outputs(model: nn.Module, inputs: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """Every hidden layer's output (n, width) and the scores (n, n_outputs), in eval mode."""
+    """Every hidden layer's output units-major, (width, n), and the scores (n, n_outputs), in eval mode.
+
+    Units-major, W·Xᵀ + b: the grid's n points are the product's long side, which the BLAS runs
+    about four times faster than X·Wᵀ with a side as narrow as a layer (8 × 4,096 points: 30 µs
+    against 120 µs here), and each unit's row is its picture, ready to pool. Activations act
+    element by element and dropout is off in eval mode; a block with batch norm (which reads
+    features along the rows' second axis) runs as it is, on the points-major rows.
+    """
     with evaluation_mode(model):
-        outputs, hidden = [], inputs
+        outputs, hidden = [], inputs.t()  # (n_inputs, n)
         for block in model.hidden:
-            hidden = block(hidden)
-            outputs.append(hidden)
-        return outputs, model.output(hidden)
+            if hasattr(block, "norm"):
+                hidden = block(hidden.t()).t()
+            else:
+                hidden = block.activation(torch.addmm(block.linear.bias[:, None], block.linear.weight, hidden))
+            outputs.append(hidden)  # (width, n)
+        return outputs, torch.addmm(model.output.bias[:, None], model.output.weight, hidden).t()
 
 
 def network_pictures(model: nn.Module, head: Head, bundle: DataBundle, inputs: torch.Tensor) -> dict:
@@ -101,12 +111,12 @@ def network_pictures(model: nn.Module, head: Head, bundle: DataBundle, inputs: t
     confidence, classes = probabilities.max(dim=1)
     output = {"kind": "classes", "classes": base64.b64encode(classes.numpy().astype(np.uint8).tobytes()).decode("ascii"),
               "values": encode(2 * confidence.numpy() - 1)}
-    return {"output": output, "output_units": _thumbnails([2 * probabilities - 1], scale=False)[0], **pictures}
+    return {"output": output, "output_units": _thumbnails([(2 * probabilities - 1).t()], scale=False)[0], **pictures}
 
 
 @torch.no_grad()
 def _thumbnails(layers: list[torch.Tensor], *, scale: bool) -> list[str]:
-    """One string per layer of (OUTPUT_SIZE², units) values: its units' pooled thumbnails, one after the other.
+    """One string per layer of units-major (units, OUTPUT_SIZE²) values: its units' pooled thumbnails, one after the other.
 
     Scaled and quantised in one pass for all the layers: on a small network a frame costs what
     its tensor operations cost to launch, on a big one what they cost to run.
@@ -114,16 +124,16 @@ def _thumbnails(layers: list[torch.Tensor], *, scale: bool) -> list[str]:
     if not layers:
         return []
     factor = OUTPUT_SIZE // NEURON_SIZE
-    # (1, units, OUTPUT_SIZE, OUTPUT_SIZE), a channels-last view of the grid's rows: pooled without a copy
-    pooled = torch.cat([F.avg_pool2d(layer.float().reshape(1, OUTPUT_SIZE, OUTPUT_SIZE, -1).permute(0, 3, 1, 2), factor)
-                        .reshape(layer.shape[1], NEURON_SIZE * NEURON_SIZE) for layer in layers])  # (units, NEURON_SIZE²)
+    # each unit's row is its grid, row by row from the top: all the layers' units pooled in one call
+    grids = torch.cat([layer.float() for layer in layers]).reshape(1, -1, OUTPUT_SIZE, OUTPUT_SIZE)
+    pooled = F.avg_pool2d(grids, factor).reshape(grids.shape[1], NEURON_SIZE * NEURON_SIZE)  # (units, NEURON_SIZE²)
     if scale:  # each neuron by its largest |value|, so a weak one still shows its shape
         largest = pooled.abs().amax(dim=1, keepdim=True)
         pooled = pooled / torch.where(torch.isfinite(largest) & (largest > 1e-12), largest, torch.ones_like(largest))
     raw = quantised(pooled)  # (units · NEURON_SIZE²) bytes, unit after unit
     size, strings, start = NEURON_SIZE * NEURON_SIZE, [], 0
     for layer in layers:
-        stop = start + layer.shape[1] * size
+        stop = start + layer.shape[0] * size
         strings.append(base64.b64encode(raw[start:stop]).decode("ascii"))
         start = stop
     return strings
@@ -139,7 +149,7 @@ def feature_pictures(raw_grid: np.ndarray) -> dict[str, str]:
     """
     values = expand_features(raw_grid, list(FEATURES))  # (OUTPUT_SIZE², features)
     columns = torch.from_numpy(values / np.maximum(np.abs(values).max(axis=0), 1e-12))
-    return dict(zip(FEATURES, _thumbnails([columns[:, [index]] for index in range(len(FEATURES))], scale=False)))
+    return dict(zip(FEATURES, _thumbnails([columns[:, index][None] for index in range(len(FEATURES))], scale=False)))
 
 
 def weights_of(model: nn.Module) -> list[dict]:

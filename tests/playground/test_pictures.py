@@ -25,16 +25,15 @@ def test_encode_quantises_every_value_as_the_formula_says():
 
 def test_thumbnails_are_each_units_grid_averaged_over_two_by_two_squares_and_scaled():
     generator = torch.Generator().manual_seed(0)
-    # units-major, (units, OUTPUT_SIZE²): each unit's row is its grid, row by row from the top
-    layers = [torch.randn(3, OUTPUT_SIZE ** 2, generator=generator), 0.01 * torch.randn(2, OUTPUT_SIZE ** 2, generator=generator)]
+    layers = [torch.randn(OUTPUT_SIZE ** 2, 3, generator=generator), 0.01 * torch.randn(OUTPUT_SIZE ** 2, 2, generator=generator)]
     strings = pictures._thumbnails(layers, scale=True)
     factor = OUTPUT_SIZE // NEURON_SIZE
     for layer, string in zip(layers, strings):
-        grids = layer.numpy().astype(np.float64).reshape(-1, NEURON_SIZE, factor, NEURON_SIZE, factor)
-        pooled = grids.mean(axis=(2, 4)).reshape(layer.shape[0], -1)  # (units, NEURON_SIZE²), rows from the top
+        grids = layer.numpy().astype(np.float64).T.reshape(-1, NEURON_SIZE, factor, NEURON_SIZE, factor)
+        pooled = grids.mean(axis=(2, 4)).reshape(layer.shape[1], -1)  # (units, NEURON_SIZE²), rows from the top
         pooled /= np.abs(pooled).max(axis=1, keepdims=True)  # each unit by its largest |value|
         drawn = np.frombuffer(base64.b64decode(string), dtype=np.uint8).astype(int)
-        assert drawn.shape == (layer.shape[0] * NEURON_SIZE ** 2,)
+        assert drawn.shape == (layer.shape[1] * NEURON_SIZE ** 2,)
         # float32 pooling against float64: a byte may land on the other side of a rounding edge
         assert np.abs(drawn - np.frombuffer(reference_bytes(pooled.ravel()), dtype=np.uint8)).max() <= 1
     assert pictures._thumbnails([], scale=True) == []
@@ -49,24 +48,24 @@ def test_feature_pictures_show_each_feature_over_the_square():
     assert x2[0, 0] > 245 and x2[-1, 0] < 10  # the top row is the largest x2
 
 
-def test_layer_outputs_are_each_hidden_layers_units_over_the_points_as_the_network_computes_them():
+def test_layer_outputs_are_each_hidden_layers_units_as_the_network_computes_them():
     from neuralab.models import ModelShape, build_model
     from neuralab.spec import ModelSpec
 
     points = torch.randn(50, 2, generator=torch.Generator().manual_seed(1))
-    for spec in (ModelSpec(hidden=[8, 3], activation=["tanh", "relu"]), ModelSpec(hidden=[4, 4], batch_norm=True),
-                 ModelSpec(hidden=[5], dropout=0.5)):
+    for spec in (ModelSpec(hidden=[8, 3, 20], activation=["tanh", "relu", "sigmoid"]),  # narrow and wide layers
+                 ModelSpec(hidden=[4, 4], batch_norm=True), ModelSpec(hidden=[5], dropout=0.5)):
         model = build_model(spec, ModelShape(n_inputs=2, n_outputs=3))
         with torch.no_grad():
             model(torch.randn(64, 2))  # batch norm's running statistics move off their start
         hidden, scores = pictures.layer_outputs(model, points)
         model.eval()
         expected, rows = [], points
-        for block in model.hidden:  # the blocks as the network runs them: points-major rows
+        for block in model.hidden:  # the blocks as the network runs them
             rows = block(rows)
             expected.append(rows)
-        assert [layer.shape for layer in hidden] == [(width, 50) for width in spec.hidden]  # units-major
+        assert [layer.shape for layer in hidden] == [(50, width) for width in spec.hidden]
         for layer, wanted in zip(hidden, expected):
-            assert torch.allclose(layer, wanted.t(), atol=1e-6)
+            assert torch.allclose(layer, wanted, atol=1e-6)
         assert torch.allclose(scores, model(points), atol=1e-6)
         model.train()

@@ -34,6 +34,7 @@ from neuralab.training.losses import Head
 
 OUTPUT_SIZE = 64  # the decision-boundary heat map, OUTPUT_SIZE² points
 NEURON_SIZE = 32  # each thumbnail: the heat-map grid pooled 2 × 2
+NARROW_LAYER = 16  # below this many units a layer's product over the grid runs units-major (layer_outputs)
 PLAYGROUND_SQUARE = 6.0  # TF Playground draws [-6, 6]²
 PLAYGROUND_SETS = family("datasets", "playground", "yes")  # TF Playground's six: drawn on its square
 
@@ -75,23 +76,29 @@ def model_inputs(bundle: DataBundle, raw: np.ndarray) -> torch.Tensor:
 
 @torch.no_grad()
 def layer_outputs(model: nn.Module, inputs: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """Every hidden layer's output units-major, (width, n), and the scores (n, n_outputs), in eval mode.
+    """Every hidden layer's output (n, width) and the scores (n, n_outputs), in eval mode.
 
-    Units-major, W·Xᵀ + b: the grid's n points are the product's long side, which the BLAS runs
-    about four times faster than X·Wᵀ with a side as narrow as a layer (8 × 4,096 points: 30 µs
-    against 120 µs here), and each unit's row is its picture, ready to pool. Activations act
-    element by element and dropout is off in eval mode; a block with batch norm (which reads
-    features along the rows' second axis) runs as it is, on the points-major rows.
+    A narrow layer's product is computed units-major, W·Xᵀ + b, and handed on as its transposed
+    view: with the grid's n points on the product's long side the BLAS runs it about five times
+    faster than X·Wᵀ (8 units × 4,096 points: 35 µs against 170 µs here; from 16 units alike).
+    Activations act element by element and dropout is off in eval mode; a wide block, or one
+    with batch norm (which reads features along the rows' second axis), runs as it is.
     """
     with evaluation_mode(model):
-        outputs, hidden = [], inputs.t()  # (n_inputs, n)
+        outputs, hidden = [], inputs
         for block in model.hidden:
-            if hasattr(block, "norm"):
-                hidden = block(hidden.t()).t()
-            else:
-                hidden = block.activation(torch.addmm(block.linear.bias[:, None], block.linear.weight, hidden))
-            outputs.append(hidden)  # (width, n)
-        return outputs, torch.addmm(model.output.bias[:, None], model.output.weight, hidden).t()
+            if hasattr(block, "norm") or block.linear.out_features >= NARROW_LAYER:
+                hidden = block(hidden)
+            else:  # (width, n) computed, (n, width) handed on: a view, no copy
+                hidden = block.activation(_units_major(block.linear, hidden)).t()
+            outputs.append(hidden)
+        output = model.output
+        return outputs, (_units_major(output, hidden).t() if output.out_features < NARROW_LAYER else output(hidden))
+
+
+def _units_major(linear: nn.Linear, rows: torch.Tensor) -> torch.Tensor:
+    """W·rowsᵀ + b: (out_features, n) from rows (n, in_features)."""
+    return torch.addmm(linear.bias[:, None], linear.weight, rows.t())
 
 
 def network_pictures(model: nn.Module, head: Head, bundle: DataBundle, inputs: torch.Tensor) -> dict:
@@ -111,12 +118,12 @@ def network_pictures(model: nn.Module, head: Head, bundle: DataBundle, inputs: t
     confidence, classes = probabilities.max(dim=1)
     output = {"kind": "classes", "classes": base64.b64encode(classes.numpy().astype(np.uint8).tobytes()).decode("ascii"),
               "values": encode(2 * confidence.numpy() - 1)}
-    return {"output": output, "output_units": _thumbnails([(2 * probabilities - 1).t()], scale=False)[0], **pictures}
+    return {"output": output, "output_units": _thumbnails([2 * probabilities - 1], scale=False)[0], **pictures}
 
 
 @torch.no_grad()
 def _thumbnails(layers: list[torch.Tensor], *, scale: bool) -> list[str]:
-    """One string per layer of units-major (units, OUTPUT_SIZE²) values: its units' pooled thumbnails, one after the other.
+    """One string per layer of (OUTPUT_SIZE², units) values: its units' pooled thumbnails, one after the other.
 
     Scaled and quantised in one pass for all the layers: on a small network a frame costs what
     its tensor operations cost to launch, on a big one what they cost to run.
@@ -124,16 +131,19 @@ def _thumbnails(layers: list[torch.Tensor], *, scale: bool) -> list[str]:
     if not layers:
         return []
     factor = OUTPUT_SIZE // NEURON_SIZE
-    # each unit's row is its grid, row by row from the top: all the layers' units pooled in one call
-    grids = torch.cat([layer.float() for layer in layers]).reshape(1, -1, OUTPUT_SIZE, OUTPUT_SIZE)
-    pooled = F.avg_pool2d(grids, factor).reshape(grids.shape[1], NEURON_SIZE * NEURON_SIZE)  # (units, NEURON_SIZE²)
+    # every layer's units side by side, (OUTPUT_SIZE², units), pooled in one call on its channels-last view
+    # (1, units, OUTPUT_SIZE, OUTPUT_SIZE): pooling along the units is 2–14× faster than grid by grid here
+    grids = torch.cat([layer.float() for layer in layers], dim=1)
+    units = grids.shape[1]
+    pooled = F.avg_pool2d(grids.reshape(1, OUTPUT_SIZE, OUTPUT_SIZE, units).permute(0, 3, 1, 2), factor) \
+        .reshape(units, NEURON_SIZE * NEURON_SIZE)  # (units, NEURON_SIZE²)
     if scale:  # each neuron by its largest |value|, so a weak one still shows its shape
         largest = pooled.abs().amax(dim=1, keepdim=True)
         pooled = pooled / torch.where(torch.isfinite(largest) & (largest > 1e-12), largest, torch.ones_like(largest))
     raw = quantised(pooled)  # (units · NEURON_SIZE²) bytes, unit after unit
     size, strings, start = NEURON_SIZE * NEURON_SIZE, [], 0
     for layer in layers:
-        stop = start + layer.shape[0] * size
+        stop = start + layer.shape[1] * size
         strings.append(base64.b64encode(raw[start:stop]).decode("ascii"))
         start = stop
     return strings
@@ -149,7 +159,7 @@ def feature_pictures(raw_grid: np.ndarray) -> dict[str, str]:
     """
     values = expand_features(raw_grid, list(FEATURES))  # (OUTPUT_SIZE², features)
     columns = torch.from_numpy(values / np.maximum(np.abs(values).max(axis=0), 1e-12))
-    return dict(zip(FEATURES, _thumbnails([columns[:, index][None] for index in range(len(FEATURES))], scale=False)))
+    return dict(zip(FEATURES, _thumbnails([columns[:, [index]] for index in range(len(FEATURES))], scale=False)))
 
 
 def weights_of(model: nn.Module) -> list[dict]:

@@ -11,7 +11,6 @@ from rich.table import Table
 from neuralab.cli.app import app, console
 from neuralab.errors import DIVERGED_EXIT_CODE, RunError, SpecError
 from neuralab.spec import ExperimentSpec, load_spec
-from neuralab.spec.loading import LINE_WIDTH
 
 SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repeatable"
 
@@ -124,13 +123,11 @@ def spec_to_train(spec_file: Path | None, sets: list[str]) -> tuple[ExperimentSp
 
 def print_spec_used(spec: ExperimentSpec) -> None:
     """The fields a spec-less run set (every other one is at its default), as a spec file would hold them."""
-    import yaml
-
-    from neuralab.spec.loading import non_default_fields
+    from neuralab.spec.loading import non_default_fields, yaml_text
 
     console.print("spec used (every other field at its default; the run's spec.yaml holds all of them):",
                   highlight=False)
-    console.print(yaml.safe_dump(non_default_fields(spec), sort_keys=False, width=LINE_WIDTH).rstrip(), highlight=False, markup=False)
+    console.print(yaml_text(non_default_fields(spec)).rstrip(), highlight=False, markup=False)
 
 
 def _resumed_spec(run_dir: Path) -> ExperimentSpec:

@@ -118,9 +118,8 @@ class Session:
         spec = self.spec = self.spec_for(epochs=MAX_EPOCHS)
         self.experiment = Experiment.from_spec(spec, bundle=self.bundle, device="cpu")
         self.head, self.model, self.training = self.experiment.head, self.experiment.model, self.experiment.state
-        steps_per_epoch = math.ceil(self.bundle.n_train / min(spec.train.batch_size, self.bundle.n_train))
-        self.steps_per_epoch = steps_per_epoch
-        self.recorder = HealthRecorder(every=health_every(steps_per_epoch))  # reads the model only: numbers unchanged
+        self.steps_per_epoch = math.ceil(self.bundle.n_train / min(spec.train.batch_size, self.bundle.n_train))
+        self.recorder = HealthRecorder(every=health_every(self.steps_per_epoch))  # reads the model only: numbers unchanged
         self.pause = PauseForFrame()
         with self.experiment.training():
             self.experiment.begin([self.recorder, self.pause], record_health=False)

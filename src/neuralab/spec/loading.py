@@ -365,4 +365,9 @@ def dump_spec(spec: ExperimentSpec) -> str:
     for key in unread:
         if key in data["data"] and data["data"][key] == defaults.get(key):
             del data["data"][key]
+    return yaml_text(data)
+
+
+def yaml_text(data: Any) -> str:
+    """A spec's fields as YAML, in their order, every value on its own line (a long path is not folded)."""
     return yaml.safe_dump(data, sort_keys=False, width=LINE_WIDTH)

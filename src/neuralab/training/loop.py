@@ -127,7 +127,7 @@ def _train_one_epoch(state: TrainingState, head: Head, train: tuple[Tensor, Tens
         with rules.autocast(settings, inputs.device):
             if parallel is None:
                 scores = model(batch)  # (batch, n_outputs), or (batch, T, n_outputs) at every step
-                loss = data_loss = head.loss_of(scores.float(), loss_targets[start:stop])
+                loss = data_loss = head.loss_of(scores.float(), shard.rows(loss_targets, start, stop))
             else:
                 scores, data_loss, loss = parallel.objective(batch, state.targets, head, batch_rows=stop - start)
         if l1_penalty:

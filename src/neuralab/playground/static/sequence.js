@@ -37,9 +37,12 @@ function showConfig({ settings, choices }) {
     select.replaceChildren(...choices[name].map((choice) => new Option(choice, choice)));
     select.value = settings[name];
   }
-  $("length").value = settings.length;
-  $("hidden_size").value = settings.hidden_size;
-  $("learning_rate").value = String(settings.learning_rate);
+  // a field being typed in keeps what the user typed: the reply to an earlier change (sent before they
+  // finished) must not overwrite it; their own change is sent when they leave the field
+  for (const [name, value] of [["length", settings.length], ["hidden_size", settings.hidden_size],
+                               ["learning_rate", String(settings.learning_rate)]]) {
+    if (document.activeElement !== $(name)) $(name).value = value;
+  }
 }
 
 for (const name of ["cell", "task", "learning_rate"]) {

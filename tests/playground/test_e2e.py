@@ -283,6 +283,25 @@ def test_a_classroom_link_hides_the_chosen_controls(page, url):
     assert "sin%28x1%29_hide=true" in page.input_value("#classroom-link")
 
 
+def test_a_state_arriving_while_a_slider_is_dragged_leaves_it_where_the_user_holds_it(page):
+    # dragging: input events, no change yet (the value is sent when the slider is let go)
+    page.evaluate("() => { const noise = document.getElementById('noise'); noise.focus(); noise.value = '35';"
+                  " noise.dispatchEvent(new Event('input')); }")
+    assert page.inner_text("#noise-value") == "0.35"
+    # meanwhile the reply to another control's change arrives (as a select changed without the focus)
+    page.evaluate("() => { const rate = document.getElementById('learning_rate'); rate.value = '0.1';"
+                  " rate.dispatchEvent(new Event('change')); }")
+    page.wait_for_function("() => window.playground.page.state.learning_rate === 0.1")
+    assert state(page, "noise") == 0.0
+    assert page.input_value("#noise") == "35" and page.inner_text("#noise-value") == "0.35"
+    page.dispatch_event("#noise", "change")  # let go: the dragged value is sent and confirmed
+    page.wait_for_function("() => window.playground.page.state.noise === 0.35")
+    # a slider moved and let go where it started (no change event) shows the confirmed state once it loses the focus
+    page.evaluate("() => { const ratio = document.getElementById('ratio'); ratio.focus(); ratio.value = '70';"
+                  " ratio.dispatchEvent(new Event('input')); ratio.blur(); }")
+    assert page.input_value("#ratio") == str(state(page, "ratio")) and page.inner_text("#ratio-value") == str(state(page, "ratio"))
+
+
 def test_the_momentum_menu_is_off_for_optimisers_that_ignore_it_and_the_legend_is_drawn(page):
     assert page.is_disabled("#momentum")  # sgd
     page.select_option("#optimizer", "adam")

@@ -38,6 +38,7 @@ export class Controls {
     this.choices = choices;
     this.previews = previews || {};
     this.onConfigure = onConfigure;
+    this.editing = new Set();  // sliders being dragged (an input event, no change yet)
     fill($("learning_rate"), choices.learning_rates);
     fill($("regularization_rate"), choices.regularization_rates);
     fill($("optimizer"), choices.optimizers);
@@ -74,9 +75,28 @@ export class Controls {
     const sliders = { ratio: ["ratio-value", 1], noise: ["noise-value", 0.01], batch_size: ["batch-value", 1],
       n_samples: ["samples-value", 1] };
     for (const [id, [label, scale]] of Object.entries(sliders)) {
-      $(id).addEventListener("input", () => { $(label).textContent = String(Number($(id).value) * scale); });
-      $(id).addEventListener("change", () => this.send({ [id]: Number((Number($(id).value) * scale).toFixed(4)) }));
+      // the slider's value in the state's units, rounded as sent (35 × 0.01 reads 0.35, not 0.35000000000000003)
+      const value = () => Number((Number($(id).value) * scale).toFixed(4));
+      $(id).addEventListener("input", () => {
+        this.editing.add(id);  // dragged, not yet let go: a state arriving now must not move it (render)
+        $(label).textContent = String(value());
+      });
+      $(id).addEventListener("change", () => {
+        this.editing.delete(id);
+        this.send({ [id]: value() });
+      });
+      // let go where it started (no change event): show the confirmed state again once it loses the focus
+      $(id).addEventListener("blur", () => { if (this.editing.delete(id) && this.state) this.render(this.state); });
     }
+  }
+
+  /** Set a slider and its read-out, unless the user is dragging it: the reply to another change
+   *  (slow while a big network trains) would make it jump under the pointer; its own value is sent
+   *  when it is let go. */
+  showSlider(id, label, value, text) {
+    if (this.editing.has(id)) return;
+    $(id).value = value;
+    $(label).textContent = text;
   }
 
   /** Show a state the server confirmed. */
@@ -99,10 +119,10 @@ export class Controls {
     $("batch_norm").checked = state.batch_norm;
     $("show_test").checked = state.show_test;
     $("discretize").checked = state.discretize;
-    $("ratio").value = state.ratio; $("ratio-value").textContent = state.ratio;
-    $("noise").value = Math.round(state.noise * 100); $("noise-value").textContent = state.noise;
-    $("batch_size").value = state.batch_size; $("batch-value").textContent = state.batch_size;
-    $("n_samples").value = state.n_samples; $("samples-value").textContent = state.n_samples;
+    this.showSlider("ratio", "ratio-value", state.ratio, state.ratio);
+    this.showSlider("noise", "noise-value", Math.round(state.noise * 100), state.noise);
+    this.showSlider("batch_size", "batch-value", state.batch_size, state.batch_size);
+    this.showSlider("n_samples", "samples-value", state.n_samples, state.n_samples);
     $("classes-row").hidden = !this.choices.multiclass.includes(state.dataset);
     $("seed-line").textContent = `seed ${state.seed}`;
     const own = state.dataset === "own";

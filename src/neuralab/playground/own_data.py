@@ -5,9 +5,9 @@ split (train, dev or test) — and in a CSV file (columns ``x1, x2, label, split
 session's own temporary folder, which neuralab's ``csv`` data set reads like any file
 (``data.split_column: split``): the same loader and scaling as ``neuralab train``, and the
 same split. A clicked point joins the training split (or the test split), the others stay
-where they are, and training goes on (:func:`append_to_bundle`). Own data use the raw
-x1, x2 inputs (the feature expansion belongs to the generated sets). An exported spec
-names the file ``playground-data.csv``, downloaded beside it.
+where they are, and training goes on (:meth:`Session.add_point` calls :func:`append_to_bundle`).
+Own data use the raw x1, x2 inputs (the feature expansion belongs to the generated sets).
+An exported spec names the file ``playground-data.csv``, downloaded beside it.
 
 Example:
     >>> points, labels, problem = parse_csv("x1,x2,label\\n0,1,0\\n1,0,1\\n2,2,1\\n")
@@ -21,18 +21,12 @@ import io
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neuralab.data import DataBundle
 from neuralab.data.split import split_indices, split_sizes
 from neuralab.playground.messages import MessageError
-from neuralab.playground.state import OWN, split_fractions
-from neuralab.training.losses import NEEDS_CLASSES
-
-if TYPE_CHECKING:
-    from neuralab.playground.session import Session
 
 MAX_POINTS = 5000
 MAX_CLASSES = 6
@@ -159,44 +153,3 @@ def append_to_bundle(bundle: DataBundle, *, x: float, y: float, label: float, sp
     setattr(bundle, f"y_{split}", np.concatenate([getattr(bundle, f"y_{split}"), target.astype(getattr(bundle, f"y_{split}").dtype)]))
     setattr(bundle, f"raw_{split}", np.concatenate([getattr(bundle, f"raw_{split}"), raw.astype(np.float32)]))
     return True
-
-
-# --------------------------------------------------------------------------- a session's own data
-
-
-def add_point(session: "Session", *, x: float, y: float, label: float, split: str = "train") -> list[dict[str, Any]]:
-    """Add a clicked point to the session's own training (or test) split; training goes on.
-
-    Shown another data set, the page's points become the own data first (each in its split).
-    A class the network has no output for yet rebuilds it.
-    """
-    with session.lock:
-        if session.state.dataset != OWN:  # the points shown become the own data, the network stays
-            session.own = from_bundle(session.bundle, session.square)
-            own = session.state.model_copy(update={"dataset": OWN, "features": ["x1", "x2"]})
-            if session.state.features == own.features:
-                session.state = own
-                session._load_data()
-            else:  # other inputs: another first layer
-                session._switch_to(own, label="own data")
-        check_point(x=x, y=y, label=label, problem=session.state.problem, count=len(session.own))
-        session.own = session.own.add(x=x, y=y, label=label, split=split)
-        if not append_to_bundle(session.bundle, x=x, y=y, label=label, split=split):
-            session._switch_to(session.state, label="own data")  # a new class: a new output, a new network
-            return session.restart_messages()
-        session.experiment.use_data(session.bundle)  # the grown split, under the same network
-        session.modified, session.scores = True, None
-        return [session.data_message(), session.frame()]
-
-
-def upload_csv(session: "Session", text: str) -> list[dict[str, Any]]:
-    """Replace the session's own data with a CSV's rows (x1, x2, label), split by the ratio control."""
-    points, labels, problem = parse_csv(text)
-    with session.lock:
-        session.own = from_points(points, labels, problem=problem, fractions=split_fractions(session.state),
-                                  seed=session.state.seed)
-        changes = {"dataset": OWN, "problem": problem, "features": ["x1", "x2"]}
-        if problem == "regression" and session.state.loss in NEEDS_CLASSES:
-            changes["loss"] = "auto"
-        session._switch_to(session.state.model_copy(update=changes), label="own data")
-        return session.restart_messages()

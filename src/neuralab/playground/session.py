@@ -44,6 +44,7 @@ from neuralab.playground.state import OWN, PlaygroundState, apply_changes, split
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.experiment import Experiment
 from neuralab.training.hardware import torch_threads
+from neuralab.training.losses import NEEDS_CLASSES
 from neuralab.training.optim import set_weight_decay
 from neuralab.training.rate import write_rate
 
@@ -331,13 +332,40 @@ class Session:
             return self.restart_messages()
 
     def add_point(self, *, x: float, y: float, label: float, split: str = "train") -> list[dict[str, Any]]:
-        """Add a clicked point to the own data's training (or test) split; training goes on
-        (see :func:`neuralab.playground.own_data.add_point`)."""
-        return own_data.add_point(self, x=x, y=y, label=label, split=split)
+        """Add a clicked point to the own data's training (or test) split; training goes on.
+
+        Shown another data set, the page's points become the own data first (each in its split).
+        A class the network has no output for yet rebuilds it.
+        """
+        with self.lock:
+            if self.state.dataset != OWN:  # the points shown become the own data, the network stays
+                self.own = own_data.from_bundle(self.bundle, self.square)
+                own = self.state.model_copy(update={"dataset": OWN, "features": ["x1", "x2"]})
+                if self.state.features == own.features:
+                    self.state = own
+                    self._load_data()
+                else:  # other inputs: another first layer
+                    self._switch_to(own, label="own data")
+            own_data.check_point(x=x, y=y, label=label, problem=self.state.problem, count=len(self.own))
+            self.own = self.own.add(x=x, y=y, label=label, split=split)
+            if not own_data.append_to_bundle(self.bundle, x=x, y=y, label=label, split=split):
+                self._switch_to(self.state, label="own data")  # a new class: a new output, a new network
+                return self.restart_messages()
+            self.experiment.use_data(self.bundle)  # the grown split, under the same network
+            self.modified, self.scores = True, None
+            return [self.data_message(), self.frame()]
 
     def upload_csv(self, text: str) -> list[dict[str, Any]]:
         """Replace the own data with a CSV's rows (x1, x2, label), split by the ratio control."""
-        return own_data.upload_csv(self, text)
+        points, labels, problem = own_data.parse_csv(text)
+        with self.lock:
+            self.own = own_data.from_points(points, labels, problem=problem, fractions=split_fractions(self.state),
+                                            seed=self.state.seed)
+            changes = {"dataset": OWN, "problem": problem, "features": ["x1", "x2"]}
+            if problem == "regression" and self.state.loss in NEEDS_CLASSES:
+                changes["loss"] = "auto"
+            self._switch_to(self.state.model_copy(update=changes), label="own data")
+            return self.restart_messages()
 
     def _switch_to(self, state: PlaygroundState, *, label: str) -> None:
         """Rebuild data and network for ``state``; if they are refused, put the previous state back."""

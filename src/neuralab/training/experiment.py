@@ -217,7 +217,8 @@ class Experiment:
         record = every > 0 if record_health is None else record_health
         interval = rules.health_interval(self.spec, self.bundle.n_train)
         self.state.health_every = interval if every > 0 else 0
-        self.health = HealthRecorder(every=interval) if record else None
+        self.health = HealthRecorder(every=interval, probe_every=rules.probe_interval(self.spec, self.bundle.n_train)) \
+            if record else None
         count = self.spec.diagnose.text_samples if self.bundle.kind == "text" else 0
         self.text_samples = TextSamples(self.bundle.preprocessor,
                                         epochs=sample_epochs(rules.periods(self.spec.train), count),

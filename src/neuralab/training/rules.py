@@ -158,6 +158,13 @@ def batch_bounds(n_rows: int, batch_size: int, *, batch_norm: bool) -> list[tupl
 
 
 MIN_HEALTH_SAMPLES = 20  # a short run is sampled more often than diagnose.health_every, to give this many
+THROUGH_TIME_PROBES = 6  # a recurrent run's gradient-through-time probes: about this many, at least
+
+
+def planned_steps(spec, n_rows: int) -> int:
+    """Optimiser steps the spec plans: ``train.max_steps``, or its epochs' steps over ``n_rows`` rows."""
+    return spec.train.max_steps or spec.train.epochs * len(batch_bounds(
+        n_rows, batch_size_of(spec.train, n_rows), batch_norm=spec.model.batch_norm)) // spec.train.accumulate
 
 
 def health_interval(spec, n_rows: int) -> int:
@@ -169,9 +176,25 @@ def health_interval(spec, n_rows: int) -> int:
         >>> health_interval(load_spec(None, overrides={"train.epochs": 50}), 60)  # 50 steps in all
         2
     """
-    steps = spec.train.max_steps or spec.train.epochs * len(batch_bounds(
-        n_rows, batch_size_of(spec.train, n_rows), batch_norm=spec.model.batch_norm)) // spec.train.accumulate
-    return max(1, min(spec.diagnose.health_every or 100, steps // MIN_HEALTH_SAMPLES))
+    return max(1, min(spec.diagnose.health_every or 100, planned_steps(spec, n_rows) // MIN_HEALTH_SAMPLES))
+
+
+def probe_interval(spec, n_rows: int) -> int:
+    """Optimiser steps between a recurrent network's gradient-through-time probes: every k-th health
+    sample, so that a run has about :data:`THROUGH_TIME_PROBES` of them (at least that many).
+
+    A probe unrolls the network step by step (4–5 training steps' time for an LSTM over 100 steps), so
+    probing at every health sample cost more than the training itself on a one-epoch run; the doctor
+    reads the first probe and the median of the later half, which a handful of probes gives.
+
+    Example:
+        >>> from neuralab.spec import load_spec
+        >>> spec = load_spec(None, overrides={"train.epochs": 50})  # 50 steps: a sample every 2, a probe every 8
+        >>> health_interval(spec, 60), probe_interval(spec, 60)
+        (2, 8)
+    """
+    every = health_interval(spec, n_rows)
+    return every * max(1, planned_steps(spec, n_rows) // every // THROUGH_TIME_PROBES)
 
 
 def epoch_order(n_rows: int, generator: torch.Generator, *, shuffle: str = "every_epoch") -> Tensor:

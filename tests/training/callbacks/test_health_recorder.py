@@ -43,6 +43,25 @@ def test_a_short_run_is_sampled_more_often_than_health_every():
     assert len(run.health["samples"]) == 25
 
 
+def test_a_recurrent_run_probes_the_gradient_through_time_a_handful_of_times_not_at_every_sample():
+    from neuralab.training import rules
+
+    spec = neuralab.load_spec({"data": {"dataset": "adding", "n_samples": 400, "sequence_length": 12},
+                               "model": {"kind": "rnn", "recurrent": {"hidden_size": 8}},
+                               "train": {"epochs": 6, "batch_size": 16}})
+    run = neuralab.train(spec, out_dir=None)
+    health = run.health
+    samples = [sample["step"] for sample in health["samples"]]
+    probes = [probe["step"] for probe in health["through_time"]]
+    every = health["every"]
+    assert len(samples) >= rules.MIN_HEALTH_SAMPLES and probes[0] == samples[0] == 1  # the first step: both
+    assert set(probes) <= set(samples) and len(probes) < len(samples)
+    interval = probes[1] - probes[0]
+    assert interval % every == 0 and interval > every and all(b - a == interval for a, b in zip(probes, probes[1:]))
+    assert rules.THROUGH_TIME_PROBES <= len(probes) < 2 * rules.THROUGH_TIME_PROBES + 1
+    assert all(len(probe["norms"][0]) == 12 for probe in health["through_time"])  # one norm per time step
+
+
 def test_recording_does_not_change_training():
     with_recording = neuralab.train(spec_with(**{"model.dropout": 0.2}), out_dir=None)
     without = neuralab.train(spec_with(**{"model.dropout": 0.2, "diagnose.health_every": 0}), out_dir=None)

@@ -44,12 +44,17 @@ class HealthRecorder(Callback):
         every: optimiser steps between samples (default 100); the first step is always sampled.
         max_samples: most samples kept; past it the record is thinned (default 1000).
         bins: bins of the activation histograms (default 30).
+        probe_every: a recurrent network's gradient through time is probed on the sampled steps
+            that are a multiple of this many steps (the first one always); None: on every sample.
+            ``Experiment`` passes :func:`~neuralab.training.rules.probe_interval`.
     """
 
-    def __init__(self, *, every: int = 100, max_samples: int = MAX_SAMPLES, bins: int = HISTOGRAM_BINS):
-        if every < 1:
-            raise ValueError("every must be at least 1 step")
+    def __init__(self, *, every: int = 100, max_samples: int = MAX_SAMPLES, bins: int = HISTOGRAM_BINS,
+                 probe_every: int | None = None):
+        if every < 1 or (probe_every is not None and probe_every < 1):
+            raise ValueError("every and probe_every must be at least 1 step")
         self.every, self.max_samples, self.bins = every, max_samples, bins
+        self.probe_every = probe_every
         self.record: HealthRecord | None = None
         self._sampling = False
         self._hooks: list[Any] = []
@@ -107,7 +112,8 @@ class HealthRecorder(Callback):
         self._pending = {"step": state.step + 1, "epoch": state.epoch, "loss": state.loss.detach(),
                          "grad_norms": gradient_norms([linear.weight for linear in self._linears])}
         self._before = [linear.weight.detach().clone() for linear in self._linears]
-        if self._through_time and self._head is not None:  # before the step: the weights of the forward pass
+        probe = self.probe_every is None or state.step % self.probe_every == 0
+        if probe and self._through_time and self._head is not None:  # before the step: the forward pass's weights
             norms = gradient_through_time(state.model, self._head, state.inputs, state.targets)
             self.record.add_through_time(step=state.step + 1, epoch=state.epoch, norms=norms)
 

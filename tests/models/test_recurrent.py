@@ -19,13 +19,13 @@ def model_of(kind, shape=NUMBERS, **recurrent):
     return build_model(ModelSpec(kind=kind, recurrent={"hidden_size": 5, **recurrent}), shape)
 
 
-@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("kind, extra", [("rnn", {}), ("rnn", {"nonlinearity": "relu"}), ("lstm", {}), ("gru", {})])
 @pytest.mark.parametrize("shape, inputs, expected", [
     (NUMBERS, torch.rand(3, 6, 2), (3, 1)), (TOKENS, torch.randint(0, 9, (3, 6)), (3, 6, 9))])
-def test_shapes_counts_and_the_unrolled_pass_agree(kind, shape, inputs, expected):
-    model = model_of(kind, shape, layers=2)
+def test_shapes_counts_and_the_unrolled_pass_agree(kind, extra, shape, inputs, expected):
+    model = model_of(kind, shape, layers=2, **extra)
     assert sum(p.numel() for p in model.parameters()) == count_parameters(
-        ModelSpec(kind=kind, recurrent={"hidden_size": 5, "layers": 2}), shape)
+        ModelSpec(kind=kind, recurrent={"hidden_size": 5, "layers": 2, **extra}), shape)
     scores = model(inputs)
     again, states = model.unrolled(inputs)
     assert scores.shape == expected and len(states) == 2 and len(states[1]) == 6

@@ -183,9 +183,10 @@ def probe_interval(spec, n_rows: int) -> int:
     """Optimiser steps between a recurrent network's gradient-through-time probes: every k-th health
     sample, so that a run has about :data:`THROUGH_TIME_PROBES` of them (at least that many).
 
-    A probe unrolls the network step by step (4–5 training steps' time for an LSTM over 100 steps), so
-    probing at every health sample cost more than the training itself on a one-epoch run; the doctor
-    reads the first probe and the median of the later half, which a handful of probes gives.
+    A probe unrolls the network step by step (an LSTM over 100 steps: 1–2 training steps' time, and
+    4–5 before the unroll used torch's cell operation), so probing at every health sample cost more
+    than the training itself on a one-epoch run; the doctor reads the first probe and the median of
+    the later half, which a handful of probes gives.
 
     Example:
         >>> from neuralab.spec import load_spec

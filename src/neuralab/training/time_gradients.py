@@ -5,7 +5,8 @@ step back, so in a tanh RNN it shrinks geometrically (vanishes) or grows (explod
 distance from the loss; an LSTM's cell state lets it through. The fused torch layers do the
 whole recurrence in one operation, so their output sequence's ``.grad`` holds only each
 step's *direct* share; the total gradient needs each h_t as a tensor of its own, which the
-model's ``unrolled`` pass gives (the same layers, one step at a time).
+model's ``unrolled`` pass gives (the same layers' weights, one step at a time through torch's cell
+operation).
 
 For a prediction at every step (a language model) the loss is that of the **last** step
 alone: how far back one prediction's gradient reaches. The probe reads the batch it is given

@@ -296,6 +296,13 @@ def test_a_state_arriving_while_a_slider_is_dragged_leaves_it_where_the_user_hol
     assert page.input_value("#noise") == "35" and page.inner_text("#noise-value") == "0.35"
     page.dispatch_event("#noise", "change")  # let go: the dragged value is sent and confirmed
     page.wait_for_function("() => window.playground.page.state.noise === 0.35")
+    # a slider's caption flows as text (it used to stack "Ratio…:", "50" and "%" as three lines)
+    caption = page.locator("label:has(#ratio) > span")
+    assert caption.inner_text().replace("\n", " ") == f"Ratio of training to test data: {state(page, 'ratio')}%"
+    tops = page.evaluate("() => { const value = document.getElementById('ratio-value'), range = document.createRange();"
+                         " range.selectNodeContents(value.nextSibling);"  # the "%" after the number
+                         " return [value.getBoundingClientRect().top, range.getBoundingClientRect().top]; }")
+    assert abs(tops[0] - tops[1]) < 2  # "50" and "%" on the same line
     # a slider moved and let go where it started (no change event) shows the confirmed state once it loses the focus
     page.evaluate("() => { const ratio = document.getElementById('ratio'); ratio.focus(); ratio.value = '70';"
                   " ratio.dispatchEvent(new Event('input')); ratio.blur(); }")

@@ -54,6 +54,13 @@ def test_judgement_flat_dev_error_with_a_gap_means_regularise():
     assert not curve.more_data_helps and "regularise" in curve.judgement
 
 
+def test_a_dev_error_that_rose_with_more_data_is_not_called_flattened():
+    """The breast-cancer table: 0.9 % at 170 rows → 1.8 % at 341 (one more dev row wrong) read "has flattened"."""
+    rose = judged([0.0, 0.0, 0.0], [0.02, 0.009, 0.018], sizes=(85, 170, 341))
+    assert not rose.more_data_helps and "did not fall as the data grew (0.9% at 170 rows → 1.8% at 341)" in rose.judgement
+    assert "has flattened" in judged([0.0, 0.0, 0.0], [0.03, 0.02, 0.02]).judgement
+
+
 @pytest.mark.parametrize("kwargs", [{"fractions": [0.5, 0.25]}, {"fractions": [0.0, 1.0]},
                                     {"fractions": [0.01, 1.0]}, {"train_dev_fraction": 0.9}])
 def test_bad_settings_are_refused(kwargs):

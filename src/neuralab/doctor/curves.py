@@ -132,7 +132,10 @@ def _judge(curve: LearningCurve, tolerance: float, fmt=error_format("binary"), *
         return
     previous_dev = curve.dev_error[-2]
     falling = previous_dev - dev  # improvement over the last step of data
-    still_falling = falling > max(0.005, 0.25 * abs(gap))
+    margin = max(0.005, 0.25 * abs(gap))
+    still_falling = falling > margin
+    # a dev error that went up with more data (a small dev split's noise, mostly) has not "flattened"
+    stalled = "has flattened" if falling >= -margin else "did not fall as the data grew"
     trend = f"{fmt(previous_dev)} at {sizes[-2]} rows → {fmt(dev)} at {sizes[-1]}"
     curve.more_data_helps = still_falling
     large_gap = exceeds(gap, tolerance)
@@ -144,10 +147,10 @@ def _judge(curve: LearningCurve, tolerance: float, fmt=error_format("binary"), *
         curve.judgement = (f"the dev error still falls as the data grow ({trend}) and the gap is within the tolerance "
                            f"({fmt(gap)} ≤ {fmt(tolerance)}): more data would help a little; {remains}")
     elif not large_gap:
-        curve.judgement = (f"the dev error has flattened ({trend}) and the gap is within the tolerance "
+        curve.judgement = (f"the dev error {stalled} ({trend}) and the gap is within the tolerance "
                            f"({fmt(gap)} ≤ {fmt(tolerance)}): more data will not help much; {remains}")
     else:
-        curve.judgement = (f"the dev error has flattened ({trend}) with a gap of {fmt(gap)}: "
+        curve.judgement = (f"the dev error {stalled} ({trend}) with a gap of {fmt(gap)}: "
                            "more data may help little; regularise (L2, dropout, early stopping) instead")
 
 

@@ -118,6 +118,20 @@ def test_a_classical_baseline_that_does_better_is_named(tmp_path):
     assert "Classical ML does better here" in (run.dir / "report.md").read_text()
 
 
+@pytest.mark.parametrize("network, baseline, rows, named", [
+    (0.0175, 0.0088, 114, False),  # one point of 114 (breast cancer): chance, not "classical ML does better"
+    (0.10, 0.02, 114, True),  # nine points of 114
+    (0.025, 0.020, 360, False),  # digits-sized: two points of 360
+    (0.20, 0.19, None, True),  # regression's MSE: compared as it is
+])
+def test_a_baseline_is_ahead_only_by_more_than_chance_over_the_dev_points(network, baseline, rows, named):
+    from neuralab.doctor.classical import BaselineResult
+    from neuralab.doctor.optimal import baselines_ahead
+
+    result = BaselineResult("logistic_regression", train_error=0.0, dev_error=baseline, test_error=0.0, seconds=0.0)
+    assert bool(baselines_ahead([result], dev_error=network, dev_rows=rows)) is named
+
+
 def test_the_verdict_says_how_many_health_samples_it_rests_on(run):
     result = diagnose(run, learning_curves=False, write_report=False, baselines=False)
     assert result.health_samples == len(run.health["samples"]) and result.health_every == run.health["every"]

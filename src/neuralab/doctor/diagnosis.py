@@ -87,8 +87,10 @@ class Diagnosis:
 
     @property
     def baselines_ahead(self) -> list[BaselineResult]:
-        """Classical baselines with a lower dev error than the network's on the same split, best first."""
-        return baselines_ahead(self.baselines, dev_error=self.bias_variance.dev_error)
+        """Classical baselines with a lower dev error than the network's on the same split (for a
+        classifier: by more than chance allows over the dev points), best first."""
+        rows = self.summary.get("n_dev") if self.task != "regression" else None
+        return baselines_ahead(self.baselines, dev_error=self.bias_variance.dev_error, dev_rows=rows)
 
     @property
     def problems(self) -> list[str]:

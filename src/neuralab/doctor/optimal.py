@@ -17,6 +17,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -54,6 +55,28 @@ def choose_optimal_error(*, task: str, given: float | None, from_spec: float | N
                                         "error; --optimal-error or diagnose.optimal_error overrides it")
 
 
-def baselines_ahead(baselines: Sequence[BaselineResult], *, dev_error: float) -> list[BaselineResult]:
-    """The baselines whose dev error is below the network's on the same split, best first."""
-    return sorted((result for result in baselines if result.dev_error < dev_error), key=lambda r: r.dev_error)
+def baselines_ahead(baselines: Sequence[BaselineResult], *, dev_error: float,
+                    dev_rows: int | None = None) -> list[BaselineResult]:
+    """The baselines whose dev error is below the network's on the same split, best first.
+
+    For a classifier (``dev_rows`` given: error rates over that many points) a baseline is ahead
+    only by more than chance allows: twice the standard error of the difference of two error
+    rates over ``dev_rows`` points, and at least one point. One point of 114 is 0.9 %, and saying
+    "classical ML does better" on that would be noise. Regression errors (MSE) are compared as they are.
+
+    Example:
+        >>> logistic = BaselineResult("logistic_regression", train_error=0.0, dev_error=0.009, test_error=0.03,
+        ...                           seconds=0.0)
+        >>> [b.name for b in baselines_ahead([logistic], dev_error=0.018, dev_rows=114)]  # one point of 114: chance
+        []
+        >>> [b.name for b in baselines_ahead([logistic], dev_error=0.10, dev_rows=114)]
+        ['logistic_regression']
+    """
+    def ahead(result: BaselineResult) -> bool:
+        if dev_rows is None or dev_rows <= 0:
+            return result.dev_error < dev_error
+        mean = (result.dev_error + dev_error) / 2
+        margin = max(1.0 / dev_rows, 2.0 * math.sqrt(2.0 * mean * (1.0 - mean) / dev_rows))
+        return dev_error - result.dev_error > margin
+
+    return sorted((result for result in baselines if ahead(result)), key=lambda r: r.dev_error)

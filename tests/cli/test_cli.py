@@ -140,6 +140,26 @@ def test_train_a_csv_without_a_spec_prints_the_spec_it_used(tmp_path, capsys):
     assert f"path: {data}" in saved and "target: label" in saved and "n_samples" not in saved
 
 
+def test_every_command_that_takes_a_spec_also_takes_a_data_file_and_its_target(tmp_path, capsys):
+    """A newcomer who trained `neuralab train cancer.csv --target target` tried `baseline` the same way:
+    baseline, doctor, sweep and lr-find read a data file and --target as train does."""
+    data = tmp_path / "points.csv"
+    data.write_text("label,a,b\n" + "".join(f"{i % 2},{i % 5},{(i * 0.37) % 5:.3f}\n" for i in range(80)))
+    small = ["--set", "train.epochs=2", "--set", "model.hidden=[4]"]
+    out = ["--out", str(tmp_path / "out")]
+    assert main(["baseline", str(data), "--target", "label", "--no-network"]) == 0
+    assert "logistic_regression" in capsys.readouterr().out
+    assert main(["lr-find", str(data), "--target", "label", "--steps", "20", *small, *out]) == 0
+    assert (tmp_path / "out" / "points-lr-find").is_dir()
+    assert main(["sweep", str(data), "-t", "label", "--param", "train.learning_rate", "--values", "0.01,0.1", "-q",
+                 *small, *out]) == 0
+    assert main(["doctor", str(data), "--target", "label", "--rounds", "1", *small, *out]) == 0
+    printed = capsys.readouterr().out
+    assert "round 0" in printed and "rounds written to" in printed
+    assert main(["baseline", str(data), "--no-network"]) == 0  # no --target: the last column (b, real numbers),
+    assert "ridge" in capsys.readouterr().out                 # as train reads it: a regression, so ridge regression
+
+
 def test_train_with_set_data_path_alone(tmp_path, capsys):
     data = tmp_path / "points.csv"
     data.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))

@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from neuralab.cli.app import app, console
+from neuralab.cli.runs import SET_HELP, SOURCE_HELP, spec_of_source, target_option
 from neuralab.errors import SpecError
 from neuralab.spec import load_spec
 
-SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repeatable"
 OPTIMAL_HELP = "optimal (e.g. human-level) error rate, 0–1; default: the spec's diagnose.optimal_error"
 
 
@@ -43,14 +43,15 @@ def diagnose(
 
 @app.command()
 def doctor(
-    spec_file: Path = typer.Argument(..., help="spec file (.yaml, .json or .toml)"),
+    spec_file: Path = typer.Argument(..., help=SOURCE_HELP),
     rounds: int = typer.Option(4, "--rounds", "-r", min=1, max=50, help="retraining rounds after the first run"),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    target: str | None = target_option(),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the doctor's folder is created in"),
     optimal_error: float | None = typer.Option(None, "--optimal-error", help=OPTIMAL_HELP),
 ) -> None:
     """Diagnose → apply the advice → retrain → compare, automatically, for a number of rounds."""
-    spec = load_spec(spec_file, overrides=set_)
+    spec, _ = spec_of_source(spec_file, set_, target=target, command="doctor")
     _check_optimal(optimal_error)
     from neuralab.doctor.rounds import improve
 
@@ -80,8 +81,10 @@ def doctor(
 
 @app.command()
 def baseline(
-    source: Path = typer.Argument(..., help="a spec file, or a run directory (its network's scores are reused)"),
+    source: Path = typer.Argument(..., help="a spec file, a data file (.csv, .parquet), or a run directory "
+                                  "(its network's scores are reused)"),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    target: str | None = target_option(),
     network: bool = typer.Option(True, "--network/--no-network", help="also train the spec's network to compare"),
 ) -> None:
     """Classical models (logistic/ridge regression, gradient boosting) on the same split, next to the network.
@@ -99,7 +102,7 @@ def baseline(
         run = load_run(source)
         spec, summary, name = load_spec(run.spec, overrides=set_), run.summary, str(source)
     else:
-        spec = load_spec(source, overrides=set_)
+        spec, _ = spec_of_source(source, set_, target=target, command="baseline")
     bundle = load_data(spec.data, seed=spec.seed)
     if bundle.kind != "tabular":
         raise SpecError(f"baseline: data.dataset {spec.data.dataset!r} is {bundle.kind} data; the classical models "

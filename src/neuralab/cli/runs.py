@@ -14,14 +14,20 @@ from neuralab.spec import ExperimentSpec, load_spec
 
 SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repeatable"
 
+TARGET_HELP = "target column of a data file (same as --set data.target=NAME; default: the last column)"
+SOURCE_HELP = "spec file (.yaml, .json or .toml), or a data file (.csv, .parquet) with every other field at its default"
+
+
+def target_option() -> typer.models.OptionInfo:
+    """``--target COLUMN``: the same option on every command that takes a spec or a data file."""
+    return typer.Option(None, "--target", "-t", help=TARGET_HELP)
+
 
 @app.command()
 def train(
-    spec_file: Path | None = typer.Argument(None, help="spec file (.yaml, .json or .toml), or a data file (.csv, "
-                                            ".parquet) to train on with every other field at its default"),
+    spec_file: Path | None = typer.Argument(None, help=SOURCE_HELP),
     set_: list[str] = typer.Option([], "--set", "-s", help=SET_HELP),
-    target: str | None = typer.Option(None, "--target", "-t", help="target column of a data file "
-                                      "(same as --set data.target=NAME; default: the last column)"),
+    target: str | None = target_option(),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the run directory is created in"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or tables"),
     resume: Path | None = typer.Option(None, "--resume", help="continue an interrupted run directory from its last checkpoint"),
@@ -48,9 +54,9 @@ def train(
                         "to change it, train a new run")
     if resume is not None and init_from is not None:
         raise SpecError("--init-from: a resumed run continues from its own checkpoint; give one of the two")
-    sets = [*set_, *([f"data.target={json.dumps(target)}"] if target else [])]
+    sets = [*set_, *([f"data.target={json.dumps(target)}"] if target else [])]  # also for the processes below
     if resume is None:
-        spec, unwritten = spec_to_train(spec_file, sets)
+        spec, unwritten = spec_of_source(spec_file, sets)
     else:
         spec, unwritten = _resumed_spec(resume), False
     if tensorboard is not None:
@@ -99,22 +105,26 @@ def train(
         raise typer.Exit(DIVERGED_EXIT_CODE)  # written with its diagnosis, but not a result
 
 
-def spec_to_train(spec_file: Path | None, sets: list[str]) -> tuple[ExperimentSpec, bool]:
-    """The spec a ``train`` command line means, and whether it came from no spec file.
+def spec_of_source(source: Path | None, sets: list[str], *, target: str | None = None,
+                   command: str = "train") -> tuple[ExperimentSpec, bool]:
+    """The spec a command line means (train, doctor, baseline, tune, sweep, lr-find), and whether
+    it came from no spec file.
 
     A spec file is loaded with the overrides; a data file (or ``--set data.path=…`` alone)
-    makes a spec from the defaults through the same :func:`~neuralab.spec.load_spec`.
+    makes a spec from the defaults through the same :func:`~neuralab.spec.load_spec`;
+    ``target`` is ``--set data.target=…``.
     """
     from neuralab.spec.loading import data_file_overrides, is_data_file
 
-    if spec_file is not None and not is_data_file(spec_file):
-        return load_spec(spec_file, overrides=sets), False
-    if spec_file is not None:
-        return load_spec(None, overrides=[*data_file_overrides(spec_file), *sets]), True
+    sets = [*sets, *([f"data.target={json.dumps(target)}"] if target else [])]
+    if source is not None and not is_data_file(source):
+        return load_spec(source, overrides=sets), False
+    if source is not None:
+        return load_spec(None, overrides=[*data_file_overrides(source), *sets]), True
     paths = [item.partition("=")[2].strip() for item in sets if item.partition("=")[0].strip() == "data.path"]
     if not paths:
-        raise SpecError("train: give a spec file, a data file (neuralab train data.csv --target COLUMN), "
-                        "--set data.path=FILE, or --resume RUN_DIR")
+        raise SpecError(f"{command}: give a spec file, a data file (neuralab {command} data.csv --target COLUMN), "
+                        "--set data.path=FILE" + (", or --resume RUN_DIR" if command == "train" else ""))
     import yaml
 
     path = yaml.safe_load(paths[-1]) if paths[-1] else ""

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from neuralab.cli.app import app, console
-from neuralab.cli.runs import SET_HELP
+from neuralab.cli.runs import SET_HELP, spec_of_source, target_option
 from neuralab.spec import load_spec
 
 STORAGE_HELP = ("study storage shared by workers: sqlite:///study.db, postgresql://user@host/db, "
@@ -23,7 +23,8 @@ STUDY_HELP = "study name; default: a fresh one (the spec's name, then NAME-2, NA
 
 @app.command()
 def tune(
-    spec_file: Path = typer.Argument(..., help="base spec file (.yaml, .json or .toml)"),
+    spec_file: Path = typer.Argument(..., help="base spec file (.yaml, .json or .toml), or a data file (.csv, .parquet)"),
+    target: str | None = target_option(),
     space: Path = typer.Option(..., "--space", help="search space file (see examples/space.yaml)"),
     sampler: str = typer.Option("tpe", "--sampler", help="grid | random | tpe | cmaes"),
     trials: int = typer.Option(None, "--trials", "-n", help="finished trials the study should reach (default: grid size, else 20)"),
@@ -51,7 +52,7 @@ def tune(
     from neuralab.tune.samplers import choice_problems
     from neuralab.tune.space import check_space, load_space
 
-    base = load_spec(spec_file, overrides=set_)
+    base, _ = spec_of_source(spec_file, set_, target=target, command="tune")
     search_space = load_space(space)
     _raise_problems(choice_problems(sampler=sampler, pruner=pruner))
     check_space(search_space, base)
@@ -72,7 +73,8 @@ def tune(
 
 @app.command()
 def sweep(
-    spec_file: Path = typer.Argument(..., help="base spec file"),
+    spec_file: Path = typer.Argument(..., help="base spec file, or a data file (.csv, .parquet)"),
+    target: str | None = target_option(),
     param: str = typer.Option(..., "--param", "-p", help="dotted spec field to vary, e.g. train.learning_rate"),
     values: str = typer.Option(..., "--values", help="start:stop:log|lin:count (1e-5:1:log:13) or a comma list"),
     storage: str = typer.Option(None, "--storage", help=STORAGE_HELP),
@@ -87,7 +89,7 @@ def sweep(
     from neuralab.tune.space import check_space, load_space
     from neuralab.tune.sweep import parse_values
 
-    base = load_spec(spec_file, overrides=set_)
+    base, _ = spec_of_source(spec_file, set_, target=target, command="sweep")
     points = parse_values(values)
     check_space(load_space({"params": {param: {"choices": points}}}), base)
     from neuralab.tune.sweep import sweep as run_sweep
@@ -142,7 +144,8 @@ def scaling(
 
 @app.command(name="lr-find")
 def lr_find(
-    spec_file: Path = typer.Argument(..., help="spec file (its optimiser, batch size and network are used)"),
+    spec_file: Path = typer.Argument(..., help="spec file (its optimiser, batch size and network are used), or a data file (.csv, .parquet)"),
+    target: str | None = target_option(),
     start: float = typer.Option(1e-7, "--start", help="first learning rate"),
     end: float = typer.Option(10.0, "--end", help="last learning rate"),
     steps: int = typer.Option(100, "--steps", help="mini-batches in the test"),
@@ -151,7 +154,7 @@ def lr_find(
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="folder the lr-find folder is created in"),
 ) -> None:
     """Learning-rate range test: loss vs exponentially rising LR, a suggested LR and a plot."""
-    base = load_spec(spec_file, overrides=set_)
+    base, _ = spec_of_source(spec_file, set_, target=target, command="lr-find")
     from neuralab.tune.lr_find import find_learning_rate, write_finding
 
     finding = find_learning_rate(base, start=start, end=end, steps=steps, rule=rule)

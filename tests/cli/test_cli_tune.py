@@ -44,6 +44,18 @@ def test_tune_writes_the_outputs_and_importance_reads_them(files, tmp_path, caps
     assert (tmp_path / "importance.png").is_file()
 
 
+def test_the_small_dev_split_warning_is_shown_once(files, tmp_path):
+    import subprocess
+    import sys
+
+    spec, space = files
+    done = subprocess.run([sys.executable, "-m", "neuralab", "tune", str(spec), "--space", str(space), "--trials", "2",
+                           "--no-final", "-q", "--set", "train.epochs=1", "--out", str(tmp_path / "runs")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout + done.stderr).count("cross-validate on the train + dev rows") == 1
+
+
 def test_resume_continues_the_same_study(files, tmp_path, capsys):
     spec, space = files
     args = ["tune", str(spec), "--space", str(space), "--sampler", "tpe", "--pruner", "none", "--no-final", "--quiet",

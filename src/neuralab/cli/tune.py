@@ -222,8 +222,8 @@ def _raise_problems(problems: list[str]) -> None:
 
 
 def _print_result(result) -> None:
-    for line in result.warnings:
-        console.print(f"[yellow]warning[/]: {line}", highlight=False)
+    # result.warnings (a small dev split) were logged when they were found, and the command line shows
+    # the library's warnings: printing them again here said the same long sentence twice
     counts = ", ".join(f"{n} {state.lower()}" for state, n in result.counts.items() if n)
     console.print(f"study [bold]{result.study.study_name}[/]: {counts}; best dev error [bold]{result.best_value:.4f}[/]")
     if result.final_run is not None:

@@ -151,6 +151,9 @@ def test_every_command_that_takes_a_spec_also_takes_a_data_file_and_its_target(t
     assert "logistic_regression" in capsys.readouterr().out
     assert main(["lr-find", str(data), "--target", "label", "--steps", "20", *small, *out]) == 0
     assert (tmp_path / "out" / "points-lr-find").is_dir()
+    suggestion = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("try: "))
+    assert suggestion.startswith(f"try: neuralab train {data} --target label --set train.epochs=2 --set "
+                                 "'model.hidden=[4]' --set train.learning_rate=")  # the user's command, runnable
     assert main(["sweep", str(data), "-t", "label", "--param", "train.learning_rate", "--values", "0.01,0.1", "-q",
                  *small, *out]) == 0
     assert main(["doctor", str(data), "--target", "label", "--rounds", "1", *small, *out]) == 0

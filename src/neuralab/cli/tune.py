@@ -5,6 +5,7 @@ line per problem); Optuna and torch load only after that.
 """
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import typer
@@ -162,7 +163,10 @@ def lr_find(
     ended = "loss blew up" if finding.stopped_early else "all steps run"
     console.print(f"suggested learning rate [bold]{finding.suggestion:.3g}[/] ({finding.rule}; "
                   f"{len(finding.rates)} mini-batches, {ended})")
-    console.print(f"try: neuralab train {spec_file} --set train.learning_rate={finding.suggestion:.3g}")
+    again = ["neuralab", "train", str(spec_file), *(["--target", target] if target else []),
+             *(item for value in set_ for item in ("--set", value)),
+             "--set", f"train.learning_rate={finding.suggestion:.3g}"]
+    console.print(f"try: {shlex.join(again)}", highlight=False, markup=False)  # the user's command, with the rate
     console.print(f"plot written to [bold]{files['plot']}[/]")
 
 

@@ -70,8 +70,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "sequence.png"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make test installs it)")
-def test_the_page_trains_and_draws_in_a_browser():
+@pytest.fixture
+def sequence_page():
+    """A new page of Debian's Chromium and the sequence page's server address (one each per test)."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium (make test installs it)")
     from playwright.sync_api import sync_playwright
 
     from neuralab.playground.server import BackgroundServer
@@ -79,51 +82,48 @@ def test_the_page_trains_and_draws_in_a_browser():
     with BackgroundServer() as address, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                              args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(address + "/sequence")
-        page.wait_for_function("() => document.getElementById('status').textContent === 'connected'")
-        page.select_option("#cell", "lstm")
-        page.fill("#length", "12")
-        page.dispatch_event("#length", "change")
-        page.wait_for_function("() => document.getElementById('sequence').textContent.split(' ').length === 12")
-        page.click("#play")
-        page.wait_for_function("() => Number(document.getElementById('epoch').textContent) >= 3", timeout=60_000)
-        page.click("#play")
-        assert page.text_content("#ratio") != "—" and not errors
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
-        browser.close()
+        try:
+            yield browser.new_page(), address + "/sequence"
+        finally:
+            browser.close()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make test installs it)")
-def test_a_reply_arriving_while_the_user_types_keeps_what_they_typed():
+def test_the_page_trains_and_draws_in_a_browser(sequence_page):
+    page, url = sequence_page
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    page.wait_for_function("() => document.getElementById('status').textContent === 'connected'")
+    page.select_option("#cell", "lstm")
+    page.fill("#length", "12")
+    page.dispatch_event("#length", "change")
+    page.wait_for_function("() => document.getElementById('sequence').textContent.split(' ').length === 12")
+    page.click("#play")
+    page.wait_for_function("() => Number(document.getElementById('epoch').textContent) >= 3", timeout=60_000)
+    page.click("#play")
+    assert page.text_content("#ratio") != "—" and not errors
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_a_reply_arriving_while_the_user_types_keeps_what_they_typed(sequence_page):
     import json
     import time
 
-    from playwright.sync_api import sync_playwright
-
-    from neuralab.playground.server import BackgroundServer
-
-    with BackgroundServer() as address, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        configs = []
-        page.on("websocket", lambda socket: socket.on(
-            "framereceived", lambda text: configs.append(json.loads(text)) if '"config"' in text[:20] else None))
-        page.goto(address + "/sequence")
-        page.wait_for_function("() => document.getElementById('cell').options.length > 0")  # the first config
-        page.fill("#length", "12")  # typing: the field has the focus, its change is not sent yet
-        # meanwhile the reply to another control's change arrives (the cell changed without taking the focus)
-        page.evaluate("() => { const cell = document.getElementById('cell'); cell.value = 'gru';"
-                      " cell.dispatchEvent(new Event('change')); }")
-        deadline = time.monotonic() + 60  # a guard against a hang, not a timing assertion
-        while not any(config["settings"]["cell"] == "gru" for config in configs) and time.monotonic() < deadline:
-            page.wait_for_timeout(50)
-        assert configs[-1]["settings"]["cell"] == "gru" and page.input_value("#length") == "12"
-        page.dispatch_event("#length", "change")  # leaving the field sends what was typed
-        page.wait_for_function("() => document.getElementById('sequence').textContent.split(' ').length === 12")
-        assert configs[-1]["settings"] == {**configs[-1]["settings"], "cell": "gru", "length": 12}
-        browser.close()
+    page, url = sequence_page
+    configs = []
+    page.on("websocket", lambda socket: socket.on(
+        "framereceived", lambda text: configs.append(json.loads(text)) if '"config"' in text[:20] else None))
+    page.goto(url)
+    page.wait_for_function("() => document.getElementById('cell').options.length > 0")  # the first config
+    page.fill("#length", "12")  # typing: the field has the focus, its change is not sent yet
+    # meanwhile the reply to another control's change arrives (the cell changed without taking the focus)
+    page.evaluate("() => { const cell = document.getElementById('cell'); cell.value = 'gru';"
+                  " cell.dispatchEvent(new Event('change')); }")
+    deadline = time.monotonic() + 60  # a guard against a hang, not a timing assertion
+    while not any(config["settings"]["cell"] == "gru" for config in configs) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert configs[-1]["settings"]["cell"] == "gru" and page.input_value("#length") == "12"
+    page.dispatch_event("#length", "change")  # leaving the field sends what was typed
+    page.wait_for_function("() => document.getElementById('sequence').textContent.split(' ').length === 12")
+    assert configs[-1]["settings"] == {**configs[-1]["settings"], "cell": "gru", "length": 12}

@@ -335,13 +335,16 @@ def test_the_page_reconnects_after_a_server_restart_and_restores_the_link(browse
         assert page.is_visible("#connection") and "Reconnecting" in page.inner_text("#connection")
         sent = page.evaluate("window.playground.send({type: 'step'})")
         assert sent is False and "not connected" in page.inner_text("#error")
+        # the state shown is the lost session's, the same as the restored one will be: mark it, so that the wait
+        # below sees the new session's answer (it first sends its own defaults, then the link's settings)
+        page.evaluate("window.playground.page.state.seed = -1")
         server = BackgroundServer(port=port)
         server.__enter__()
         page.wait_for_function("() => window.playground.page.connected === true", timeout=30_000)
-        # the link's settings come back one message at a time: wait for the last of them too
         page.wait_for_function("() => window.playground.page.state.dataset === 'xor' && window.playground.page.state.seed === 9"
                                " && JSON.stringify(window.playground.page.state.hidden) === '[5]'")
         assert state(page, "hidden") == [5] and not page.is_visible("#connection")
+        assert "hidden=5" in page.evaluate("location.hash") and "seed=9" in page.evaluate("location.hash")
         page.click("#step")
         page.wait_for_function("() => window.playground.page.frame.epoch === 1")
     finally:

@@ -15,12 +15,18 @@ from neuralab.spec import ExperimentSpec, load_spec
 SET_HELP = "override a spec field: dotted.key=value (value parsed as YAML); repeatable"
 
 TARGET_HELP = "target column of a data file (same as --set data.target=NAME; default: the last column)"
-SOURCE_HELP = "spec file (.yaml, .json or .toml), or a data file (.csv, .parquet) with every other field at its default"
+SOURCE_HELP = ("spec file (.yaml, .json or .toml), or a data file (.csv, .parquet) with every other field at its "
+               "default")
 
 
 def target_option() -> typer.models.OptionInfo:
     """``--target COLUMN``: the same option on every command that takes a spec or a data file."""
     return typer.Option(None, "--target", "-t", help=TARGET_HELP)
+
+
+def target_overrides(target: str | None) -> list[str]:
+    """``--target COLUMN`` as the override it stands for: ``data.target=COLUMN`` (none without it)."""
+    return [f"data.target={json.dumps(target)}"] if target else []
 
 
 @app.command()
@@ -54,7 +60,7 @@ def train(
                         "to change it, train a new run")
     if resume is not None and init_from is not None:
         raise SpecError("--init-from: a resumed run continues from its own checkpoint; give one of the two")
-    sets = [*set_, *([f"data.target={json.dumps(target)}"] if target else [])]  # also for the processes below
+    sets = [*set_, *target_overrides(target)]  # also for the processes started below
     if resume is None:
         spec, unwritten = spec_of_source(spec_file, sets)
     else:
@@ -116,7 +122,7 @@ def spec_of_source(source: Path | None, sets: list[str], *, target: str | None =
     """
     from neuralab.spec.loading import data_file_overrides, is_data_file
 
-    sets = [*sets, *([f"data.target={json.dumps(target)}"] if target else [])]
+    sets = [*sets, *target_overrides(target)]
     if source is not None and not is_data_file(source):
         return load_spec(source, overrides=sets), False
     if source is not None:

@@ -24,7 +24,8 @@ STUDY_HELP = "study name; default: a fresh one (the spec's name, then NAME-2, NA
 
 @app.command()
 def tune(
-    spec_file: Path = typer.Argument(..., help="base spec file (.yaml, .json or .toml), or a data file (.csv, .parquet)"),
+    spec_file: Path = typer.Argument(..., help="base spec file (.yaml, .json or .toml), or a data file "
+                                     "(.csv, .parquet)"),
     target: str | None = target_option(),
     space: Path = typer.Option(..., "--space", help="search space file (see examples/space.yaml)"),
     sampler: str = typer.Option("tpe", "--sampler", help="grid | random | tpe | cmaes"),
@@ -145,7 +146,8 @@ def scaling(
 
 @app.command(name="lr-find")
 def lr_find(
-    spec_file: Path = typer.Argument(..., help="spec file (its optimiser, batch size and network are used), or a data file (.csv, .parquet)"),
+    spec_file: Path = typer.Argument(..., help="spec file (its optimiser, batch size and network are used), "
+                                     "or a data file (.csv, .parquet)"),
     target: str | None = target_option(),
     start: float = typer.Option(1e-7, "--start", help="first learning rate"),
     end: float = typer.Option(10.0, "--end", help="last learning rate"),

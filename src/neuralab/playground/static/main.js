@@ -18,6 +18,10 @@ const page = { state: null, data: null, frame: null, weights: null, hover: null,
   hides: parseHash(table.table, location.hash).hides, connected: false };
 let errorTimer = null;
 let writtenHash = null;
+// A new session first sends its own (default) state, then the answer to the link's settings: while
+// that answer is on its way the address bar keeps the link, or a connection lost in between would
+// restore the defaults instead of the experiment
+let linkPending = false;
 
 const socket = connect({ onMessage: receive, onOpen: restoreFromUrl, onStatus: showConnection });
 const send = (message) => {
@@ -47,7 +51,7 @@ function restoreFromUrl({ reconnected }) {
     showError({ message: `link: kept the other settings; could not read ${refused.map(([key, why]) => `${key} (${why})`).join("; ")}` });
   }
   chart.update(0, []);
-  if (Object.keys(changes).length) socket.send({ type: "configure", changes, link: true });
+  linkPending = Object.keys(changes).length > 0 && socket.send({ type: "configure", changes, link: true });
   if (reconnected) showError({ message: "reconnected: the experiment was restored from the link (training starts again at epoch 0)" });
 }
 
@@ -91,7 +95,8 @@ function onState({ state }) {
   page.state = state;
   document.body.classList.remove("loading");  // every handler is attached by now: the controls take clicks
   controls.render(state);
-  writeHash();
+  if (linkPending) linkPending = false;  // the session's first state: the link's answer comes next
+  else writeHash();
   if (page.data) network.setup(state, page.data, table.choices);
   if (page.frame) drawFrame();
 }

@@ -215,7 +215,6 @@ def _initialize(model: RecurrentNet, spec: ModelSpec) -> None:
     nn.init.zeros_(model.output.bias)
 
 
-
 def _cell_step(layer: nn.RNNBase):
     """One time step of a one-layer, one-way torch recurrent layer, on its own weights: torch's cell
     operation (what ``nn.LSTMCell``, ``nn.GRUCell`` and ``nn.RNNCell`` call). The same numbers as the
@@ -228,6 +227,7 @@ def _cell_step(layer: nn.RNNBase):
         return lambda inputs, h: torch.gru_cell(inputs, h, *weights)
     cell = torch.rnn_tanh_cell if layer.nonlinearity == "tanh" else torch.rnn_relu_cell
     return lambda inputs, h: cell(inputs, h, *weights)
+
 
 def count_parameters(spec: ModelSpec, shape: ModelShape) -> int:
     """Parameters the network of ``spec`` would have, computed without building it.

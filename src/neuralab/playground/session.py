@@ -41,6 +41,7 @@ from neuralab.playground.live_health import HEALTH_SECONDS, HealthRecorder, heal
 from neuralab.playground.messages import MessageError, problems
 from neuralab.playground.pacing import PauseForFrame
 from neuralab.playground.state import OWN, PlaygroundState, apply_changes, split_fractions, to_spec
+from neuralab.training import rules
 from neuralab.training.evaluate import evaluate_split
 from neuralab.training.experiment import Experiment
 from neuralab.training.hardware import torch_threads
@@ -119,7 +120,9 @@ class Session:
         spec = self.spec = self.spec_for(epochs=MAX_EPOCHS)
         self.experiment = Experiment.from_spec(spec, bundle=self.bundle, device="cpu")
         self.head, self.model, self.training = self.experiment.head, self.experiment.model, self.experiment.state
-        self.steps_per_epoch = math.ceil(self.bundle.n_train / min(spec.train.batch_size, self.bundle.n_train))
+        rows = self.bundle.n_train  # the loop's own batches: a one-row last batch joins the one before (batch norm)
+        self.steps_per_epoch = len(rules.batch_bounds(rows, rules.batch_size_of(spec.train, rows),
+                                                      batch_norm=spec.model.batch_norm))
         self.recorder = HealthRecorder(every=health_every(self.steps_per_epoch))  # reads the model only: numbers unchanged
         self.pause = PauseForFrame()
         with self.experiment.training():
